@@ -21,6 +21,9 @@ const common = {
   minify: production,
   logLevel: 'warning',
   absWorkingDir: root,
+  // web-tree-sitter's ESM build (picked for `import`) reads import.meta.url, empty in a cjs bundle.
+  define: { 'import.meta.url': '__pairforgeImportMetaUrl' },
+  banner: { js: "const __pairforgeImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
 const builds = [

@@ -27,7 +27,9 @@ export interface Block {
 }
 
 /** A block cut into prefix / middle / suffix. Lines refer to the code that was cut
- * (for `structurecoder`, the comment-stripped code), so `pre + mid + suf === code`. */
+ * (for `structurecoder`, the comment-stripped code), so `pre + mid + suf === code` — except that
+ * `structurecoder` reproduces Python's `'\n'.join([]) + '\n'`: `pre` is `"\n"` for a block on the
+ * first line and `suf` is `"\n"` for one on the last line (see server/blocks/cut.ts). */
 export interface Target {
   kind: BlockKind;
   depth: number;
