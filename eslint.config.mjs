@@ -20,6 +20,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS launchers (bin/) load the bundled CLI with require().
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Only the extension folder may import the VS Code API (DESIGN.md boundaries).
     files: ['server/**/*.ts', 'webview/**/*.ts'],
     rules: {

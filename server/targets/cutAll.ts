@@ -1,0 +1,188 @@
+// Cuts every stored reference solution into fill-in-the-middle targets under one preset.
+//
+// Resumable and idempotent: a solution counts as done once its `cuts` row exists for the preset
+// key, and that row is written in the same transaction as its targets. A kill loses at most the
+// chunk being written; a re-run picks up the solutions without a row and never cuts one twice.
+//
+// StructureCoder's selection before cutting (REFERENCE.md section 1): optional Black formatting,
+// solutions over STRUCTURECODER_MAX_WORDS whitespace-separated words skipped (applied to both
+// presets: it is a size cap, not a quirk), then the preset's own preparation (`structurecoder`
+// strips the code). Passing the tests is checked by a later stage (execution), not here.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { cutTargets, formatWithBlack, pyWordCount, STRUCTURECODER_MAX_WORDS } from '../blocks/cut';
+import type { PythonGrammar } from '../blocks/parser';
+import type { PresetOptions } from '../blocks/types';
+import type { Project } from '../store/db';
+
+export interface CutAllOptions extends PresetOptions {
+  /** Format each solution with Black first (`black --quiet --fast -`); needs `black` on PATH. */
+  black?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CutAllSummary {
+  /** The key targets are stored under, e.g. `structurecoder`, `clean[class,with]+black`. */
+  preset: string;
+  /** Solutions in the project. */
+  solutions: number;
+  /** Already cut under this key before this run. */
+  alreadyCut: number;
+  /** Cut by this run (every status). */
+  cut: number;
+  ok: number;
+  /** Do not parse (after the preset's preparation); kept in `cuts` with the error. */
+  unparsed: number;
+  /** Over the word limit; not cut. */
+  tooLong: number;
+  /** Black could not format them; not cut. */
+  formatFailed: number;
+  /** Targets stored by this run. */
+  targets: number;
+  cancelled: boolean;
+}
+
+/** Solutions read and written per transaction. */
+const CHUNK = 200;
+
+/** The key that separates target sets cut with different options. */
+export function presetKey(opts: Pick<CutAllOptions, 'preset' | 'extraKinds' | 'black'>): string {
+  let key: string = opts.preset;
+  if (opts.preset === 'clean' && opts.extraKinds && opts.extraKinds.length > 0) key += `[${[...new Set(opts.extraKinds)].sort().join(',')}]`;
+  if (opts.black) key += '+black';
+  return key;
+}
+
+/** Formats many solutions with one Black run over a temporary folder (`black --quiet --fast DIR`,
+ * as `formatWithBlack` does per text): a Python start-up per solution would take hours on APPS.
+ * Black reports each file it cannot format on stderr; those get the message, the rest the
+ * formatted text (line endings read back as "\n", as the published pipeline reads text files). */
+async function formatManyWithBlack(codes: string[]): Promise<({ code: string } | { error: string })[]> {
+  if (codes.length === 0) return [];
+  const dir = mkdtempSync(path.join(tmpdir(), 'pairforge-black-'));
+  try {
+    const files = codes.map((code, i) => {
+      const f = path.join(dir, `s${i}.py`);
+      writeFileSync(f, code, 'utf8');
+      return f;
+    });
+    const { status, stderr } = await new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
+      // BLACK_CACHE_DIR: keep Black's per-file cache of these throwaway files out of the user's home.
+      const child = spawn('black', ['--quiet', '--fast', dir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BLACK_CACHE_DIR: path.join(dir, '.cache') } });
+      const err: Buffer[] = [];
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.on('error', (e) => reject(new Error(`black: could not start: ${e.message}`)));
+      child.on('close', (code) => resolve({ status: code, stderr: Buffer.concat(err).toString('utf8') }));
+    });
+    // 0: all formatted; 123: some files could not be formatted (named on stderr).
+    if (status !== 0 && status !== 123) {
+      const msg = `black failed (exit ${status}): ${stderr.trim() || 'no message'}`;
+      return codes.map(() => ({ error: msg }));
+    }
+    const failed = new Map<string, string>();
+    for (const line of stderr.split('\n')) {
+      const m = /^error: cannot format (.+?\.py): (.*)$/.exec(line);
+      if (m) failed.set(path.resolve(m[1]), m[2]);
+    }
+    return files.map((f) => {
+      const error = failed.get(f);
+      if (error !== undefined) return { error: `black could not format the code: ${error}` };
+      return { code: readFileSync(f, 'utf8').replace(/\r\n?/g, '\n') };
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type Prepared = { id: number; code: string } | { id: number; formatError: string };
+
+export async function cutAllTargets(p: Project, grammar: PythonGrammar, opts: CutAllOptions): Promise<CutAllSummary> {
+  const key = presetKey(opts);
+  const { db } = p;
+  const presetOpts: PresetOptions = { preset: opts.preset, ...(opts.extraKinds ? { extraKinds: opts.extraKinds } : {}) };
+  // Fail before touching anything when Black is asked for but missing.
+  if (opts.black) await formatWithBlack('x = 1\n');
+
+  const solutions = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM solutions').get()!.n;
+  const alreadyCut = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM cuts WHERE preset = ?').get(key)!.n;
+  const summary: CutAllSummary = {
+    preset: key,
+    solutions,
+    alreadyCut,
+    cut: 0,
+    ok: 0,
+    unparsed: 0,
+    tooLong: 0,
+    formatFailed: 0,
+    targets: 0,
+    cancelled: false,
+  };
+  const todo = solutions - alreadyCut;
+  const pendingChunk = db.prepare<[number, string, number], { id: number; code: string }>(
+    `SELECT s.id, s.code FROM solutions s
+     WHERE s.id > ? AND NOT EXISTS (SELECT 1 FROM cuts c WHERE c.solution_id = s.id AND c.preset = ?)
+     ORDER BY s.id LIMIT ?`,
+  );
+  const insertCut = db.prepare<unknown[], { id: number }>(
+    `INSERT INTO cuts (solution_id, preset, status, error, words, code, targets, cut_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (solution_id, preset) DO NOTHING RETURNING id`,
+  );
+  const insertTarget = db.prepare(
+    `INSERT INTO targets (solution_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  );
+
+  type Row = { id: number; status: 'ok' | 'unparsed' | 'too_long' | 'format_failed'; error: string | null; words: number; code: string | null; targets: ReturnType<typeof cutTargets>['targets'] };
+  const write = db.transaction((rows: Row[]) => {
+    const now = new Date().toISOString();
+    for (const r of rows) {
+      // Another writer may have cut it meanwhile: then its row and targets stand.
+      if (!insertCut.get(r.id, key, r.status, r.error, r.words, r.code, r.targets.length, now)) continue;
+      summary.cut++;
+      if (r.status === 'ok') summary.ok++;
+      else if (r.status === 'unparsed') summary.unparsed++;
+      else if (r.status === 'too_long') summary.tooLong++;
+      else summary.formatFailed++;
+      r.targets.forEach((t, i) => {
+        summary.targets += insertTarget.run(r.id, key, i, t.kind, t.depth, t.startLine, t.endLine, t.pre, t.mid, t.suf).changes;
+      });
+    }
+  });
+
+  let lastId = 0;
+  let done = 0;
+  opts.onProgress?.(0, todo);
+  for (;;) {
+    if (opts.signal?.aborted) {
+      summary.cancelled = true;
+      break;
+    }
+    const chunk = pendingChunk.all(lastId, key, CHUNK);
+    if (chunk.length === 0) break;
+    lastId = chunk[chunk.length - 1].id;
+    const prepared: Prepared[] = opts.black
+      ? (await formatManyWithBlack(chunk.map((c) => c.code))).map((r, i) =>
+          'code' in r ? { id: chunk[i].id, code: r.code } : { id: chunk[i].id, formatError: r.error },
+        )
+      : chunk;
+    const rows: Row[] = prepared.map((s) => {
+      if ('formatError' in s) return { id: s.id, status: 'format_failed', error: s.formatError, words: 0, code: null, targets: [] };
+      const words = pyWordCount(s.code);
+      if (words > STRUCTURECODER_MAX_WORDS) {
+        return { id: s.id, status: 'too_long', error: `${words} words > ${STRUCTURECODER_MAX_WORDS}`, words, code: null, targets: [] };
+      }
+      const r = cutTargets(grammar, s.code, presetOpts);
+      if (r.error !== undefined) return { id: s.id, status: 'unparsed', error: r.error, words, code: r.code, targets: [] };
+      return { id: s.id, status: 'ok', error: null, words, code: r.code, targets: r.targets };
+    });
+    write.immediate(rows);
+    done += chunk.length;
+    opts.onProgress?.(done, todo);
+    // Let signals (Ctrl-C) and other work run between chunks.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return summary;
+}
