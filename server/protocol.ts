@@ -96,6 +96,8 @@ export interface ImportSummary {
 }
 export interface ImportParams {
   files: string[];
+  /** LSP work-done token (client-created) on which the server reports import progress. */
+  workDoneToken?: string | number;
   format?: DatasetFormat;
 }
 /** Long-running: the client passes a work-done token for progress and may cancel. */
