@@ -225,3 +225,10 @@ export function cutStats(p: Project): CutStats[] {
     )
     .all();
 }
+
+/** "2 datasets, 40 problems, ...": the one-line form of projectStats for humans. */
+export function formatStats(s: ProjectStats): string {
+  return Object.entries(s)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+}

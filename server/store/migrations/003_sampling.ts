@@ -1,0 +1,55 @@
+// Schema version 3: FIM sampling jobs and their samples (issue 4: pairforge sample).
+import type { Migration } from '../db';
+
+export const sampling: Migration = {
+  version: 3,
+  name: 'sample jobs, samples',
+  sql: `
+    -- A job: a selection of targets, a prompt family, sampling values and endpoints. API keys are
+    -- never stored.
+    CREATE TABLE sample_jobs (
+      id          INTEGER PRIMARY KEY,
+      preset      TEXT NOT NULL,
+      selection   TEXT NOT NULL,
+      family      TEXT NOT NULL,
+      params      TEXT NOT NULL,
+      endpoints   TEXT NOT NULL,
+      status      TEXT NOT NULL CHECK (status IN ('running', 'done', 'stopped', 'failed')),
+      message     TEXT,
+      created_at  TEXT NOT NULL,
+      finished_at TEXT
+    );
+
+    -- One row per (job, target, sample index), written once: a resumed job produces only the
+    -- missing ones. middle is the post-processed middle (it starts with the target's start
+    -- keyword), so the candidate program is targets.pre || middle || targets.suf.
+    CREATE TABLE samples (
+      id                INTEGER PRIMARY KEY,
+      job_id            INTEGER NOT NULL REFERENCES sample_jobs(id) ON DELETE CASCADE,
+      target_id         INTEGER NOT NULL REFERENCES targets(id) ON DELETE CASCADE,
+      sample_index      INTEGER NOT NULL,
+      raw               TEXT NOT NULL,
+      middle            TEXT NOT NULL,
+      finish_reason     TEXT,
+      endpoint          TEXT NOT NULL,
+      model             TEXT NOT NULL,
+      params            TEXT NOT NULL,
+      seed              INTEGER,
+      prompt_tokens     INTEGER,
+      completion_tokens INTEGER,
+      latency_ms        REAL NOT NULL,
+      created_at        TEXT NOT NULL,
+      UNIQUE (job_id, target_id, sample_index)
+    );
+    CREATE INDEX samples_target ON samples (target_id);
+
+    -- Targets a job will not sample (e.g. the prompt exceeds the context length), with why.
+    CREATE TABLE sample_skips (
+      job_id     INTEGER NOT NULL REFERENCES sample_jobs(id) ON DELETE CASCADE,
+      target_id  INTEGER NOT NULL REFERENCES targets(id) ON DELETE CASCADE,
+      reason     TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      PRIMARY KEY (job_id, target_id)
+    );
+  `,
+};
