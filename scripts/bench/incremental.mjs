@@ -4,9 +4,12 @@
 // prefix parses without errors). Figures are split by the typed character: word characters
 // (letters, digits, space) and structural ones (brackets, quotes, colon, newline, '#', ...), which
 // can make tree-sitter re-read and recover a large part of the file.
-// Each measured step is DocumentTrees.change (tree.edit + incremental parse) + blocks(); every
-// edit is then undone (also a one-character incremental edit, measured too), so the document
-// stays realistic. A full parse + blocks of the same text is measured in the same run as a baseline.
+// Each measured step is DocumentTrees.change + blocks(): a rescan of the chunk boundaries near the
+// edit (server/blocks/chunks.ts), tree.edit + incremental reparse of the one chunk that holds it (a
+// fresh parse when chunks merge or split, or when the reparse ends in errors), and the blocks of
+// that chunk (the others are cached). Every edit is then undone (also a one-character incremental
+// edit, measured too), so the document stays realistic. A full parse + blocks of the same text is
+// measured in the same run as a baseline (what a non-incremental editor would pay per keystroke).
 //
 //   node scripts/bench/incremental.mjs [--edits 1000] [--seed 7] [--file /usr/lib/python3.11/argparse.py]
 import { readFileSync } from 'node:fs';
