@@ -1,16 +1,21 @@
 // Every command of the extension, as one table: id -> handler. package.json `contributes.commands`
 // lists the same ids (a unit test could compare them; the ids are the contract with the palette).
-import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressReport } from 'vscode-languageclient/node';
-import { ImportRequest, StatsRequest, type ImportSummary } from '../server/protocol';
+import { CutTargetsRequest, ImportRequest, StatsRequest, type CutTargetsResult, type ImportSummary, type PairNode } from '../server/protocol';
 import type { EngineClient } from './client';
 import { config } from './config';
 import type { DatasetsView } from './datasetsView';
 import { OPEN_STORED_COMMAND } from './datasetsView';
 import type { BlockDecorations } from './decorations';
+import { CHECK_ENDPOINTS_COMMAND, type Endpoints } from './endpoints';
 import { badLineReport, importSummaryText } from './importReport';
+import { OPEN_PAIR_COMMAND, openPair, type PairsView } from './pairsView';
+import { linkFileToProblem } from './problemLink';
+import { OPEN_SAMPLE_COMMAND, openSample, type SamplesView } from './samplesView';
+import { sample } from './sampling';
+import { withServerProgress } from './serverProgress';
 import { openStoredDocument } from './storeDocuments';
+import type { TestRuns } from './testRuns';
 
 export interface CommandContext {
   engine: EngineClient;
@@ -18,6 +23,10 @@ export interface CommandContext {
   datasets: DatasetsView;
   /** The "PairForge" output channel (import reports, stats). */
   output: vscode.OutputChannel;
+  testRuns: TestRuns;
+  endpoints: Endpoints;
+  samples: SamplesView;
+  pairs: PairsView;
 }
 
 type Handler = (ctx: CommandContext, ...args: unknown[]) => unknown;
@@ -42,26 +51,8 @@ async function importDataset(ctx: CommandContext, arg?: unknown): Promise<Import
     files = picked.map((u) => u.fsPath);
   }
   const client = await ctx.engine.require();
-  const summary = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'PairForge: importing', cancellable: true },
-    async (progress, token) => {
-      // Server-side progress arrives on a work-done token we create; VS Code's progress wants
-      // increments, the server reports absolute percentages.
-      const workDoneToken = randomUUID();
-      let shown = 0;
-      const sub = client.onProgress(WorkDoneProgress.type, workDoneToken, (v) => {
-        if (v.kind === 'end') return;
-        const pct = (v as WorkDoneProgressBegin | WorkDoneProgressReport).percentage;
-        const increment = pct !== undefined && pct > shown ? pct - shown : undefined;
-        if (increment !== undefined) shown = pct!;
-        progress.report({ message: v.message, increment });
-      });
-      try {
-        return await client.sendRequest(ImportRequest, { files: files!, workDoneToken }, token);
-      } finally {
-        sub.dispose();
-      }
-    },
+  const summary = await withServerProgress(client, 'PairForge: importing', (workDoneToken, token) =>
+    client.sendRequest(ImportRequest, { files: files!, workDoneToken }, token),
   );
   const bad = badLineReport(summary);
   const text = importSummaryText(summary);
@@ -80,11 +71,48 @@ async function importDataset(ctx: CommandContext, arg?: unknown): Promise<Import
 async function showStats(ctx: CommandContext): Promise<void> {
   const client = await ctx.engine.require();
   const s = await client.sendRequest(StatsRequest, {});
+  // Counts later stages add to the stats (samples, executions, pairs) are listed after the
+  // foundation's, whatever they are.
+  const known = new Set(['datasets', 'problems', 'tests', 'solutions', 'histories', 'versions', 'targets']);
+  const extra = Object.entries(s as unknown as Record<string, unknown>)
+    .filter(([k, v]) => !known.has(k) && typeof v === 'number')
+    .map(([k, v]) => `, ${v} ${k}`)
+    .join('');
   const text =
     `PairForge project ${config.projectPath() ?? '(none)'}: ${s.datasets} datasets, ${s.problems} problems, ${s.tests} tests, ` +
-    `${s.solutions} solutions, ${s.histories} histories (${s.versions} versions), ${s.targets} targets.`;
+    `${s.solutions} solutions, ${s.histories} histories (${s.versions} versions), ${s.targets} targets${extra}.`;
   ctx.output.appendLine(text);
   void vscode.window.showInformationMessage(text);
+}
+
+async function cutTargets(ctx: CommandContext): Promise<CutTargetsResult | undefined> {
+  const client = await ctx.engine.require();
+  const r = await withServerProgress(client, 'PairForge: cutting solutions into targets', (workDoneToken, token) =>
+    client.sendRequest(CutTargetsRequest, { workDoneToken }, token),
+  );
+  const text = `PairForge: ${r.cancelled ? 'cut cancelled' : 'cut finished'} (${r.preset}): ${r.cut} solutions cut, ${r.targets} new targets.`;
+  ctx.output.appendLine(text);
+  void vscode.window.showInformationMessage(text);
+  return r;
+}
+
+/** A URI from a command argument: a Uri, a string, or a Datasets-view node (its `uri`). */
+function uriOf(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string') return vscode.Uri.parse(arg);
+  const nodeUri = (arg as { uri?: unknown } | undefined)?.uri;
+  return typeof nodeUri === 'string' ? vscode.Uri.parse(nodeUri) : undefined;
+}
+
+function numberArg(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
+}
+
+async function showSamples(ctx: CommandContext, uri: unknown, targetId: unknown): Promise<void> {
+  const u = typeof uri === 'string' ? uri : uri instanceof vscode.Uri ? uri.toString() : vscode.window.activeTextEditor?.document.uri.toString();
+  if (!u) throw new Error('Show Samples: open a solution from the Datasets view first');
+  await vscode.commands.executeCommand('pairforge.samples.focus');
+  await ctx.samples.show(u, numberArg(targetId));
 }
 
 async function toggleBlockHighlights(ctx: CommandContext): Promise<void> {
@@ -96,6 +124,7 @@ async function toggleBlockHighlights(ctx: CommandContext): Promise<void> {
 async function restartServer(ctx: CommandContext): Promise<void> {
   if (await ctx.engine.restart()) {
     ctx.datasets.refresh();
+    ctx.pairs.refresh();
     void vscode.window.setStatusBarMessage('PairForge: engine server restarted', 3000);
   }
 }
@@ -106,8 +135,28 @@ export const COMMANDS: Record<string, Handler> = {
   'pairforge.refreshDatasets': (ctx) => ctx.datasets.refresh(),
   'pairforge.showStats': (ctx) => showStats(ctx),
   'pairforge.restartServer': (ctx) => restartServer(ctx),
+  'pairforge.runTests': (ctx, arg) => ctx.testRuns.run(uriOf(arg)),
+  'pairforge.linkFileToProblem': (ctx) => linkFileToProblem(ctx.engine),
+  'pairforge.sampleBlock': (ctx, uri, targetId) => {
+    const id = numberArg(targetId);
+    if (id === undefined) throw new Error('Sample: use the "Sample" code lens above a block of a stored solution');
+    return sample(ctx, uri, id);
+  },
+  'pairforge.sampleFile': (ctx, uri) => sample(ctx, uri),
+  'pairforge.showSamples': (ctx, uri, targetId) => showSamples(ctx, uri, targetId),
+  'pairforge.refreshSamples': (ctx) => ctx.samples.refresh(),
+  'pairforge.cutTargets': (ctx) => cutTargets(ctx),
+  'pairforge.setEndpointApiKey': (ctx, url) => ctx.endpoints.setApiKey(url),
+  [CHECK_ENDPOINTS_COMMAND]: (ctx) => ctx.endpoints.check(),
+  'pairforge.refreshPairs': (ctx) => ctx.pairs.refresh(),
+  'pairforge.acceptPair': (ctx, node, selected) => ctx.pairs.setStatus('accepted', node as PairNode | undefined, selected as PairNode[] | undefined),
+  'pairforge.rejectPair': (ctx, node, selected) => ctx.pairs.setStatus('rejected', node as PairNode | undefined, selected as PairNode[] | undefined),
+  'pairforge.flagPair': (ctx, node, selected) => ctx.pairs.setStatus('flagged', node as PairNode | undefined, selected as PairNode[] | undefined),
+  'pairforge.resetPair': (ctx, node, selected) => ctx.pairs.setStatus('pending', node as PairNode | undefined, selected as PairNode[] | undefined),
   // Internal (tree items): not in the palette.
   [OPEN_STORED_COMMAND]: (_ctx, uri) => openStoredDocument(uri as string),
+  [OPEN_SAMPLE_COMMAND]: (_ctx, targetId, sampleId, index) => openSample(targetId as number, sampleId as number, index as number),
+  [OPEN_PAIR_COMMAND]: (_ctx, node) => openPair(node as PairNode),
 };
 
 /** Registers the table; a failing command shows its error instead of failing silently. */

@@ -1,7 +1,16 @@
 // Typed getters for every `pairforge.*` setting (the schema is in package.json `contributes`).
 import * as vscode from 'vscode';
-import type { BlockKind, EngineSettings, Preset } from '../server/protocol';
-import { asExtraKinds, asPreset, DEFAULT_RUNTIME, resolveProjectPath } from './settingsValues';
+import type { BlockKind, EngineSettings, ExecSettings, Preset, SamplingParams } from '../server/protocol';
+import {
+  asEndpoints,
+  asExecSettings,
+  asExtraKinds,
+  asPreset,
+  asSamplingParams,
+  DEFAULT_RUNTIME,
+  resolveProjectPath,
+  type EndpointSetting,
+} from './settingsValues';
 
 export const SECTION = 'pairforge';
 
@@ -40,9 +49,35 @@ export const config = {
     const v = section().get<string>('trace.server', 'off');
     return v === 'messages' || v === 'verbose' ? v : 'off';
   },
+  /** `pairforge.exec.*`: sandbox limits and the comparator for Run Tests and sampled candidates. */
+  exec(): ExecSettings {
+    const s = vscode.workspace.getConfiguration(`${SECTION}.exec`);
+    return asExecSettings((k) => s.get(k));
+  },
+  /** `pairforge.sampling.*` except the endpoints. */
+  sampling(): SamplingParams {
+    const s = vscode.workspace.getConfiguration(`${SECTION}.sampling`);
+    return asSamplingParams((k) => s.get(k));
+  },
+  /** `pairforge.sampling.endpoints`, validated; `problems` lists the entries that were dropped. */
+  endpoints(): { endpoints: EndpointSetting[]; problems: string[] } {
+    return asEndpoints(section().get('sampling.endpoints'));
+  },
+  /** `pairforge.sampling.healthIntervalSeconds`: how often the status bar re-checks (0 = only on demand). */
+  healthIntervalSeconds(): number {
+    const v = section().get<number>('sampling.healthIntervalSeconds', 60);
+    return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 60;
+  },
   /** What the engine server needs to know (pushed with ConfigureNotification). */
   engine(): EngineSettings {
-    return { dbPath: this.projectPath() ?? '', preset: this.preset(), extraKinds: this.extraKinds() };
+    return {
+      dbPath: this.projectPath() ?? '',
+      preset: this.preset(),
+      extraKinds: this.extraKinds(),
+      trusted: vscode.workspace.isTrusted,
+      exec: this.exec(),
+      sampleN: this.sampling().n,
+    };
   },
   /** Sets `pairforge.blocks.highlight` where it is defined most specifically (so it takes effect). */
   async setHighlight(on: boolean): Promise<void> {
@@ -58,5 +93,5 @@ export const config = {
 };
 
 export function affectsEngine(e: vscode.ConfigurationChangeEvent): boolean {
-  return ['project.path', 'blocks.preset', 'blocks.extraKinds'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
+  return ['project.path', 'blocks.preset', 'blocks.extraKinds', 'exec', 'sampling.n'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
 }

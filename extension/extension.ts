@@ -1,12 +1,18 @@
-// Activation: wires the engine client, decorations, the Datasets view, stored documents and the
-// command table. All real work happens in the engine server (server/main.ts).
+// Activation: wires the engine client, decorations, the Datasets / Samples / Pairs views, stored
+// and candidate documents, test runs, the endpoint status and the command table. All real work
+// happens in the engine server (server/main.ts).
 import * as vscode from 'vscode';
 import { EngineClient } from './client';
 import { registerCommands } from './commands';
+import { CandidateDocuments } from './candidateDocuments';
 import { affectsEngine, config, SECTION } from './config';
 import { DatasetsView } from './datasetsView';
 import { BlockDecorations } from './decorations';
+import { Endpoints } from './endpoints';
+import { PairsView } from './pairsView';
+import { SamplesView } from './samplesView';
 import { StoreDocuments } from './storeDocuments';
+import { TestRuns } from './testRuns';
 
 let engine: EngineClient | undefined;
 
@@ -15,24 +21,44 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   engine = new EngineClient(context);
   const decorations = new BlockDecorations(context.extensionUri, config.highlight());
   const datasets = new DatasetsView(engine);
+  const testRuns = new TestRuns(engine, output);
+  const endpoints = new Endpoints(engine, context.secrets);
+  const samples = new SamplesView(engine);
+  const pairs = new PairsView(engine);
   const e = engine;
   context.subscriptions.push(
     output,
     engine,
     decorations,
     datasets,
+    testRuns,
+    endpoints,
+    samples,
+    pairs,
     vscode.window.createTreeView('pairforge.datasets', { treeDataProvider: datasets, showCollapseAll: true }),
+    samples.attach(vscode.window.createTreeView('pairforge.samples', { treeDataProvider: samples })),
+    pairs.attach(vscode.window.createTreeView('pairforge.pairs', { treeDataProvider: pairs, showCollapseAll: true, canSelectMany: true })),
     new StoreDocuments(engine).register(),
-    ...registerCommands({ engine, decorations, datasets, output }),
+    new CandidateDocuments(engine).register(),
+    ...registerCommands({ engine, decorations, datasets, output, testRuns, endpoints, samples, pairs }),
     engine.onBlocks((p) => decorations.update(p)),
-    engine.onDidStart(() => datasets.refresh()),
+    engine.onDidStart(() => {
+      datasets.refresh();
+      pairs.refresh();
+      endpoints.restart();
+    }),
+    // Trust granted: the server may run tests from now on.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void e.configure()),
     vscode.window.onDidChangeVisibleTextEditors(() => decorations.applyVisible()),
     vscode.workspace.onDidCloseTextDocument((d) => decorations.forget(d.uri.toString())),
     vscode.workspace.onDidChangeConfiguration(async (ev) => {
       if (ev.affectsConfiguration(`${SECTION}.blocks.highlight`)) decorations.setEnabled(config.highlight());
       if (affectsEngine(ev)) {
         await e.configure();
-        if (ev.affectsConfiguration(`${SECTION}.project.path`)) datasets.refresh();
+        if (ev.affectsConfiguration(`${SECTION}.project.path`)) {
+          datasets.refresh();
+          pairs.refresh();
+        }
       }
       if (ev.affectsConfiguration(`${SECTION}.server.runtime`)) {
         const pick = await vscode.window.showInformationMessage('PairForge: restart the engine server to use the new runtime?', 'Restart');

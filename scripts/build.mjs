@@ -39,6 +39,9 @@ const assets = [
   [path.join(path.dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node'), 'better_sqlite3.node'],
 ];
 for (const [from, name] of assets) copyFileSync(from, path.join(dist, name));
+// The execution engine's Python harness runs inside the sandbox from dist/exec-python (server/exec/sandbox.ts).
+mkdirSync(path.join(dist, 'exec-python'), { recursive: true });
+for (const name of ['worker.py', 'child.py']) copyFileSync(path.join(root, 'server', 'exec', 'python', name), path.join(dist, 'exec-python', name));
 
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));

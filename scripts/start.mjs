@@ -1,8 +1,10 @@
 // `npm start`: from a fresh clone to PairForge running in a real VS Code (code-server) on the demo
 // workspace. Installs what is missing (node_modules, code-server), packages the extension, refreshes
-// .cache/demo-workspace/ from media/demo/ with the demo datasets imported into its project, then
-// serves on 127.0.0.1:$PAIRFORGE_PORT (default 8080) until Ctrl-C.
-import { spawnSync } from 'node:child_process';
+// .cache/demo-workspace/ from media/demo/ with the demo datasets imported into its project, starts
+// the project's vLLM-compatible local server (`pairforge serve-local`, a stand-in for a GPU vLLM
+// server, so "Sample x5" works offline) on 127.0.0.1:$PAIRFORGE_VLLM_PORT (default 8000), then
+// serves VS Code on 127.0.0.1:$PAIRFORGE_PORT (default 8080) until Ctrl-C.
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setInterval } from 'node:timers';
@@ -28,11 +30,38 @@ function run(cmd, args, what) {
 function refreshDemoWorkspace() {
   mkdirSync(workspace, { recursive: true });
   cpSync(demoSource, workspace, { recursive: true, force: true });
+}
+
+/** The demo workspace's settings: its project, and the local server as its only endpoint (this is
+ * the one place a local server is configured as an endpoint; the extension has none by default). */
+function writeDemoSettings(endpoint) {
   mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-  writeFileSync(
-    path.join(workspace, '.vscode', 'settings.json'),
-    JSON.stringify({ 'pairforge.project.path': projectRel, 'pairforge.blocks.highlight': true }, null, 2) + '\n',
-  );
+  const settings = { 'pairforge.project.path': projectRel, 'pairforge.blocks.highlight': true };
+  if (endpoint) settings['pairforge.sampling.endpoints'] = [{ url: endpoint.url, model: endpoint.model }];
+  writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
+}
+
+/** Starts `pairforge serve-local` on the demo project; resolves to {url, model, child} once it listens. */
+function startLocalServer(port) {
+  const cli = path.join(repoRoot, 'dist', 'cli.js');
+  const db = path.join(workspace, projectRel);
+  const child = spawn(process.execPath, [cli, 'serve-local', '--db', db, '--port', String(port), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      try {
+        const info = JSON.parse(out.slice(0, nl));
+        resolve({ url: info.url, model: info.model, child });
+      } catch {
+        reject(new Error(`serve-local printed something unexpected: ${out.slice(0, 200)}`));
+      }
+    });
+    child.on('exit', (code, signal) => reject(new Error(`serve-local exited with ${code ?? signal} before listening (is port ${port} free? set PAIRFORGE_VLLM_PORT)`)));
+  });
 }
 
 /** Imports the demo datasets into the workspace's project with the CLI (re-import is a no-op). */
@@ -49,11 +78,19 @@ function importDemoDatasets() {
   const steps = [
     ['import', ...datasets, '--db', db],
     ['targets', '--db', db, '--preset', 'structurecoder'],
+    // the reference solutions against their tests, in the sandbox (verdicts shown in the editor)
+    ['check-refs', '--db', db],
   ];
   for (const args of steps) {
     const r = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
     if (r.status !== 0) console.warn(`warning: pairforge ${args[0]} exited with ${r.status ?? r.signal}; continuing`);
   }
+}
+
+function portFrom(name, fallback) {
+  const port = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`${name} must be a port number (got '${process.env[name]}')`);
+  return port;
 }
 
 async function main() {
@@ -70,8 +107,12 @@ async function main() {
   refreshDemoWorkspace();
   importDemoDatasets();
 
-  const port = Number(process.env.PAIRFORGE_PORT ?? 8080);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`PAIRFORGE_PORT must be a port number (got '${process.env.PAIRFORGE_PORT}')`);
+  const port = portFrom('PAIRFORGE_PORT', 8080);
+  const vllmPort = portFrom('PAIRFORGE_VLLM_PORT', 8000);
+  step(`local vLLM-compatible server on 127.0.0.1:${vllmPort} (pairforge serve-local: a stand-in for a GPU server)`);
+  const local = await startLocalServer(vllmPort);
+  process.on('exit', () => local.child.kill('SIGTERM'));
+  writeDemoSettings(local);
   step(`starting code-server on 127.0.0.1:${port}`);
   const vscodeDir = path.join(cache, 'vscode');
   const server = await launchCodeServer({
@@ -84,14 +125,16 @@ async function main() {
   });
   const bar = '='.repeat(72);
   console.log(`\n${bar}\nPairForge is running in VS Code (code-server), ready in ${((Date.now() - started) / 1000).toFixed(0)} s:\n\n  ${server.folderUrl}\n`);
-  console.log(`Open a Python file (word_stats.py) to see its blocks; the PairForge view lists the demo datasets.`);
+  console.log(`Open a Python file (word_stats.py) to see its blocks; the PairForge view lists the demo datasets;`);
+  console.log(`open a solution there and use "Sample x5" (served by ${local.url}, model ${local.model}) or "Run Tests".`);
   console.log(`Log: ${path.relative(repoRoot, server.logFile)}. Press Ctrl-C to stop.\n${bar}`);
 
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
-    console.log('\nstopping code-server...');
+    console.log('\nstopping code-server and the local server...');
+    local.child.kill('SIGTERM');
     await server.stop();
     process.exit(0);
   };

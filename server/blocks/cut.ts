@@ -41,7 +41,7 @@ function pyLstripIndex(s: string, from = 0): number {
   return i;
 }
 
-function pyRstrip(s: string): string {
+export function pyRstrip(s: string): string {
   let j = s.length;
   while (j > 0 && PY_WHITESPACE.has(s[j - 1])) j--;
   return j === s.length ? s : s.slice(0, j);

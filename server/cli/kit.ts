@@ -73,6 +73,28 @@ export function parseArgs(command: string, argv: string[], spec: Spec): Args {
   return out;
 }
 
+/** `--name` as a number that passes `check` (described by `what`), or undefined when absent. */
+export function numberOption(command: string, a: Args, name: string, check: (n: number) => boolean, what: string): number | undefined {
+  const v = a.values.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`${command}: --${name} must be ${what} (got '${v}')`);
+  return n;
+}
+
+/** `--name` as an integer >= min, or undefined when absent. */
+export function intOption(command: string, a: Args, name: string, min: number): number | undefined {
+  return numberOption(command, a, name, (n) => Number.isInteger(n) && n >= min, `an integer >= ${min}`);
+}
+
+/** `--name` as one of `allowed`, or undefined when absent. */
+export function choiceOption<T extends string>(command: string, a: Args, name: string, allowed: readonly T[]): T | undefined {
+  const v = a.values.get(name);
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${command}: --${name} must be one of ${allowed.join(', ')} (got '${v}')`);
+  return v as T;
+}
+
 export function presetOf(command: string, a: Args): Preset {
   const v = a.values.get('preset') ?? 'structurecoder';
   if (!(PRESETS as readonly string[]).includes(v)) throw new UsageError(`${command}: --preset must be one of ${PRESETS.join(', ')} (got '${v}')`);

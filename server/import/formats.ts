@@ -47,6 +47,12 @@ export function detectFormat(r: Rec): DatasetFormat | undefined {
   return detectBase(r);
 }
 
+/** A history's last version plays the reference solution's part, so an APPS record in a history
+ * may leave `solutions` out; its tests (`input_output`) must still be read. */
+function detectAppsWithoutSolutions(r: Rec): BaseFormat | undefined {
+  return has(r, 'problem_id') && has(r, 'question') && has(r, 'input_output') && !has(r, 'solutions') ? 'apps' : undefined;
+}
+
 const definesCheck = (test: Json | undefined) => typeof test === 'string' && /^def\s+check\s*\(/m.test(test);
 
 function detectBase(r: Rec): BaseFormat | undefined {
@@ -288,8 +294,9 @@ export function validateRecord(r: Rec, format: DatasetFormat): Validated {
     const versions = stringList(r.versions, "field 'versions' is not a list of code strings");
     if (versions.length === 0) throw new Invalid(`field 'versions' is empty; a history needs at least one version`);
     const { versions: _v, ...rest } = r;
-    const base = detectBase(rest);
-    const p = base ? VALIDATORS[base](rest) : bareHistoryBase(rest);
+    const base = detectBase(rest) ?? detectAppsWithoutSolutions(rest);
+    // (an APPS row marks "no solutions" with an empty string, which the validator reads as none)
+    const p = base ? VALIDATORS[base](base === 'apps' && !has(rest, 'solutions') ? { ...rest, solutions: '' } : rest) : bareHistoryBase(rest);
     // The problem is identified by its normalised content, so several histories of one problem
     // (records that differ only in versions or per-history fields) share one problem row.
     const problemJson = canonicalJson({

@@ -200,6 +200,9 @@ export function projectStats(p: Project): ProjectStats {
     histories: count('histories'),
     versions: count('history_versions'),
     targets: count('targets'),
+    samples: count('samples'),
+    executions: count('executions'),
+    pairs: count('pairs'),
   };
 }
 

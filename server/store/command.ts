@@ -1,5 +1,6 @@
 // `pairforge stats`: counts of what a project holds.
 import { EXIT_OK, UsageError, dbOf, out, parseArgs, showHelp, type Command } from '../cli/kit';
+import { executionStats } from '../exec/store';
 import { cutStats, projectStats } from './browse';
 import { openProject } from './db';
 
@@ -17,12 +18,17 @@ async function run(argv: string[]): Promise<number> {
   try {
     const stats = projectStats(p);
     const cuts = cutStats(p);
-    if (a.flags.has('json')) out(JSON.stringify({ ...stats, cuts }));
+    // Verdicts (attempt 0) per comparator and flaky candidates (server/exec/store.ts).
+    const { verdicts, flaky } = executionStats(p);
+    if (a.flags.has('json')) out(JSON.stringify({ ...stats, cuts, verdicts, flaky }));
     else {
       out(`${p.file}`);
       for (const [k, v] of Object.entries(stats)) out(`  ${k.padEnd(10)} ${v}`);
       for (const c of cuts) {
         out(`  targets under ${c.preset}: ${c.targets} from ${c.solutions} solutions (${c.ok} ok, ${c.unparsed} do not parse, ${c.tooLong} too long, ${c.formatFailed} Black failed)`);
+      }
+      for (const [comparator, c] of Object.entries(verdicts)) {
+        out(`  verdicts (${comparator}): ${Object.entries(c).map(([k, v]) => `${v} ${k}`).join(', ')}${flaky ? `; ${flaky} flaky` : ''}`);
       }
     }
     return EXIT_OK;

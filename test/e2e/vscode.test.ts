@@ -1,20 +1,13 @@
 // End to end in a real VS Code: the packaged .vsix installed into code-server, a Python file opened
 // through Quick Open in Debian's Chromium (driven by playwright-core), and the block decorations
 // and hover read off the rendered editor. Screenshots go to test-results/e2e/.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { codeServerInstalled } from '../../scripts/vscode/install-code-server.mjs';
-import { launchCodeServer, type RunningCodeServer } from '../../scripts/vscode/launch.mjs';
+import type { Page } from 'playwright-core';
+import { openWithQuickOpen, screenshot, startSession, type Session } from './kit';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const vsix = path.join(root, 'dist', 'pairforge.vsix');
-const chromiumPath = process.env.PAIRFORGE_CHROMIUM ?? '/usr/bin/chromium';
-const artifacts = path.join(root, 'test-results', 'e2e');
 const fileName = 'blocks_e2e.py';
 
 // Blocks under the default structurecoder preset (1-based lines):
@@ -77,114 +70,37 @@ interface RenderedLine {
   tints: string[];
 }
 
-function newestMtime(dir: string, exts: string[]): number {
-  let newest = 0;
-  if (!existsSync(dir)) return newest;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || !exts.some((e) => entry.name.endsWith(e))) continue;
-    newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/pairforge.vsix when it is missing or older than the sources or the manifest. */
-function ensureFreshVsix(): void {
-  const sources = Math.max(
-    newestMtime(path.join(root, 'extension'), ['.ts']),
-    newestMtime(path.join(root, 'server'), ['.ts']),
-    newestMtime(path.join(root, 'media'), ['.svg']),
-    statSync(path.join(root, 'package.json')).mtimeMs,
-  );
-  if (existsSync(vsix) && statSync(vsix).mtimeMs >= sources) return;
-  const r = spawnSync('npm', ['run', 'package'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
-  if (r.status !== 0) throw new Error(`npm run package failed (exit ${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
-}
-
-async function screenshot(page: Page | undefined, name: string): Promise<void> {
-  if (!page) return;
-  mkdirSync(artifacts, { recursive: true });
-  await page.screenshot({ path: path.join(artifacts, name) }).catch(() => undefined);
-}
-
 describe('PairForge in code-server (real VS Code)', () => {
   let tmp = '';
-  let server: RunningCodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page | undefined;
+  let session: Session | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(chromiumPath)) {
-      throw new Error(`${chromiumPath} is missing: run .ci/run, or apt-get install -y --no-install-recommends chromium`);
-    }
-    if (!codeServerInstalled()) {
-      throw new Error('code-server is not installed in .cache/code-server: run `node scripts/vscode/install-code-server.mjs` (or .ci/run)');
-    }
-    ensureFreshVsix();
     tmp = mkdtempSync(path.join(os.tmpdir(), 'pairforge-e2e-'));
     const workspace = path.join(tmp, 'workspace');
     mkdirSync(workspace);
     writeFileSync(path.join(workspace, fileName), source);
-    server = await launchCodeServer({
-      userDataDir: path.join(tmp, 'user-data'),
-      extensionsDir: path.join(tmp, 'extensions'),
-      workspace,
-      vsix,
-      settings: {
-        // The engine server runs on this Node (20), whose ABI matches dist/better_sqlite3.node.
-        'pairforge.server.runtime': process.execPath,
-        'editor.hover.delay': 150,
-      },
-      timeoutMs: 90_000,
-    });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(server.folderUrl);
+    session = await startSession(tmp, workspace, { 'editor.hover.delay': 150 });
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
+    await session?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   // Any failed test (a timeout or an assertion) leaves a screenshot of the page as it was.
   beforeEach(({ task, onTestFailed }) => {
     onTestFailed(async () => {
-      await screenshot(page, `failure-${task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`);
+      await screenshot(session?.page, `failure-${task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`);
     });
   });
 
-  async function step<T>(name: string, body: (p: Page) => Promise<T>): Promise<T> {
-    if (!page) throw new Error('the browser page did not open (see beforeAll)');
-    try {
-      return await body(page);
-    } catch (err) {
-      const log = server ? `\ncode-server log: ${server.logFile}` : '';
-      throw new Error(`${name}: ${err instanceof Error ? err.message : String(err)}${log}`, { cause: err });
-    }
+  function step<T>(name: string, body: (p: Page) => Promise<T>): Promise<T> {
+    if (!session) throw new Error('code-server and the browser did not start (see beforeAll)');
+    return session.step(name, body);
   }
 
   it('shows the workbench and opens the Python file through Quick Open', async () => {
-    await step('workbench', async (p) => {
-      await p.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90_000 });
-      // The explorer lists the workspace file once the remote file system is up.
-      await p.locator('.explorer-folders-view .monaco-list-row', { hasText: fileName }).waitFor({ timeout: 60_000 });
-    });
-    await step('quick-open', async (p) => {
-      await p.locator('.monaco-workbench .part.editor').click();
-      await p.keyboard.press('Control+P');
-      const input = p.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible', timeout: 15_000 });
-      await input.fill(fileName);
-      await p.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: 15_000 });
-      await p.keyboard.press('Enter');
-      await p.locator('.monaco-editor .view-lines', { hasText: 'def total(values):' }).waitFor({ timeout: 30_000 });
-    });
+    await step('quick-open', (p) => openWithQuickOpen(p, fileName, 'def total(values):'));
   }, 240_000);
 
   it('decorates blocks: gutter icon by kind on first lines, depth tint on block lines', async () => {

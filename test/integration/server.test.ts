@@ -2,21 +2,16 @@
 // after each incremental edit (compared with a fresh parse of the full text and with hand-written
 // expectations), hover text, preset switch, import with progress and cancellation, the Datasets
 // tree and stored documents, errors for a bad project path, and a clean shutdown.
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CancellationTokenSource,
-  createProtocolConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
   WorkDoneProgress,
   type Hover,
   type MarkupContent,
-  type ProtocolConnection,
   type TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -24,81 +19,17 @@ import { findBlocks } from '../../server/blocks/extract';
 import { loadPython, type PythonGrammar } from '../../server/blocks/parser';
 import type { PresetOptions } from '../../server/blocks/types';
 import {
-  BlocksNotification,
   ConfigureNotification,
   DatasetChildrenRequest,
   DocumentContentRequest,
   ImportRequest,
   StatsRequest,
   type BlockInfo,
-  type BlocksParams,
   type DatasetNode,
   type EngineSettings,
   type ImportSummary,
 } from '../../server/protocol';
-
-const root = path.resolve(__dirname, '../..');
-const serverJs = path.join(root, 'dist/server.js');
-
-/** Builds when dist/server.js is missing or older than the server sources it bundles. */
-function ensureBuilt(): void {
-  const newest = readdirSync(path.join(root, 'server'), { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => statSync(path.join(root, 'server', f)).mtimeMs)
-    .reduce((x, y) => Math.max(x, y), 0);
-  if (!existsSync(serverJs) || statSync(serverJs).mtimeMs < newest) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
-}
-
-interface Server {
-  proc: ChildProcessWithoutNullStreams;
-  conn: ProtocolConnection;
-  stderr: () => string;
-  /** Resolves with the first blocks notification for `uri` matching `pred` (past ones included). */
-  blocks(uri: string, pred: (p: BlocksParams) => boolean): Promise<BlocksParams>;
-}
-
-async function startServer(): Promise<Server> {
-  const proc = spawn(process.execPath, [serverJs, '--stdio'], { cwd: root });
-  let err = '';
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const conn = createProtocolConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
-  const seen: BlocksParams[] = [];
-  const waiters: { uri: string; pred: (p: BlocksParams) => boolean; resolve: (p: BlocksParams) => void }[] = [];
-  conn.onNotification(BlocksNotification, (p) => {
-    seen.push(p);
-    for (const w of [...waiters]) {
-      if (w.uri === p.uri && w.pred(p)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(p);
-      }
-    }
-  });
-  conn.listen();
-  await conn.sendRequest('initialize', { processId: null, rootUri: null, capabilities: { window: { workDoneProgress: true } } });
-  await conn.sendNotification('initialized', {});
-  return {
-    proc,
-    conn,
-    stderr: () => err,
-    blocks(uri, pred) {
-      const hit = [...seen].reverse().find((p) => p.uri === uri && pred(p));
-      if (hit) return Promise.resolve(hit);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no blocks notification for ${uri} within 10 s; stderr: ${err}`)), 10_000);
-        waiters.push({ uri, pred, resolve: (p) => (clearTimeout(timer), resolve(p)) });
-      });
-    },
-  };
-}
-
-async function stopServer(s: Server): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => s.proc.once('exit', (code) => resolve(code)));
-  await s.conn.sendRequest('shutdown');
-  await s.conn.sendNotification('exit');
-  const code = await exited;
-  s.conn.dispose();
-  return code;
-}
+import { ensureBuilt, startServer, stopServer, type Server } from './lspHarness';
 
 let grammar: PythonGrammar;
 let tmp: string;

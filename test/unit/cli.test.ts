@@ -75,14 +75,15 @@ describe('pairforge (usage)', () => {
     const main = run('--help');
     expect(main.status).toBe(0);
     expect(main.stdout).toMatch(/import FILE\.\.\. --db PROJECT\.sqlite/);
-    for (const c of ['import', 'blocks', 'targets', 'stats']) {
+    for (const c of ['import', 'blocks', 'targets', 'check-refs', 'exec', 'stats']) {
       const h = run(c, '--help');
       expect(h.status, c).toBe(0);
       expect(h.stdout).toContain(`usage: pairforge ${c}`);
     }
     expect(run().status).toBe(2);
     const unknown = run('frobnicate');
-    expect([unknown.status, unknown.stderr]).toEqual([2, "pairforge: unknown command 'frobnicate' (one of import, blocks, targets, stats; see pairforge --help)\n"]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/^pairforge: unknown command 'frobnicate' \(one of import, blocks, targets, [a-z, -]*stats[a-z, -]*; see pairforge --help\)\n$/);
     const badOpt = run('import', fixture('apps-mini.jsonl'), '--db', path.join(dir, 'x.sqlite'), '--fromat', 'apps');
     expect([badOpt.status, badOpt.stderr]).toEqual([2, 'pairforge import: unknown option --fromat (see pairforge import --help)\n']);
     expect(run('import', fixture('apps-mini.jsonl')).stderr).toContain('--db PROJECT.sqlite is required');
@@ -249,6 +250,11 @@ describe('pairforge targets and stats', () => {
       histories: 4,
       versions: 9,
       targets: s.targets,
+      samples: 0,
+      executions: 0,
+      pairs: 0,
+      verdicts: {},
+      flaky: 0,
       cuts: [{ preset: 'structurecoder', solutions: 8, ok: 8, unparsed: 0, tooLong: 0, formatFailed: 0, targets: s.targets }],
     });
     const human = run('stats', '--db', db);

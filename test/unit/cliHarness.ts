@@ -2,7 +2,7 @@
 // scripts/build.mjs, with the .wasm files and the native addon beside it) so CLI tests always run
 // the current sources as a real bundled process, without racing other builds of dist/.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,9 +32,12 @@ export async function buildCli(): Promise<string> {
     path.join(path.dirname(req.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node'),
     path.join(dir, 'better_sqlite3.node'),
   );
+  // The execution engine's Python harness, where server/exec/sandbox.ts looks beside a bundle.
+  mkdirSync(path.join(dir, 'exec-python'));
+  for (const name of ['worker.py', 'child.py']) copyFileSync(path.join(root, 'server', 'exec', 'python', name), path.join(dir, 'exec-python', name));
   return outfile;
 }
 
-export function runCli(cli: string, args: string[], opts: { cwd?: string } = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: opts.cwd ?? root, timeout: 120_000 });
+export function runCli(cli: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: opts.cwd ?? root, timeout: 120_000, env: { ...process.env, ...opts.env } });
 }

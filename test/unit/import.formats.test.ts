@@ -162,6 +162,13 @@ describe('history', () => {
     expect(p.question).toBe('Return the maximum of a list.');
     expect(p.solutions).toEqual([]);
   });
+  it('reads the tests of an APPS record that has no solutions (the versions stand in for them)', () => {
+    const { solutions: _s, ...noSolutions } = hs[0];
+    const p = ok(noSolutions, 'history');
+    expect(p.externalId).toBe('4002');
+    expect(p.tests).toHaveLength(2);
+    expect(p.solutions).toEqual([]);
+  });
   it('requires a non-empty list of code strings', () => {
     const { versions: _v, ...base } = hs[0];
     expect(reason(base, 'history')).toBe("missing field 'versions' (a list of code strings, oldest first)");

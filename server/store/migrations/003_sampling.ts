@@ -17,8 +17,23 @@ export const sampling: Migration = {
       status      TEXT NOT NULL CHECK (status IN ('running', 'done', 'stopped', 'failed')),
       message     TEXT,
       created_at  TEXT NOT NULL,
-      finished_at TEXT
+      finished_at TEXT,
+      -- What makes two jobs "the same command" (selection, family, tokens, sampling values, seed,
+      -- models; not URLs or concurrency): \`pairforge sample\` run again resumes an unfinished job
+      -- with the same key instead of starting over.
+      spec_key    TEXT,
+      -- The base of every sample's seed (the given --seed, else the job id).
+      seed        INTEGER
     );
+    CREATE INDEX sample_jobs_spec ON sample_jobs (spec_key);
+
+    -- The targets a job samples, fixed when the job is created (extended on resume only for an
+    -- open-ended selection), so a resumed job knows exactly which (target, index) are missing.
+    CREATE TABLE sample_job_targets (
+      job_id    INTEGER NOT NULL REFERENCES sample_jobs(id) ON DELETE CASCADE,
+      target_id INTEGER NOT NULL REFERENCES targets(id) ON DELETE CASCADE,
+      PRIMARY KEY (job_id, target_id)
+    ) WITHOUT ROWID;
 
     -- One row per (job, target, sample index), written once: a resumed job produces only the
     -- missing ones. middle is the post-processed middle (it starts with the target's start
@@ -39,6 +54,10 @@ export const sampling: Migration = {
       completion_tokens INTEGER,
       latency_ms        REAL NOT NULL,
       created_at        TEXT NOT NULL,
+      -- vLLM's stop_reason (the stop string or token id that ended the text, null for EOS/length).
+      stop_reason       TEXT,
+      -- Requests it took (1 = no retry).
+      attempts          INTEGER NOT NULL DEFAULT 1,
       UNIQUE (job_id, target_id, sample_index)
     );
     CREATE INDEX samples_target ON samples (target_id);

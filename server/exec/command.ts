@@ -1,0 +1,250 @@
+// `pairforge check-refs` and `pairforge exec`: run stored candidates in the sandbox and store
+// their verdicts (issue 3 item 6). Both are runPending over a different selection; check-refs
+// also lists the references that fail their own tests.
+import os from 'node:os';
+import {
+  UsageError,
+  dbOf,
+  err,
+  interruptSignal,
+  out,
+  parseArgs,
+  progressLine,
+  showHelp,
+  type Args,
+  type Command,
+} from '../cli/kit';
+import { openProject } from '../store/db';
+import { ExecEngine } from './engine';
+import { exitStatusOf, runPending, type RunSummary } from './runPending';
+import { CANDIDATE_KINDS, REFERENCE_KINDS, countCandidates, datasetIdOf, flaggedReferences, type CandidateKind, type FlaggedReference, type Selection } from './store';
+import { COMPARATORS, DEFAULT_LIMITS, VERDICTS, type Comparator, type ExecLimits } from './types';
+
+const COMMON_OPTIONS = `  --comparator C        strict (default: line by line, trailing whitespace ignored, numbers
+                        within a relative 1e-6) | apps (the APPS harness's lenient cascade);
+                        recorded with every verdict; each comparator has its own verdicts
+  --all-results         run every test of a candidate (default: stop at its first failure)
+  --timeout-ms N        wall clock per test (default ${DEFAULT_LIMITS.testTimeoutMs})
+  --memory-mb N         address space per test (default ${DEFAULT_LIMITS.memoryBytes / 1024 ** 2})
+  --output-kb N         stdout / stderr kept per test; more is output_limit (default ${DEFAULT_LIMITS.outputBytes / 1024})
+  --workers N           warm sandboxed workers (default: one per core)
+  --confirm N           re-run every failing candidate N more times; a candidate whose verdicts
+                        disagree is marked flaky (pairing skips it)
+  --limit N             run at most N candidates now; the rest stay pending
+  --dataset NAME        only candidates of this dataset's problems
+  --allow-unsandboxed   where bubblewrap cannot be used (missing, no user namespaces), run WITHOUT
+                        isolation instead of refusing: the programs can read and change your
+                        files and use the network. Explicit opt-in, warned loudly; bubblewrap is
+                        still used wherever it works
+  --json                print the summary as JSON`;
+
+const SUMMARY_HELP = `Resumable: verdicts are stored in transactions as they come, keyed by candidate, comparator and
+attempt, so an interrupted or killed run is finished by running the same command again (stored
+verdicts are skipped, nothing is stored twice). Ctrl-C stops after the running candidates.
+Progress goes to stderr. The summary counts the stored verdicts of every candidate selected:
+{"total", "pass", "wrong_answer", "runtime_error", "timeout", "memory_limit", "output_limit",
+"compile_error", "ran", "skipped", "no_tests", "pending", "confirm_runs", "flaky", "errors", ...}.
+Exit status: 0 ok, 1 engine errors (or flagged references for check-refs), 2 usage or no
+sandbox, 130 interrupted.`;
+
+const CHECK_REFS_HELP = `usage: pairforge check-refs --db PROJECT.sqlite [options]
+
+Runs every reference solution and every history version against its own problem's tests in the
+sandbox and stores the verdicts. References that fail their own tests (a failing solution, or a
+failing final history version: earlier versions are expected to fail) are flagged and listed in
+the output ("flagged" in the JSON), never hidden.
+
+${COMMON_OPTIONS}
+
+${SUMMARY_HELP}`;
+
+const EXEC_HELP = `usage: pairforge exec --db PROJECT.sqlite [options]
+
+Runs every pending candidate in the sandbox and stores its verdict: samples (their target's
+pre + middle + suf, against the target's problem), and reference solutions and history versions
+not run yet.
+
+  --kinds K,...         which candidates: ${CANDIDATE_KINDS.join(', ')} (default: all)
+  --job ID              samples of this sample job only
+${COMMON_OPTIONS}
+
+${SUMMARY_HELP}`;
+
+/** Flagged references listed in the human output; --json lists all. */
+const MAX_FLAGGED_LINES = 50;
+
+const VALUE_OPTIONS = ['db', 'comparator', 'timeout-ms', 'memory-mb', 'output-kb', 'workers', 'confirm', 'limit', 'dataset'];
+const FLAGS = ['all-results', 'allow-unsandboxed', 'json'];
+
+function intOption(command: string, a: Args, name: string, min: number): number | undefined {
+  const v = a.values.get(name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${command}: --${name} must be an integer >= ${min} (got '${v}')`);
+  return Number(v);
+}
+
+interface Setup {
+  db: string;
+  comparator: Comparator;
+  limits: Partial<ExecLimits>;
+  workers: number;
+  confirm: number;
+  limit?: number;
+  dataset?: string;
+  allResults: boolean;
+  allowUnsandboxed: boolean;
+  json: boolean;
+}
+
+function setupOf(command: string, a: Args): Setup {
+  const db = dbOf(command, a, true);
+  if (a.positionals.length > 0) throw new UsageError(`${command}: unexpected argument ${a.positionals[0]}`);
+  const comparator = a.values.get('comparator') ?? 'strict';
+  if (!(COMPARATORS as readonly string[]).includes(comparator)) {
+    throw new UsageError(`${command}: --comparator must be one of ${COMPARATORS.join(', ')} (got '${comparator}')`);
+  }
+  const limits: Partial<ExecLimits> = {};
+  const timeout = intOption(command, a, 'timeout-ms', 1);
+  if (timeout !== undefined) {
+    limits.testTimeoutMs = timeout;
+    // The per-candidate clock keeps its default ratio to the per-test one.
+    limits.candidateTimeoutMs = Math.max(DEFAULT_LIMITS.candidateTimeoutMs, timeout);
+  }
+  const memory = intOption(command, a, 'memory-mb', 16);
+  if (memory !== undefined) limits.memoryBytes = memory * 1024 ** 2;
+  const output = intOption(command, a, 'output-kb', 1);
+  if (output !== undefined) limits.outputBytes = output * 1024;
+  const limit = intOption(command, a, 'limit', 0);
+  const dataset = a.values.get('dataset');
+  return {
+    db,
+    comparator: comparator as Comparator,
+    limits,
+    workers: intOption(command, a, 'workers', 1) ?? Math.max(1, os.availableParallelism()),
+    confirm: intOption(command, a, 'confirm', 0) ?? 0,
+    ...(limit !== undefined ? { limit } : {}),
+    ...(dataset !== undefined ? { dataset } : {}),
+    allResults: a.flags.has('all-results'),
+    allowUnsandboxed: a.flags.has('allow-unsandboxed'),
+    json: a.flags.has('json'),
+  };
+}
+
+function kindsOf(a: Args): CandidateKind[] {
+  const v = a.values.get('kinds');
+  if (v === undefined) return [...CANDIDATE_KINDS];
+  const kinds = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (kinds.length === 0) throw new UsageError('exec: --kinds needs at least one of solution, version, sample');
+  for (const k of kinds) {
+    if (!(CANDIDATE_KINDS as readonly string[]).includes(k)) throw new UsageError(`exec: unknown kind '${k}' in --kinds (one of ${CANDIDATE_KINDS.join(', ')})`);
+  }
+  // Keep the canonical order whatever order they were given in.
+  return CANDIDATE_KINDS.filter((k) => kinds.includes(k));
+}
+
+function verdictLine(s: RunSummary): string {
+  return VERDICTS.filter((v) => s[v] > 0)
+    .map((v) => `${s[v]} ${v}`)
+    .join(', ');
+}
+
+function describeFlagged(f: FlaggedReference): string {
+  const where = f.kind === 'solution' ? `solution ${f.solution}` : `history ${f.history} v${f.version} (final)`;
+  const why = f.failure ? `test ${f.failure.test + 1}/${f.tests_total}${f.failure.message ? `: ${f.failure.message.split('\n')[0]}` : ''}` : '';
+  return `  ${f.dataset}/${f.problem} ${where}: ${f.verdict}${f.flaky ? ' (flaky)' : ''}${why ? ` — ${why}` : ''}`;
+}
+
+async function runCommand(command: 'check-refs' | 'exec', argv: string[]): Promise<number> {
+  const a = parseArgs(command, argv, { values: command === 'exec' ? [...VALUE_OPTIONS, 'kinds', 'job'] : VALUE_OPTIONS, flags: FLAGS });
+  if (a.flags.has('help')) return showHelp(command === 'exec' ? EXEC_HELP : CHECK_REFS_HELP);
+  const o = setupOf(command, a);
+  const kinds = command === 'exec' ? kindsOf(a) : [...REFERENCE_KINDS];
+  const job = command === 'exec' ? intOption(command, a, 'job', 1) : undefined;
+  const p = openProject(o.db);
+  try {
+    const selection: Selection = { kinds, ...(job !== undefined ? { jobId: job } : {}) };
+    if (o.dataset !== undefined) {
+      try {
+        selection.datasetId = datasetIdOf(p, o.dataset);
+      } catch (e) {
+        throw new UsageError(`${command}: ${(e as Error).message}`);
+      }
+    }
+    if (o.allowUnsandboxed) err(`pairforge ${command}: --allow-unsandboxed: if bubblewrap cannot be used here, candidates run WITHOUT isolation`);
+    // SandboxUnavailableError (no bwrap, no namespaces) propagates: the CLI prints its message,
+    // which says how to fix it, and exits 2. Nothing runs unisolated without the opt-in.
+    const engine = await ExecEngine.create({ workers: o.workers, limits: o.limits, allowUnsandboxed: o.allowUnsandboxed, log: err });
+    const counts = kinds.map((k) => `${countCandidates(p, k, selection)} ${k}s`).join(', ');
+    err(
+      `${command}: ${counts}; ${o.workers} workers, ${engine.sandbox.isolation === 'bwrap' ? 'isolated by bubblewrap' : 'NOT ISOLATED'}, ` +
+        `comparator ${o.comparator}, ${engine.sandbox.limits.testTimeoutMs} ms per test`,
+    );
+    const signal = interruptSignal();
+    const progress = progressLine();
+    // Without a terminal, a progress line every 10 s keeps logs of long runs informative.
+    let lastLog = Date.now();
+    let summary: RunSummary;
+    try {
+      summary = await runPending(p, engine, {
+        selection,
+        comparator: o.comparator,
+        allResults: o.allResults,
+        confirm: o.confirm,
+        ...(o.limit !== undefined ? { limit: o.limit } : {}),
+        // One candidate in flight per worker plus one queued, so a worker never waits for us.
+        concurrency: o.workers * 2,
+        signal,
+        onProgress: (e) => {
+          const line = `${command}: ${e.done}/${e.total} candidates (${e.ran} run now)`;
+          if (process.stderr.isTTY) progress.update(line);
+          else if (Date.now() - lastLog >= 10_000) {
+            lastLog = Date.now();
+            err(line);
+          }
+        },
+      });
+    } finally {
+      progress.done();
+      await engine.close();
+    }
+    const flagged = command === 'check-refs' ? flaggedReferences(p, selection, o.comparator) : undefined;
+    if (o.json) out(JSON.stringify(flagged ? { ...summary, flagged } : summary));
+    else {
+      out(
+        `${summary.total} candidates with verdicts (${summary.ran} run now, ${summary.skipped} already stored): ${verdictLine(summary) || 'none'}` +
+          `${summary.flaky ? `; ${summary.flaky} flaky` : ''}${summary.no_tests ? `; ${summary.no_tests} without tests` : ''}` +
+          `${summary.pending ? `; ${summary.pending} pending` : ''}`,
+      );
+      if (flagged) {
+        out(
+          flagged.length === 0
+            ? 'every reference passes its own tests'
+            : flagged.length === 1
+              ? '1 reference fails its own tests:'
+              : `${flagged.length} references fail their own tests:`,
+        );
+        for (const f of flagged.slice(0, MAX_FLAGGED_LINES)) out(describeFlagged(f));
+        if (flagged.length > MAX_FLAGGED_LINES) out(`  … and ${flagged.length - MAX_FLAGGED_LINES} more (all of them with --json)`);
+      }
+    }
+    for (const m of summary.error_messages) err(`pairforge ${command}: engine error: ${m}`);
+    if (summary.interrupted) err(`interrupted: stored verdicts are kept; run the same command again to finish (${summary.pending} pending)`);
+    return exitStatusOf(summary, (flagged?.length ?? 0) > 0);
+  } finally {
+    p.close();
+  }
+}
+
+export const checkRefsCommand: Command = {
+  name: 'check-refs',
+  summary: 'check-refs --db PROJECT.sqlite        run reference solutions and history versions against their tests',
+  help: CHECK_REFS_HELP,
+  run: (argv) => runCommand('check-refs', argv),
+};
+
+export const execCommand: Command = {
+  name: 'exec',
+  summary: 'exec --db PROJECT.sqlite              run every pending candidate (samples, references) in the sandbox',
+  help: EXEC_HELP,
+  run: (argv) => runCommand('exec', argv),
+};

@@ -1,0 +1,511 @@
+# PairForge execution worker: runs inside the bubblewrap sandbox (server/exec/sandbox.ts), stays
+# warm, and forks one limited child per test (server/exec/python/child.py).
+#
+# Protocol: one JSON object per line on the control channel (the process's original stdin and
+# stdout; fds 0/1 are moved out of the way at start so that no test ever inherits them).
+#   -> {"op":"ready", ...}                                   once started
+#   <- {"op":"run","code"?,"tests":[...],"start":i,"nonces":[...],"test_timeout_ms","candidate_ms",
+#       "all_results","comparator","prelude","limits"}       code is compiled once (omitted: reuse)
+#   -> {"op":"loaded","ok":true} | {"op":"loaded","ok":false,"error":...,"line":n}   when code given
+#   -> {"op":"result","ordinal":i,"status":"exited"|"signaled"|"timeout"|"output_limit",...}  per test
+#   -> {"op":"done","next":i,"reason":"complete"|"failed"|"stopped"|"candidate_time"|"dirty"|"error"}
+#   <- {"op":"stop"}   between tests: stop this run       <- {"op":"exit"}
+# The worker never trusts what a child writes: it only relays the child's report (fd 3), its
+# captured output (capped) and how it ended; verdicts are decided in TypeScript (verdict.ts).
+import errno
+import fcntl
+import gc
+import json
+import os
+import resource
+import select
+import signal
+import sys
+import time
+
+import child
+
+MOVE_FD_FLOOR = 20
+# Inside the sandbox /tmp is the private tmpfs; unisolated (--workdir DIR) it is a private dir.
+WORK_ROOT = '/tmp'
+WORK_DIR = '/tmp/w'
+ISOLATED = True
+STDERR_TAIL = 8192
+READ_CHUNK = 65536
+
+
+def high_fd(fd):
+    """Duplicate fd to a number >= MOVE_FD_FLOOR (close-on-exec) and close the original."""
+    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, MOVE_FD_FLOOR)
+    os.close(fd)
+    return new
+
+
+def prctl(option, arg):
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(option, arg, 0, 0, 0)
+    except Exception:  # noqa: BLE001 - hardening is best effort where ctypes is absent
+        return -1
+
+
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class Channel:
+    def __init__(self, rfd, wfd):
+        self.rfd = rfd
+        self.wfd = wfd
+        self.buf = b''
+
+    def recv(self):
+        while b'\n' not in self.buf:
+            chunk = os.read(self.rfd, 1 << 20)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b'\n', 1)
+        return json.loads(line)
+
+    def stop_requested(self):
+        """Between tests: has the parent asked to stop (or to exit)? Never blocks."""
+        if b'\n' not in self.buf:
+            ready, _, _ = select.select([self.rfd], [], [], 0)
+            if ready:
+                chunk = os.read(self.rfd, 1 << 20)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        if b'\n' not in self.buf:
+            return False
+        line, rest = self.buf.split(b'\n', 1)
+        op = json.loads(line).get('op')
+        if op == 'stop':
+            self.buf = rest
+            return True
+        # 'exit' stays queued for the main loop.
+        return op == 'exit'
+
+    def send(self, obj):
+        data = (json.dumps(obj, ensure_ascii=True) + '\n').encode('ascii')
+        view = memoryview(data)
+        while view:
+            n = os.write(self.wfd, view)
+            view = view[n:]
+
+
+def children_of(pid):
+    """Living processes whose parent is pid (from /proc)."""
+    found = []
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % name, 'rb') as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b')') + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == pid:
+            found.append(int(name))
+    return found
+
+
+def kill_everything_else():
+    return kill_pid_namespace() if ISOLATED else kill_descendants()
+
+
+def kill_descendants():
+    """Unisolated mode: no PID namespace, so kill(-1) would reach the host. As the subreaper we
+    get every orphaned descendant back; kill whatever is still our child until none is left."""
+    reaped = 0
+    me = os.getpid()
+    for _ in range(2000):
+        for pid in children_of(me):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        while True:
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return reaped
+            if pid == 0:
+                break
+            reaped += 1
+        time.sleep(0.0005)
+    return -1
+
+
+def kill_pid_namespace():
+    """SIGKILL every process of the sandbox but init and us, and reap them all.
+
+    kill(-1) reaches every process we may signal except the namespace's init and ourselves; we are
+    the subreaper, so orphans (background processes, fork bombs) come back to us to be reaped.
+    Repeats while something is left, since a dying fork bomb can still spawn for a moment.
+    Returns how many processes were reaped.
+    """
+    reaped = 0
+    for _ in range(2000):
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        while True:
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return reaped
+            if pid == 0:
+                break
+            reaped += 1
+        time.sleep(0.0005)
+    return -1
+
+
+def wipe(path):
+    """Empty a directory tree that the test may have made unwritable or unreadable."""
+    ok = True
+    try:
+        entries = list(os.scandir(path))
+    except FileNotFoundError:
+        return True
+    except PermissionError:
+        try:
+            os.chmod(path, 0o700)
+            entries = list(os.scandir(path))
+        except OSError:
+            return False
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                try:
+                    os.chmod(entry.path, 0o700)
+                except OSError:
+                    pass
+                ok = wipe(entry.path) and ok
+                os.rmdir(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            ok = False
+    return ok
+
+
+def fresh_workdir():
+    ok = wipe(WORK_ROOT)
+    try:
+        os.mkdir(WORK_DIR, 0o755)
+    except FileExistsError:
+        ok = False
+    return ok
+
+
+class Capture:
+    """Output of one pipe: the first `cap` bytes (stdout) or a tail (stderr), and the total."""
+
+    def __init__(self, cap, keep_tail):
+        self.cap = cap
+        self.keep_tail = keep_tail
+        self.total = 0
+        self.data = bytearray()
+
+    def add(self, chunk):
+        self.total += len(chunk)
+        if self.keep_tail:
+            self.data += chunk
+            if len(self.data) > STDERR_TAIL:
+                del self.data[:len(self.data) - STDERR_TAIL]
+        elif len(self.data) < self.cap:
+            self.data += chunk[:self.cap - len(self.data)]
+
+    def over(self):
+        return self.total > self.cap
+
+
+def make_stdin(text):
+    fd = os.memfd_create('stdin', 0)
+    data = text.encode('utf-8', 'surrogatepass')
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def run_test(msg, compiled):
+    limits = msg['limits']
+    timeout = msg['timeout_ms'] / 1000.0
+    out_cap = int(limits['outputBytes'])
+    stdin_fd = make_stdin(msg.get('input') or '') if msg['kind'] == 'stdio' else os.open('/dev/null', os.O_RDONLY)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    rep_r, rep_w = os.pipe()
+    child.prepare(msg)
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            child.main(msg, compiled, stdin_fd, out_w, err_w, rep_w, WORK_DIR, ISOLATED)
+        finally:
+            os._exit(70)
+    for fd in (stdin_fd, out_w, err_w, rep_w):
+        os.close(fd)
+    for fd in (out_r, err_r, rep_r):
+        os.set_blocking(fd, False)
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+
+    stdout = Capture(out_cap, False)
+    stderr = Capture(out_cap, True)
+    report = Capture(4 << 20, False)
+    caps = {out_r: stdout, err_r: stderr, rep_r: report}
+    poller = select.poll()
+    for fd in caps:
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    if pidfd is not None:
+        poller.register(pidfd, select.POLLIN)
+    open_fds = set(caps)
+    status = None
+    wait_status = None
+    rusage = None
+    ended = None
+    deadline = started + timeout
+
+    def read_fd(fd):
+        while True:
+            try:
+                chunk = os.read(fd, READ_CHUNK)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b''
+            if not chunk:
+                poller.unregister(fd)
+                open_fds.discard(fd)
+                return
+            caps[fd].add(chunk)
+            if len(chunk) < READ_CHUNK:
+                return
+
+    while status is None:
+        now = time.monotonic()
+        if now >= deadline:
+            status = 'timeout'
+            break
+        if wait_status is None:
+            got, st, ru = os.wait4(pid, os.WNOHANG)
+            if got == pid:
+                wait_status, rusage, ended = st, ru, time.monotonic()
+                break
+        wait_ms = max(1, int((deadline - now) * 1000))
+        if pidfd is None:
+            wait_ms = min(wait_ms, 5)
+        for fd, _ev in poller.poll(wait_ms):
+            if fd == pidfd:
+                continue
+            read_fd(fd)
+        if stdout.over() or stderr.over():
+            status = 'output_limit'
+        elif report.over():
+            status = 'output_limit'
+
+    # The test's main process ended or must end: everything it left behind goes too.
+    if wait_status is None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        _got, wait_status, rusage = os.wait4(pid, 0)
+        ended = time.monotonic()
+    extra = kill_everything_else()
+    # Every writer is gone now: what is left in the pipes is read to the end (still capped).
+    for fd in list(open_fds):
+        os.set_blocking(fd, False)
+        read_fd(fd)
+    if status is None and (stdout.over() or stderr.over()):
+        status = 'output_limit'
+    for fd in (out_r, err_r, rep_r):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    if pidfd is not None:
+        os.close(pidfd)
+
+    if status is None:
+        status = 'signaled' if os.WIFSIGNALED(wait_status) else 'exited'
+    result = {
+        'op': 'result',
+        'ordinal': msg.get('ordinal'),
+        'status': status,
+        'exit_code': os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else None,
+        'signal': os.WTERMSIG(wait_status) if os.WIFSIGNALED(wait_status) else None,
+        'stdout': bytes(stdout.data).decode('utf-8', 'replace'),
+        'stdout_bytes': stdout.total,
+        'stderr_tail': bytes(stderr.data).decode('utf-8', 'replace'),
+        'stderr_bytes': stderr.total,
+        'report': None,
+        'duration_ms': round(((ended or time.monotonic()) - started) * 1000, 3),
+        'cpu_ms': round((rusage.ru_utime + rusage.ru_stime) * 1000, 3) if rusage else None,
+        'maxrss_kb': rusage.ru_maxrss if rusage else None,
+        'leftover_processes': extra,
+        'dirty': False,
+    }
+    raw = bytes(report.data)
+    if raw and not report.over():
+        try:
+            # The report is the last line the child wrote; anything else there is noise.
+            result['report'] = json.loads(raw.strip().split(b'\n')[-1])
+        except (ValueError, UnicodeDecodeError):
+            result['report'] = None
+    if extra < 0:
+        result['dirty'] = True
+    if not fresh_workdir():
+        result['dirty'] = True
+    return result
+
+
+def anon_rss_kb():
+    try:
+        with open('/proc/self/status', 'rb') as f:
+            for line in f:
+                if line.startswith(b'RssAnon:'):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def rstripped_lines(text):
+    lines = [line.rstrip() for line in text.split('\n')]
+    while lines and lines[-1] == '':
+        lines.pop()
+    return lines
+
+
+def likely_pass(result, test):
+    """Whether to go on to the next test without the parent's verdict. Only the plain cases: the
+    parent (verdict.ts) decides every verdict, and sends the run on again if it sees a pass here
+    where this said no (e.g. numbers within tolerance, the apps comparator's leniency)."""
+    rep = result['report']
+    if result['status'] != 'exited' or not rep or rep.get('nonce') != test['nonce'] or rep.get('outcome') != 'ok':
+        return False
+    if test['kind'] == 'stdio':
+        return rstripped_lines(result['stdout']) == rstripped_lines(test.get('expected') or '')
+    if test['kind'] == 'call':
+        return rep.get('equal') is True
+    return True
+
+
+COMMON = ('comparator', 'prelude', 'limits')
+
+
+def run_batch(chan, msg, compiled):
+    """Runs tests[start:] one after another, sending each result as it comes; stops at the first
+    test that is not plainly a pass (unless all_results), when the parent says stop, when the
+    candidate's time is up or when the sandbox needs replacing. Ends with {"op":"done"}."""
+    tests = msg['tests']
+    i = int(msg.get('start') or 0)
+    deadline = time.monotonic() + msg['candidate_ms'] / 1000.0
+    reason = 'complete'
+    while i < len(tests):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            reason = 'candidate_time'
+            break
+        test = dict(tests[i])
+        for key in COMMON:
+            test[key] = msg.get(key)
+        test['ordinal'] = i
+        test['nonce'] = msg['nonces'][i]
+        test['timeout_ms'] = max(1, min(int(msg['test_timeout_ms']), int(remaining * 1000)))
+        try:
+            result = run_test(test, compiled)
+        except OSError as e:
+            if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN):
+                chan.send({'op': 'error', 'ordinal': i, 'error': 'worker out of resources: %s' % e, 'recycle': True})
+                reason = 'error'
+                break
+            raise
+        chan.send(result)
+        i += 1
+        if result['dirty']:
+            reason = 'dirty'
+            break
+        if chan.stop_requested():
+            reason = 'stopped'
+            break
+        if not msg.get('all_results') and not likely_pass(result, test):
+            reason = 'failed'
+            break
+    # The worker's own heap (anonymous RSS): the parent replaces a worker that has grown.
+    chan.send({'op': 'done', 'next': i, 'reason': reason, 'rss_kb': anon_rss_kb()})
+
+
+def load(code):
+    try:
+        compiled = compile(code, child.SOLUTION_FILE, 'exec', dont_inherit=True)
+    except SyntaxError as e:
+        return None, {'op': 'loaded', 'ok': False, 'error': '%s: %s' % (type(e).__name__, e.msg), 'line': e.lineno,
+                      'offset': e.offset, 'text': (e.text or '')[:500]}
+    except (ValueError, MemoryError, RecursionError, OverflowError) as e:
+        return None, {'op': 'loaded', 'ok': False, 'error': '%s: %s' % (type(e).__name__, e), 'line': None}
+    child.remember_source(code)
+    return compiled, {'op': 'loaded', 'ok': True}
+
+
+def main():
+    global WORK_ROOT, WORK_DIR, ISOLATED
+    if len(sys.argv) >= 3 and sys.argv[1] == '--workdir':
+        ISOLATED = False
+        WORK_ROOT = sys.argv[2]
+        WORK_DIR = os.path.join(WORK_ROOT, 'w')
+    # The control channel moves to high fds; 0/1 point to /dev/null so no child can reach it.
+    chan = Channel(high_fd(os.dup(0)), high_fd(os.dup(1)))
+    null = os.open('/dev/null', os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    # Children (same uid) must not ptrace us or open our fds through /proc; orphans come to us.
+    prctl(PR_SET_DUMPABLE, 0)
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
+    child.warm_up()
+    fresh_workdir()
+    gc.freeze() if hasattr(gc, 'freeze') else None
+    chan.send({'op': 'ready', 'pid': os.getpid(), 'uid': os.getuid(), 'python': sys.version.split()[0],
+               'nproc': resource.getrlimit(resource.RLIMIT_NPROC)[0]})
+    compiled = None
+    while True:
+        try:
+            msg = chan.recv()
+        except (OSError, ValueError) as e:
+            sys.stderr.write('worker: bad control message: %s\n' % e)
+            return 3
+        if msg is None or msg.get('op') == 'exit':
+            return 0
+        op = msg.get('op')
+        if op == 'run':
+            if 'code' in msg:
+                compiled, reply = load(msg['code'])
+                chan.send(reply)
+                if compiled is None:
+                    continue
+            elif compiled is None:
+                chan.send({'op': 'error', 'error': 'run before a successful load', 'recycle': True})
+                continue
+            run_batch(chan, msg, compiled)
+        elif op == 'stop':
+            continue  # arrived after its run had ended anyway
+        else:
+            chan.send({'op': 'error', 'error': 'unknown op %r' % op, 'recycle': True})
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,395 @@
+// `pairforge export`: the selected pairs, in curriculum order, written in one training format,
+// with a manifest beside them from which the same export can be made again (`--from-manifest`).
+//
+// Selection: accepted pairs; with includePending also the pending ones that carry no filter flag.
+// A re-export from a manifest takes exactly the pair keys the manifest lists (whatever their
+// status is now) with the same options, and says whether the files came out byte-identical.
+
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import pkg from '../../package.json';
+import { FAMILIES, type Family } from '../pairs/render';
+import { toRecord } from '../pairs/store';
+import { PAIR_MODES, type PairMode } from '../pairs/types';
+import { SCHEMA_VERSION, type Project } from '../store/db';
+import { CURRICULUM_ORDERS, curriculum, drawFormats, type CurriculumOrder } from './curriculum';
+import {
+  EXPORT_FORMATS,
+  llamaFactoryDatasetInfo,
+  llamaFactoryRecord,
+  structureCoderRecord,
+  trlRecord,
+  type ExportFormat,
+  type ExportPair,
+  type RenderOptions,
+} from './records';
+
+export interface ExportOptions {
+  format: ExportFormat;
+  includePending: boolean;
+  /** Only pairs of this mode (default both). */
+  mode?: PairMode;
+  order: CurriculumOrder;
+  epochs: number;
+  /** Curriculum shuffle seed (published: 42). */
+  seed: number;
+  /** Probability of FIM format per record (trl, llamafactory; published: 0.5). */
+  fimRate: number;
+  /** Seed of the FIM/chat draws (published: 3407). */
+  fimSeed: number;
+  family: Family;
+  trainingSentence: boolean;
+}
+
+export const DEFAULT_EXPORT: Omit<ExportOptions, 'format'> = {
+  includePending: false,
+  order: 'lines',
+  epochs: 1,
+  seed: 42,
+  fimRate: 0.5,
+  fimSeed: 3407,
+  family: 'qwen2.5-coder',
+  trainingSentence: false,
+};
+
+export const MANIFEST_FILE = 'manifest.json';
+export const LLAMAFACTORY_NAME = 'pairforge_dpo';
+
+export function dataFileOf(format: ExportFormat): string {
+  return format === 'trl' ? 'pairs.trl.jsonl' : format === 'structurecoder' ? 'pairs.structurecoder.jsonl' : `${LLAMAFACTORY_NAME}.json`;
+}
+
+export interface ManifestFile {
+  name: string;
+  records: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface Manifest {
+  pairforge: { version: string; schema: number };
+  createdAt: string;
+  project: string;
+  options: ExportOptions;
+  datasets: { name: string; format: string; sourceFile: string; problems: number; sha256: string }[];
+  sampling: { jobs: { id: number; preset: string; family: string; params: unknown; endpoints: unknown }[] };
+  endpoints: string[];
+  models: string[];
+  pairing: unknown[];
+  filters: { limits: unknown[]; tokenCounting: string[]; flagsInExport: Record<string, number> };
+  counts: {
+    pairs: number;
+    records: number;
+    byKind: Record<string, number>;
+    byFormat: Record<string, number>;
+    byBlockKind: Record<string, number>;
+    byDepth: Record<string, number>;
+    byStatus: Record<string, number>;
+    byMode: Record<string, number>;
+  };
+  /** The exported pairs by pair_key, in id order (before the curriculum). */
+  pairKeys: string[];
+  files: ManifestFile[];
+}
+
+export interface ExportSummary {
+  dir: string;
+  manifest: Manifest;
+  /** Set by a re-export: whether each data file is byte-identical to the manifest's. */
+  reproduced?: { identical: boolean; differing: string[] };
+}
+
+/** What the selection and the curriculum need of a pair; the texts are read one at a time while
+ * writing, so an export of millions of pairs holds only these small rows in memory. */
+interface Light {
+  id: number;
+  pairKey: string;
+  goldenLines: number;
+  depth: number | null;
+  whole: boolean;
+}
+
+const LIGHT_COLUMNS = "pa.id, pa.pair_key AS pairKey, pa.golden_lines AS goldenLines, pa.depth, (pa.pre = '' AND pa.suf = '') AS whole";
+
+function selectPairs(p: Project, opts: ExportOptions, keys?: readonly string[]): Light[] {
+  const fix = (r: Omit<Light, 'whole'> & { whole: number }): Light => ({ ...r, whole: r.whole === 1 });
+  if (keys) {
+    const byKey = p.db.prepare<[string], Omit<Light, 'whole'> & { whole: number }>(`SELECT ${LIGHT_COLUMNS} FROM pairs pa WHERE pa.pair_key = ?`);
+    const missing: string[] = [];
+    const rows: Light[] = [];
+    for (const k of keys) {
+      const r = byKey.get(k);
+      if (r) rows.push(fix(r));
+      else missing.push(k);
+    }
+    if (missing.length > 0) throw new Error(`${p.file}: the manifest lists ${missing.length} pair(s) the project no longer has: ${missing.slice(0, 5).join(', ')}`);
+    return rows.sort((a, b) => a.id - b.id);
+  }
+  const where = [opts.includePending ? "(pa.status = 'accepted' OR (pa.status = 'pending' AND pa.flags = '[]'))" : "pa.status = 'accepted'"];
+  const args: string[] = [];
+  if (opts.mode) {
+    where.push('pa.mode = ?');
+    args.push(opts.mode);
+  }
+  return p.db
+    .prepare<string[], Omit<Light, 'whole'> & { whole: number }>(`SELECT ${LIGHT_COLUMNS} FROM pairs pa WHERE ${where.join(' AND ')} ORDER BY pa.id`)
+    .all(...args)
+    .map(fix);
+}
+
+type FullRow = Parameters<typeof toRecord>[0] & { question: string; dataset: string; external_id: string };
+
+/** Reads whole pairs by id (with the problem's question and name). */
+function pairReader(p: Project): (id: number) => ExportPair {
+  const stmt = p.db.prepare<[number], FullRow>(
+    `SELECT pa.*, pr.question, d.name AS dataset, pr.external_id
+     FROM pairs pa JOIN problems pr ON pr.id = pa.problem_id JOIN datasets d ON d.id = pr.dataset_id WHERE pa.id = ?`,
+  );
+  return (id) => {
+    const r = stmt.get(id);
+    if (!r) throw new Error(`${p.file}: pair ${id} disappeared during the export`);
+    return { ...toRecord(r), question: r.question, problem: `${r.dataset}/${r.external_id}` };
+  };
+}
+
+function countInto(out: Record<string, number>, k: string): void {
+  out[k] = (out[k] ?? 0) + 1;
+}
+
+function sorted(out: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Everything the manifest says about the exported pairs, in one pass over them. */
+function describePairs(p: Project, pairs: readonly Light[]) {
+  const stmt = p.db.prepare<[number], { kind: string; mode: string; status: string; block_kind: string | null; depth: number | null; flags: string; provenance: string; problem_id: number }>(
+    'SELECT kind, mode, status, block_kind, depth, flags, provenance, problem_id FROM pairs WHERE id = ?',
+  );
+  const byKind: Record<string, number> = {};
+  const byBlockKind: Record<string, number> = {};
+  const byDepth: Record<string, number> = {};
+  const byStatus: Record<string, number> = {};
+  const byMode: Record<string, number> = {};
+  const flags: Record<string, number> = {};
+  const endpoints = new Set<string>();
+  const models = new Set<string>();
+  const jobs = new Set<number>();
+  const problems = new Set<number>();
+  const pairing = new Map<string, unknown>();
+  const limits = new Map<string, unknown>();
+  const tokenCounting = new Set<string>();
+  for (const x of pairs) {
+    const r = stmt.get(x.id)!;
+    countInto(byKind, r.kind);
+    countInto(byBlockKind, r.block_kind ?? 'program');
+    countInto(byDepth, String(r.depth ?? 0));
+    countInto(byStatus, r.status);
+    countInto(byMode, r.mode);
+    for (const f of JSON.parse(r.flags) as string[]) countInto(flags, f);
+    problems.add(r.problem_id);
+    const prov = JSON.parse(r.provenance) as Record<string, unknown>;
+    for (const e of Array.isArray(prov.endpoints) ? prov.endpoints : []) endpoints.add(String(e));
+    for (const m of Array.isArray(prov.models) ? prov.models : []) models.add(String(m));
+    for (const j of Array.isArray(prov.jobs) ? prov.jobs : []) jobs.add(Number(j));
+    if (prov.pairing !== undefined) pairing.set(JSON.stringify(prov.pairing), prov.pairing);
+    if (prov.limits !== undefined) limits.set(JSON.stringify(prov.limits), prov.limits);
+    tokenCounting.add(String((prov.tokens as { method?: string } | undefined)?.method ?? 'none'));
+  }
+  const byJson = (m: Map<string, unknown>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
+  return {
+    counts: { byKind: sorted(byKind), byBlockKind: sorted(byBlockKind), byDepth: sorted(byDepth), byStatus: sorted(byStatus), byMode: sorted(byMode) },
+    flags: sorted(flags),
+    endpoints: [...endpoints].sort(),
+    models: [...models].sort(),
+    jobs: [...jobs].sort((a, b) => a - b),
+    problems: [...problems],
+    pairing: byJson(pairing),
+    limits: byJson(limits),
+    tokenCounting: [...tokenCounting].sort(),
+  };
+}
+
+function describeSources(p: Project, problemIds: readonly number[], jobIds: readonly number[]): Pick<Manifest, 'datasets' | 'sampling'> {
+  const datasetIds = new Set<number>();
+  const dsOf = p.db.prepare<[number], { dataset_id: number }>('SELECT dataset_id FROM problems WHERE id = ?');
+  for (const id of problemIds) datasetIds.add(dsOf.get(id)!.dataset_id);
+  const datasets = [...datasetIds]
+    .sort((a, b) => a - b)
+    .map((id) => {
+      const d = p.db.prepare<[number], { name: string; format: string; source_file: string }>('SELECT name, format, source_file FROM datasets WHERE id = ?').get(id)!;
+      const h = createHash('sha256');
+      let problems = 0;
+      for (const r of p.db
+        .prepare<[number], { external_id: string; content_hash: string }>('SELECT external_id, content_hash FROM problems WHERE dataset_id = ? ORDER BY external_id')
+        .iterate(id)) {
+        h.update(`${r.external_id}\t${r.content_hash}\n`);
+        problems++;
+      }
+      return { name: d.name, format: d.format, sourceFile: d.source_file, problems, sha256: h.digest('hex') };
+    });
+  const jobOf = p.db.prepare<[number], { id: number; preset: string; family: string; params: string; endpoints: string }>(
+    'SELECT id, preset, family, params, endpoints FROM sample_jobs WHERE id = ?',
+  );
+  const parse = (s: string): unknown => {
+    try {
+      return JSON.parse(s);
+    } catch {
+      return s;
+    }
+  };
+  const jobs = jobIds
+    .map((id) => jobOf.get(id))
+    .filter((j): j is NonNullable<typeof j> => j !== undefined)
+    .map((j) => ({ id: j.id, preset: j.preset, family: j.family, params: parse(j.params), endpoints: parse(j.endpoints) }));
+  return { datasets, sampling: { jobs } };
+}
+
+/** A file written through a temporary name and renamed when complete (a kill never leaves half
+ * a file under the real name), hashed as it is written. */
+class FileSink {
+  private readonly tmp: string;
+  private readonly fd: number;
+  private readonly hash = createHash('sha256');
+  private buffered: string[] = [];
+  private bufferedChars = 0;
+  bytes = 0;
+  records = 0;
+
+  constructor(readonly file: string) {
+    this.tmp = `${file}.tmp-${process.pid}`;
+    this.fd = openSync(this.tmp, 'w');
+  }
+
+  write(s: string): void {
+    this.buffered.push(s);
+    this.bufferedChars += s.length;
+    if (this.bufferedChars > 1 << 20) this.flush();
+  }
+
+  private flush(): void {
+    if (this.buffered.length === 0) return;
+    const buf = Buffer.from(this.buffered.join(''));
+    this.buffered = [];
+    this.bufferedChars = 0;
+    this.hash.update(buf);
+    this.bytes += buf.length;
+    writeSync(this.fd, buf);
+  }
+
+  close(): ManifestFile {
+    this.flush();
+    closeSync(this.fd);
+    renameSync(this.tmp, this.file);
+    return { name: path.basename(this.file), records: this.records, bytes: this.bytes, sha256: this.hash.digest('hex') };
+  }
+}
+
+/** Writes the data file(s) in curriculum order; returns them and the format drawn per record. */
+function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: ExportOptions): { files: ManifestFile[]; byFormat: Record<string, number> } {
+  const ordered = curriculum(pairs, { order: opts.order, epochs: opts.epochs, seed: opts.seed });
+  const read = pairReader(p);
+  const byFormat: Record<string, number> = {};
+  const sink = new FileSink(path.join(dir, dataFileOf(opts.format)));
+  if (opts.format === 'structurecoder') {
+    for (const x of ordered) {
+      sink.write(`${JSON.stringify(structureCoderRecord(read(x.id)))}\n`);
+      sink.records++;
+      countInto(byFormat, 'trainer');
+    }
+    return { files: [sink.close()], byFormat };
+  }
+  const formats = drawFormats(
+    ordered.map((x) => x.whole),
+    { fimRate: opts.fimRate, seed: opts.fimSeed },
+  );
+  const ro: RenderOptions = { family: opts.family, trainingSentence: opts.trainingSentence };
+  if (opts.format === 'trl') {
+    ordered.forEach((x, i) => {
+      const rec = trlRecord(read(x.id), formats[i], ro);
+      sink.write(`${JSON.stringify(rec)}\n`);
+      sink.records++;
+      countInto(byFormat, String(rec.metadata.format));
+    });
+    return { files: [sink.close()], byFormat };
+  }
+  // LLaMA-Factory reads one JSON array: one record per line inside it.
+  sink.write('[');
+  ordered.forEach((x, i) => {
+    const rec = llamaFactoryRecord(read(x.id), formats[i], ro);
+    sink.write(`${i === 0 ? '' : ','}\n  ${JSON.stringify(rec)}`);
+    sink.records++;
+    countInto(byFormat, formats[i]);
+  });
+  sink.write('\n]\n');
+  const data = sink.close();
+  const info = new FileSink(path.join(dir, 'dataset_info.json'));
+  info.write(`${JSON.stringify(llamaFactoryDatasetInfo(LLAMAFACTORY_NAME, dataFileOf('llamafactory')), null, 2)}\n`);
+  info.records = 1;
+  return { files: [data, info.close()], byFormat };
+}
+
+export function exportPairs(p: Project, outDir: string, opts: ExportOptions, keys?: readonly string[]): ExportSummary {
+  if (opts.format === 'structurecoder' && opts.trainingSentence) {
+    throw new Error('export: the structurecoder format leaves the training sentence to the published trainer, which appends it itself');
+  }
+  const pairs = selectPairs(p, opts, keys);
+  const about = describePairs(p, pairs);
+  const dir = path.resolve(outDir);
+  mkdirSync(dir, { recursive: true });
+  const { files, byFormat } = writeFiles(p, dir, pairs, opts);
+  const manifest: Manifest = {
+    pairforge: { version: pkg.version, schema: SCHEMA_VERSION },
+    createdAt: new Date().toISOString(),
+    project: p.file,
+    options: opts,
+    ...describeSources(p, about.problems, about.jobs),
+    endpoints: about.endpoints,
+    models: about.models,
+    pairing: about.pairing,
+    filters: { limits: about.limits, tokenCounting: about.tokenCounting, flagsInExport: about.flags },
+    counts: { pairs: pairs.length, records: files[0].records, ...about.counts, byFormat: sorted(byFormat) },
+    pairKeys: pairs.map((x) => x.pairKey),
+    files,
+  };
+  const m = new FileSink(path.join(dir, MANIFEST_FILE));
+  m.write(`${JSON.stringify(manifest, null, 2)}\n`);
+  m.close();
+  return { dir, manifest };
+}
+
+/** Reads a manifest written by exportPairs; errors name the file and the field. */
+export function readManifest(file: string): Manifest {
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+  } catch (e) {
+    throw new Error(`${file}: not a readable manifest: ${(e as Error).message}`);
+  }
+  if (!m || typeof m !== 'object') throw new Error(`${file}: not a manifest object`);
+  if (!m.options || typeof m.options !== 'object') throw new Error(`${file}: field 'options' is missing`);
+  if (!Array.isArray(m.pairKeys)) throw new Error(`${file}: field 'pairKeys' is missing or not a list`);
+  if (!Array.isArray(m.files)) throw new Error(`${file}: field 'files' is missing or not a list`);
+  const o = m.options as unknown as Record<string, unknown>;
+  const bad = (field: string, what: string) => new Error(`${file}: field 'options.${field}' must be ${what} (got ${JSON.stringify(o[field])})`);
+  if (!(EXPORT_FORMATS as readonly unknown[]).includes(o.format)) throw bad('format', EXPORT_FORMATS.join(' | '));
+  if (o.order !== undefined && !(CURRICULUM_ORDERS as readonly unknown[]).includes(o.order)) throw bad('order', CURRICULUM_ORDERS.join(' | '));
+  if (o.family !== undefined && !(FAMILIES as readonly unknown[]).includes(o.family)) throw bad('family', FAMILIES.join(' | '));
+  if (o.mode !== undefined && !(PAIR_MODES as readonly unknown[]).includes(o.mode)) throw bad('mode', PAIR_MODES.join(' | '));
+  for (const k of ['epochs', 'seed', 'fimSeed'] as const) if (o[k] !== undefined && !(Number.isInteger(o[k]) && (o[k] as number) >= (k === 'epochs' ? 1 : 0))) throw bad(k, 'a non-negative integer');
+  if (o.fimRate !== undefined && !(typeof o.fimRate === 'number' && o.fimRate >= 0 && o.fimRate <= 1)) throw bad('fimRate', 'a number between 0 and 1');
+  if (m.pairKeys.some((k) => typeof k !== 'string')) throw new Error(`${file}: field 'pairKeys' must hold only strings`);
+  return m;
+}
+
+/** The same export again, from a manifest: same pairs, same options; compares the files. */
+export function reExport(p: Project, manifestFile: string, outDir: string): ExportSummary {
+  const old = readManifest(manifestFile);
+  const summary = exportPairs(p, outDir, { ...DEFAULT_EXPORT, ...old.options }, old.pairKeys);
+  const differing: string[] = [];
+  for (const f of old.files) {
+    const now = summary.manifest.files.find((x) => x.name === f.name);
+    if (!now || now.sha256 !== f.sha256) differing.push(f.name);
+  }
+  return { ...summary, reproduced: { identical: differing.length === 0, differing } };
+}

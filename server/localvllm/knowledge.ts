@@ -1,0 +1,91 @@
+// What the local server knows about a project, read once from the project file (opened
+// read-only): which (pre, suf) pairs are targets, and the solutions its n-gram model learns from.
+// Only hashes and ids stay in memory; a target's text is read back when a prompt asks for it.
+import { createHash } from 'node:crypto';
+import { openProject, type Project } from '../store/db';
+import { candidatesPre } from './fim';
+import { hash32 } from './rng';
+
+export interface KnownTarget {
+  id: number;
+  pre: string;
+  mid: string;
+  suf: string;
+}
+
+export interface Knowledge {
+  /** The target whose `pre` ends `prefixText` (after an optional question header) and whose `suf` is `suf`. */
+  lookupFim(prefixText: string, suf: string): KnownTarget | null;
+  /** A target whose `pre` is exactly `code` (chat prompts: the code already written). */
+  lookupChat(code: string): KnownTarget | null;
+  readonly targets: number;
+  close(): void;
+}
+
+const keyOf = (pre: string, suf: string) => createHash('sha1').update(suf).update('\u0000').update(pre).digest('base64');
+const preKey = (pre: string) => createHash('sha1').update(pre).digest('base64');
+
+export const NO_KNOWLEDGE: Knowledge = {
+  lookupFim: () => null,
+  lookupChat: () => null,
+  targets: 0,
+  close: () => undefined,
+};
+
+export class ProjectKnowledge implements Knowledge {
+  private readonly p: Project;
+  private readonly byPreSuf = new Map<string, number[]>();
+  private readonly byPre = new Map<string, number>();
+  private readonly get: (id: number) => KnownTarget | undefined;
+  readonly targets: number;
+
+  constructor(file: string) {
+    this.p = openProject(file, { readonly: true });
+    let n = 0;
+    for (const row of this.p.db.prepare('SELECT id, pre, suf FROM targets ORDER BY id').iterate() as Iterable<{ id: number; pre: string; suf: string }>) {
+      const k = keyOf(row.pre, row.suf);
+      const ids = this.byPreSuf.get(k);
+      if (ids) ids.push(row.id);
+      else this.byPreSuf.set(k, [row.id]);
+      const pk = preKey(row.pre);
+      if (!this.byPre.has(pk)) this.byPre.set(pk, row.id);
+      n++;
+    }
+    this.targets = n;
+    const stmt = this.p.db.prepare('SELECT id, pre, mid, suf FROM targets WHERE id = ?');
+    this.get = (id) => stmt.get(id) as KnownTarget | undefined;
+  }
+
+  lookupFim(prefixText: string, suf: string): KnownTarget | null {
+    for (const pre of candidatesPre(prefixText)) {
+      const ids = this.byPreSuf.get(keyOf(pre, suf));
+      if (!ids) continue;
+      for (const id of ids) {
+        const t = this.get(id);
+        if (t && t.pre === pre && t.suf === suf) return t;
+      }
+    }
+    return null;
+  }
+
+  lookupChat(code: string): KnownTarget | null {
+    const id = this.byPre.get(preKey(code));
+    if (id === undefined) return null;
+    const t = this.get(id);
+    return t && t.pre === code ? t : null;
+  }
+
+  /** The project's reference solutions (those whose id falls in `fraction`, chosen by a hash of
+   * the id so two servers with different fractions learn from different, stable subsets). */
+  *solutions(fraction = 1): Generator<string> {
+    const rows = this.p.db.prepare('SELECT id, code FROM solutions ORDER BY id').iterate() as Iterable<{ id: number; code: string }>;
+    for (const r of rows) {
+      if (fraction < 1 && hash32(`solution:${r.id}`) / 4294967296 >= fraction) continue;
+      yield r.code;
+    }
+  }
+
+  close(): void {
+    this.p.close();
+  }
+}

@@ -1,0 +1,437 @@
+// `pairforge pairs`: reads verdicts from the store, pairs them (structurecoder or iterpref), runs
+// the filters and writes the pairs idempotently.
+//
+// Verdicts: attempt 0 of the chosen comparator; candidates listed in flaky_candidates are left
+// out (their re-runs disagreed). Work goes in chunks of targets / histories, each written in one
+// transaction, so a kill loses at most the chunk in hand and a re-run redoes it without
+// duplicating anything (pair_key is unique).
+
+import { createHash } from 'node:crypto';
+import type { PythonGrammar } from '../blocks/parser';
+import { codeSha256 } from '../exec/store';
+import type { Comparator, Verdict } from '../exec/types';
+import type { Project } from '../store/db';
+import { identicalAst } from './ast';
+import { criticalLineFlags, DEFAULT_LIMITS, duplicateKey, tokenFlags, type FilterLimits } from './filters';
+import { pairHistory, type HistoryVersion, type LineMode, type RejectedPick } from './iterpref';
+import { wholeSpan } from './lcs';
+import { isWholeProgram, renderPair, type Family } from './render';
+import { markStale, refreshDuplicates, upsertPairs, type PairDraft, type WriteCounts } from './store';
+import { pairStructureCoder, type ScCandidate, type StructureCoderSelection } from './structurecoder';
+import { estimatingCounter, limitConcurrency, type TokenCounter } from './tokens';
+import { DEFAULT_REJECT, type PairFlag, type PairKind, type PairMode, type TokenCounts } from './types';
+
+export interface BuildOptions {
+  mode: PairMode;
+  /** Default: strict when the project has strict verdicts, else apps. */
+  comparator?: Comparator;
+  /** structurecoder */
+  selection?: StructureCoderSelection;
+  reject?: readonly Verdict[];
+  goldenFallback?: boolean;
+  /** Only targets of this preset key (default: all). */
+  preset?: string;
+  /** iterpref */
+  pick?: RejectedPick;
+  seed?: number;
+  /** Critical lines by exact LCS (default) or as Python's difflib.ndiff marks them. */
+  lines?: LineMode;
+  /** filters */
+  limits?: Partial<FilterLimits>;
+  tokens?: TokenCounter;
+  /** The prompt family the too_long filter renders FIM prompts with. */
+  family?: Family;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface BuildSummary extends WriteCounts {
+  mode: PairMode;
+  comparator: Comparator;
+  /** Targets (structurecoder) or histories (iterpref) looked at. */
+  sources: number;
+  /** ... of which produced at least one pair. */
+  paired: number;
+  pairs: number;
+  /** Why sources gave no pair. */
+  skipped: Record<string, number>;
+  /** Candidates without a verdict yet (not executed) and flaky ones, left out. */
+  unexecuted: number;
+  flaky: number;
+  stale: number;
+  duplicates: number;
+  flags: Partial<Record<PairFlag, number>>;
+  tokens: { method: 'tokenize' | 'estimate'; fallbackReason?: string };
+  cancelled: boolean;
+}
+
+const CHUNK = 200;
+
+function sha(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 16);
+}
+
+export function lineCount(s: string): number {
+  return s.split('\n').length;
+}
+
+/** strict unless the project only has apps verdicts. */
+export function defaultComparator(p: Project): Comparator {
+  const strict = p.db.prepare("SELECT 1 FROM executions WHERE comparator = 'strict' LIMIT 1").get();
+  if (strict) return 'strict';
+  const apps = p.db.prepare("SELECT 1 FROM executions WHERE comparator = 'apps' LIMIT 1").get();
+  return apps ? 'apps' : 'strict';
+}
+
+async function countTokens(counter: TokenCounter, family: Family, d: { question: string; pre: string; suf: string; chosen: string; rejected: string }): Promise<TokenCounts> {
+  // A FIM pair is counted in FIM format (its prompt holds both pre and suf, so it is the longer of
+  // the two formats); a whole program in chat format, as it is always trained.
+  const r = renderPair({ ...d, chosenSpans: [], rejectedSpans: [] }, isWholeProgram(d.pre, d.suf) ? 'chat' : 'fim', family);
+  const [c, rj] = await Promise.all([counter.count(r.prompt + r.chosen), counter.count(r.prompt + r.rejected)]);
+  return { chosen: c, rejected: rj, method: counter.method };
+}
+
+/** Token counts in flight at once per run. */
+const TOKEN_REQUESTS = 16;
+
+/** Puts each draft's token counts (drafts[i] <- counts[i]) into its provenance and flags. */
+async function settleTokens(drafts: PairDraft[], counts: Promise<TokenCounts>[], limits: FilterLimits): Promise<void> {
+  const settled = await Promise.all(counts);
+  settled.forEach((tokens, i) => {
+    drafts[i].provenance.tokens = tokens;
+    drafts[i].flags.push(...tokenFlags(tokens, limits));
+  });
+}
+
+/** Stores one chunk's pairs (once their token counts are in), counts them, and flags as stale
+ * the pairs of the chunk's targets / histories that this run no longer produces. */
+async function writeChunk(
+  p: Project,
+  summary: BuildSummary,
+  chunk: { drafts: PairDraft[]; pendingTokens: Promise<TokenCounts>[]; produced: ReadonlySet<string>; limits: FilterLimits; scope: { column: 'target_id' | 'history_id'; ids: number[] } },
+): Promise<void> {
+  await settleTokens(chunk.drafts, chunk.pendingTokens, chunk.limits);
+  const w = upsertPairs(p, chunk.drafts);
+  summary.inserted += w.inserted;
+  summary.updated += w.updated;
+  summary.unchanged += w.unchanged;
+  summary.pairs += chunk.drafts.length;
+  for (const d of chunk.drafts) for (const f of d.flags) summary.flags[f] = (summary.flags[f] ?? 0) + 1;
+  summary.stale += markStale(p, summary.mode, chunk.scope, chunk.produced);
+}
+
+interface TargetRow {
+  id: number;
+  preset: string;
+  kind: string;
+  depth: number;
+  start_line: number;
+  end_line: number;
+  pre: string;
+  mid: string;
+  suf: string;
+  solution_id: number | null;
+  version_id: number | null;
+  problem_id: number;
+  question: string;
+  golden_verdict: Verdict | null;
+}
+
+interface SampleRow {
+  sample_id: number;
+  target_id: number;
+  middle: string;
+  endpoint: string;
+  model: string;
+  job_id: number;
+  execution_id: number | null;
+  verdict: Verdict | null;
+  code_sha256: string | null;
+  flaky: number;
+}
+
+async function buildStructureCoder(p: Project, grammar: PythonGrammar, opts: BuildOptions, comparator: Comparator, summary: BuildSummary): Promise<void> {
+  const selection = opts.selection ?? 'one-per-target';
+  const reject = opts.reject ?? DEFAULT_REJECT;
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const counter = limitConcurrency(opts.tokens ?? estimatingCounter(), TOKEN_REQUESTS);
+  const family = opts.family ?? 'qwen2.5-coder';
+  const targetIds = p.db
+    .prepare<[string | null, string | null], { target_id: number }>(
+      `SELECT DISTINCT s.target_id FROM samples s JOIN targets t ON t.id = s.target_id
+       WHERE (? IS NULL OR t.preset = ?) ORDER BY s.target_id`,
+    )
+    .all(opts.preset ?? null, opts.preset ?? null)
+    .map((r) => r.target_id);
+  summary.sources = targetIds.length;
+  const targetsOf = p.db.prepare<[{ cmp: string; lo: number; hi: number }], TargetRow>(
+    `SELECT t.id, t.preset, t.kind, t.depth, t.start_line, t.end_line, t.pre, t.mid, t.suf, t.solution_id, t.version_id,
+            pr.id AS problem_id, pr.question,
+            (SELECT e.verdict FROM executions e
+              WHERE e.candidate_kind = CASE WHEN t.solution_id IS NOT NULL THEN 'solution' ELSE 'version' END
+                AND e.candidate_id = COALESCE(t.solution_id, t.version_id) AND e.attempt = 0 AND e.comparator = @cmp) AS golden_verdict
+     FROM targets t
+     LEFT JOIN solutions so ON so.id = t.solution_id
+     LEFT JOIN history_versions hv ON hv.id = t.version_id
+     LEFT JOIN histories h ON h.id = hv.history_id
+     JOIN problems pr ON pr.id = COALESCE(so.problem_id, h.problem_id)
+     WHERE t.id BETWEEN @lo AND @hi`,
+  );
+  const samplesOf = p.db.prepare<[{ cmp: string; lo: number; hi: number }], SampleRow>(
+    `SELECT s.id AS sample_id, s.target_id, s.middle, s.endpoint, s.model, s.job_id, e.id AS execution_id, e.verdict, e.code_sha256,
+            EXISTS (SELECT 1 FROM flaky_candidates f WHERE f.candidate_kind = 'sample' AND f.candidate_id = s.id AND f.comparator = @cmp) AS flaky
+     FROM samples s
+     LEFT JOIN executions e ON e.candidate_kind = 'sample' AND e.candidate_id = s.id AND e.attempt = 0 AND e.comparator = @cmp
+     WHERE s.target_id BETWEEN @lo AND @hi
+     ORDER BY s.target_id, s.job_id, s.sample_index, s.id`,
+  );
+  for (let i = 0; i < targetIds.length; i += CHUNK) {
+    if (opts.signal?.aborted) {
+      summary.cancelled = true;
+      break;
+    }
+    const ids = targetIds.slice(i, i + CHUNK);
+    const lo = ids[0];
+    const hi = ids[ids.length - 1];
+    const targets = new Map(targetsOf.all({ cmp: comparator, lo, hi }).map((t) => [t.id, t]));
+    const byTarget = new Map<number, SampleRow[]>();
+    const inChunk = new Set(ids);
+    for (const s of samplesOf.all({ cmp: comparator, lo, hi })) {
+      if (!inChunk.has(s.target_id)) continue; // another preset's target inside the id range
+      const t = targets.get(s.target_id);
+      // A verdict for other code than pre + middle + suf is stale (EXECSTORE replaces it): unexecuted.
+      if (s.verdict === null || !t || s.code_sha256 !== codeSha256(t.pre + s.middle + t.suf)) summary.unexecuted++;
+      else if (s.flaky) summary.flaky++;
+      else {
+        let list = byTarget.get(s.target_id);
+        if (!list) byTarget.set(s.target_id, (list = []));
+        list.push(s);
+      }
+    }
+    const drafts: PairDraft[] = [];
+    const pendingTokens: Promise<TokenCounts>[] = [];
+    const produced = new Set<string>();
+    for (const tid of ids) {
+      const t = targets.get(tid);
+      if (!t) continue;
+      const rows = byTarget.get(tid) ?? [];
+      // StructureCoder only cuts references that pass their tests: a target of a reference that
+      // fails them would pair middles against tests the reference itself does not meet.
+      if (t.golden_verdict !== null && t.golden_verdict !== 'pass') {
+        summary.skipped.reference_fails = (summary.skipped.reference_fails ?? 0) + 1;
+        continue;
+      }
+      const cands: ScCandidate[] = rows.map((r) => ({ sampleId: r.sample_id, executionId: r.execution_id!, middle: r.middle, verdict: r.verdict! }));
+      const goldenOk = opts.goldenFallback === true && t.golden_verdict === 'pass';
+      const res = pairStructureCoder(cands, { selection, reject, ...(goldenOk ? { golden: t.mid } : {}) });
+      if (res.pairs.length === 0) {
+        const why = rows.length === 0 ? 'no_executed_samples' : res.rejectable === 0 ? 'no_rejectable_sample' : 'no_passing_sample';
+        summary.skipped[why] = (summary.skipped[why] ?? 0) + 1;
+        continue;
+      }
+      summary.paired++;
+      const kind: PairKind = isWholeProgram(t.pre, t.suf) ? 'full' : 'fim';
+      const bySample = new Map(rows.map((r) => [r.sample_id, r]));
+      for (const pr of res.pairs) {
+        const pairKey = `sc:${t.id}:${sha(pr.rejected.text)}:${pr.golden ? 'golden' : sha(pr.chosen.text)}`;
+        produced.add(pairKey);
+        const chosen = pr.chosen.text;
+        const rejected = pr.rejected.text;
+        const flags: PairFlag[] = [];
+        if (identicalAst(grammar, t.pre + chosen + t.suf, t.pre + rejected + t.suf)) flags.push('identical_ast');
+        // Counted concurrently (the endpoint's /tokenize), awaited once the chunk is paired.
+        const tokens = countTokens(counter, family, { question: t.question, pre: t.pre, suf: t.suf, chosen, rejected });
+        const used = [...pr.chosen.sampleIds, ...pr.rejected.sampleIds].map((id) => bySample.get(id)!);
+        drafts.push({
+          pairKey,
+          mode: 'structurecoder',
+          kind,
+          problemId: t.problem_id,
+          targetId: t.id,
+          historyId: null,
+          pre: t.pre,
+          suf: t.suf,
+          blockKind: t.kind,
+          depth: t.depth,
+          goldenLines: lineCount(t.mid),
+          chosen,
+          rejected,
+          chosenSpans: wholeSpan(chosen),
+          rejectedSpans: wholeSpan(rejected),
+          provenance: {
+            pairing: { mode: 'structurecoder', selection, reject: [...reject], goldenFallback: opts.goldenFallback === true, comparator },
+            target: { id: t.id, preset: t.preset, kind: t.kind, depth: t.depth, startLine: t.start_line, endLine: t.end_line, solutionId: t.solution_id, versionId: t.version_id },
+            chosen: pr.golden
+              ? { golden: true, solutionId: t.solution_id, versionId: t.version_id, verdict: 'pass' }
+              : { samples: pr.chosen.sampleIds, executions: pr.chosen.executionIds, verdicts: ['pass'] },
+            rejected: {
+              samples: pr.rejected.sampleIds,
+              executions: pr.rejected.executionIds,
+              verdicts: [...new Set(pr.rejected.sampleIds.map((id) => bySample.get(id)!.verdict))],
+            },
+            endpoints: [...new Set(used.map((u) => u.endpoint))].sort(),
+            models: [...new Set(used.map((u) => u.model))].sort(),
+            jobs: [...new Set(used.map((u) => u.job_id))].sort((a, b) => a - b),
+            candidates: { passing: res.passing, rejectable: res.rejectable, excluded: res.excluded },
+            tokens: undefined as TokenCounts | undefined,
+            limits,
+          },
+          editDistance: pr.distance,
+          flags,
+          dupKey: duplicateKey({ kind, question: t.question, pre: t.pre, suf: t.suf, chosen, rejected }),
+        });
+        pendingTokens.push(tokens);
+      }
+    }
+    await writeChunk(p, summary, { drafts, pendingTokens, produced, limits, scope: { column: 'target_id', ids } });
+    opts.onProgress?.(Math.min(i + CHUNK, targetIds.length), targetIds.length);
+  }
+}
+
+interface VersionRow {
+  version_id: number;
+  history_id: number;
+  ordinal: number;
+  code: string;
+  execution_id: number | null;
+  verdict: Verdict | null;
+  code_sha256: string | null;
+  flaky: number;
+  problem_id: number;
+  question: string;
+  history_ordinal: number;
+}
+
+async function buildIterPref(p: Project, grammar: PythonGrammar, opts: BuildOptions, comparator: Comparator, summary: BuildSummary): Promise<void> {
+  const pick = opts.pick ?? 'one';
+  const seed = opts.seed ?? 42;
+  const lines = opts.lines ?? 'lcs';
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const counter = limitConcurrency(opts.tokens ?? estimatingCounter(), TOKEN_REQUESTS);
+  const family = opts.family ?? 'qwen2.5-coder';
+  const historyIds = p.db
+    .prepare<[], { id: number }>('SELECT id FROM histories ORDER BY id')
+    .all()
+    .map((r) => r.id);
+  summary.sources = historyIds.length;
+  const versionsOf = p.db.prepare<[{ cmp: string; lo: number; hi: number }], VersionRow>(
+    `SELECT hv.id AS version_id, hv.history_id, hv.ordinal, hv.code, e.id AS execution_id, e.verdict, e.code_sha256,
+            EXISTS (SELECT 1 FROM flaky_candidates f WHERE f.candidate_kind = 'version' AND f.candidate_id = hv.id AND f.comparator = @cmp) AS flaky,
+            pr.id AS problem_id, pr.question, h.ordinal AS history_ordinal
+     FROM history_versions hv
+     JOIN histories h ON h.id = hv.history_id
+     JOIN problems pr ON pr.id = h.problem_id
+     LEFT JOIN executions e ON e.candidate_kind = 'version' AND e.candidate_id = hv.id AND e.attempt = 0 AND e.comparator = @cmp
+     WHERE hv.history_id BETWEEN @lo AND @hi
+     ORDER BY hv.history_id, hv.ordinal`,
+  );
+  for (let i = 0; i < historyIds.length; i += CHUNK) {
+    if (opts.signal?.aborted) {
+      summary.cancelled = true;
+      break;
+    }
+    const ids = historyIds.slice(i, i + CHUNK);
+    const byHistory = new Map<number, VersionRow[]>();
+    for (const v of versionsOf.all({ cmp: comparator, lo: ids[0], hi: ids[ids.length - 1] })) {
+      if (v.verdict !== null && v.code_sha256 !== codeSha256(v.code)) v.verdict = null; // stale verdict
+      if (v.verdict === null) summary.unexecuted++;
+      else if (v.flaky) summary.flaky++;
+      let list = byHistory.get(v.history_id);
+      if (!list) byHistory.set(v.history_id, (list = []));
+      list.push(v);
+    }
+    const drafts: PairDraft[] = [];
+    const pendingTokens: Promise<TokenCounts>[] = [];
+    const produced = new Set<string>();
+    for (const hid of ids) {
+      const rows = byHistory.get(hid) ?? [];
+      if (rows.length === 0) continue;
+      const versions: HistoryVersion[] = rows.map((r) => ({
+        versionId: r.version_id,
+        ordinal: r.ordinal,
+        code: r.code,
+        executionId: r.execution_id,
+        verdict: r.flaky ? null : r.verdict,
+      }));
+      const res = pairHistory(hid, versions, { pick, seed, lines });
+      if (res.skipped) {
+        const why = versions.every((v) => v.verdict === null) ? 'not_executed' : res.skipped;
+        summary.skipped[why] = (summary.skipped[why] ?? 0) + 1;
+        continue;
+      }
+      summary.paired++;
+      const { problem_id, question, history_ordinal } = rows[0];
+      for (const pr of res.pairs) {
+        const pairKey = `ip:${hid}:${pr.rejected.versionId}:${pr.chosen.versionId}`;
+        produced.add(pairKey);
+        const chosen = pr.chosen.code;
+        const rejected = pr.rejected.code;
+        const flags: PairFlag[] = [];
+        if (identicalAst(grammar, chosen, rejected)) flags.push('identical_ast');
+        flags.push(...criticalLineFlags(pr.diff.rejectedLines, pr.diff.rejectedCritical, limits));
+        const tokens = countTokens(counter, family, { question, pre: '', suf: '', chosen, rejected });
+        drafts.push({
+          pairKey,
+          mode: 'iterpref',
+          kind: 'iterpref',
+          problemId: problem_id,
+          targetId: null,
+          historyId: hid,
+          pre: '',
+          suf: '',
+          blockKind: null,
+          depth: null,
+          goldenLines: lineCount(chosen),
+          chosen,
+          rejected,
+          chosenSpans: pr.chosenSpans,
+          rejectedSpans: pr.rejectedSpans,
+          provenance: {
+            pairing: { mode: 'iterpref', pick, seed, comparator, lines },
+            history: { id: hid, ordinal: history_ordinal, versions: rows.length },
+            chosen: { versionId: pr.chosen.versionId, ordinal: pr.chosen.ordinal, execution: pr.chosen.executionId, verdict: pr.chosen.verdict },
+            rejected: { versionId: pr.rejected.versionId, ordinal: pr.rejected.ordinal, execution: pr.rejected.executionId, verdict: pr.rejected.verdict },
+            critical: { chosenLines: pr.diff.chosenCritical, rejectedLines: pr.diff.rejectedCritical, commonLines: pr.diff.common },
+            tokens: undefined as TokenCounts | undefined,
+            limits,
+          },
+          editDistance: pr.diff.rejectedCritical.length + pr.diff.chosenCritical.length,
+          flags,
+          dupKey: duplicateKey({ kind: 'iterpref', question, pre: '', suf: '', chosen, rejected }),
+        });
+        pendingTokens.push(tokens);
+      }
+    }
+    await writeChunk(p, summary, { drafts, pendingTokens, produced, limits, scope: { column: 'history_id', ids } });
+    opts.onProgress?.(Math.min(i + CHUNK, historyIds.length), historyIds.length);
+  }
+}
+
+/** Pairs every target (structurecoder) or history (iterpref) the store has verdicts for. */
+export async function buildPairs(p: Project, grammar: PythonGrammar, opts: BuildOptions): Promise<BuildSummary> {
+  const comparator = opts.comparator ?? defaultComparator(p);
+  const summary: BuildSummary = {
+    mode: opts.mode,
+    comparator,
+    sources: 0,
+    paired: 0,
+    pairs: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    skipped: {},
+    unexecuted: 0,
+    flaky: 0,
+    stale: 0,
+    duplicates: 0,
+    flags: {},
+    tokens: { method: 'estimate' },
+    cancelled: false,
+  };
+  if (opts.mode === 'structurecoder') await buildStructureCoder(p, grammar, opts, comparator, summary);
+  else await buildIterPref(p, grammar, opts, comparator, summary);
+  summary.duplicates = refreshDuplicates(p);
+  const counter = opts.tokens ?? estimatingCounter();
+  summary.tokens = { method: counter.method, ...(counter.fallbackReason ? { fallbackReason: counter.fallbackReason } : {}) };
+  return summary;
+}

@@ -1,0 +1,379 @@
+// The `pairs` table (migration 004): idempotent writes by pair_key, filter flags, and the review
+// API the editor's Pairs view calls (setPairStatus, listPairs, pairGroups, getPair).
+//
+// A pair_key names what a pair was made from, never its current text: a re-run that produces the
+// same pair finds its row and changes nothing (not even updated_at) unless a computed field
+// (spans, flags, provenance) differs, and never touches chosen/rejected, status or note.
+
+import type { Project } from '../store/db';
+import { sortFlags } from './filters';
+import { PAIR_FLAGS, REVIEW_STATUSES, type PairFlag, type PairKind, type PairMode, type ReviewStatus, type Span } from './types';
+
+/** What a pairing run computes for one pair, before it is stored. */
+export interface PairDraft {
+  pairKey: string;
+  mode: PairMode;
+  kind: PairKind;
+  problemId: number;
+  targetId: number | null;
+  historyId: number | null;
+  pre: string;
+  suf: string;
+  blockKind: string | null;
+  depth: number | null;
+  goldenLines: number;
+  chosen: string;
+  rejected: string;
+  chosenSpans: Span[];
+  rejectedSpans: Span[];
+  provenance: Record<string, unknown>;
+  editDistance: number | null;
+  /** Filter flags computed by this run (duplicate and stale are managed here, not by the run). */
+  flags: PairFlag[];
+  dupKey: string;
+}
+
+/** A stored pair as the editor and export read it: what was computed, plus the review. */
+export interface PairRecord extends PairDraft {
+  id: number;
+  status: ReviewStatus;
+  note: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface PairRowDb {
+  id: number;
+  pair_key: string;
+  mode: PairMode;
+  kind: PairKind;
+  problem_id: number;
+  target_id: number | null;
+  history_id: number | null;
+  pre: string;
+  suf: string;
+  block_kind: string | null;
+  depth: number | null;
+  golden_lines: number;
+  chosen: string;
+  rejected: string;
+  chosen_loss_spans: string;
+  rejected_loss_spans: string;
+  provenance: string;
+  edit_distance: number | null;
+  flags: string;
+  dup_key: string;
+  status: ReviewStatus;
+  note: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function parseJson<T>(text: string, where: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`${where}: stored JSON does not parse: ${(e as Error).message}`);
+  }
+}
+
+export function toRecord(r: PairRowDb): PairRecord {
+  const where = `pairs row ${r.id}`;
+  return {
+    id: r.id,
+    pairKey: r.pair_key,
+    mode: r.mode,
+    kind: r.kind,
+    problemId: r.problem_id,
+    targetId: r.target_id,
+    historyId: r.history_id,
+    pre: r.pre,
+    suf: r.suf,
+    blockKind: r.block_kind,
+    depth: r.depth,
+    goldenLines: r.golden_lines,
+    chosen: r.chosen,
+    rejected: r.rejected,
+    chosenSpans: parseJson<Span[]>(r.chosen_loss_spans, `${where} chosen_loss_spans`),
+    rejectedSpans: parseJson<Span[]>(r.rejected_loss_spans, `${where} rejected_loss_spans`),
+    provenance: parseJson<Record<string, unknown>>(r.provenance, `${where} provenance`),
+    editDistance: r.edit_distance,
+    flags: parseJson<PairFlag[]>(r.flags, `${where} flags`),
+    dupKey: r.dup_key,
+    status: r.status,
+    note: r.note,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface WriteCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** Flags a run does not compute: kept from the stored row when updating. */
+const MANAGED: readonly PairFlag[] = ['duplicate', 'stale'];
+
+/** Inserts new pairs and refreshes the computed fields of known ones, in one transaction. A pair
+ * produced again is no longer stale. */
+export function upsertPairs(p: Project, drafts: readonly PairDraft[], now = new Date().toISOString()): WriteCounts {
+  const counts: WriteCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  const find = p.db.prepare<[string], { id: number; chosen_loss_spans: string; rejected_loss_spans: string; provenance: string; edit_distance: number | null; flags: string; dup_key: string }>(
+    'SELECT id, chosen_loss_spans, rejected_loss_spans, provenance, edit_distance, flags, dup_key FROM pairs WHERE pair_key = ?',
+  );
+  const insert = p.db.prepare(
+    `INSERT INTO pairs (pair_key, mode, kind, problem_id, target_id, history_id, pre, suf, block_kind, depth, golden_lines,
+       chosen, rejected, chosen_loss_spans, rejected_loss_spans, provenance, edit_distance, flags, dup_key, created_at, updated_at)
+     VALUES (@pairKey, @mode, @kind, @problemId, @targetId, @historyId, @pre, @suf, @blockKind, @depth, @goldenLines,
+       @chosen, @rejected, @chosenSpans, @rejectedSpans, @provenance, @editDistance, @flags, @dupKey, @now, @now)`,
+  );
+  const update = p.db.prepare(
+    `UPDATE pairs SET chosen_loss_spans = @chosenSpans, rejected_loss_spans = @rejectedSpans, provenance = @provenance,
+       edit_distance = @editDistance, flags = @flags, dup_key = @dupKey, updated_at = @now WHERE id = @id`,
+  );
+  p.db.transaction(() => {
+    for (const d of drafts) {
+      const row = find.get(d.pairKey);
+      const values = {
+        chosenSpans: JSON.stringify(d.chosenSpans),
+        rejectedSpans: JSON.stringify(d.rejectedSpans),
+        provenance: JSON.stringify(d.provenance),
+        editDistance: d.editDistance,
+        dupKey: d.dupKey,
+        now,
+      };
+      if (!row) {
+        insert.run({
+          ...d,
+          ...values,
+          flags: JSON.stringify(sortFlags(d.flags, PAIR_FLAGS)),
+        });
+        counts.inserted++;
+        continue;
+      }
+      const kept = parseJson<PairFlag[]>(row.flags, `pairs row ${row.id} flags`).filter((f) => f === 'duplicate');
+      const flags = JSON.stringify(sortFlags([...d.flags.filter((f) => !MANAGED.includes(f)), ...kept], PAIR_FLAGS));
+      if (
+        row.chosen_loss_spans === values.chosenSpans &&
+        row.rejected_loss_spans === values.rejectedSpans &&
+        row.provenance === values.provenance &&
+        row.edit_distance === values.editDistance &&
+        row.flags === flags &&
+        row.dup_key === values.dupKey
+      ) {
+        counts.unchanged++;
+        continue;
+      }
+      update.run({ ...values, flags, id: row.id });
+      counts.updated++;
+    }
+  }).immediate();
+  return counts;
+}
+
+function setFlag(p: Project, id: number, flags: string, flag: PairFlag, on: boolean, now: string): boolean {
+  const list = parseJson<PairFlag[]>(flags, `pairs row ${id} flags`);
+  if (list.includes(flag) === on) return false;
+  const next = on ? sortFlags([...list, flag], PAIR_FLAGS) : list.filter((f) => f !== flag);
+  p.db.prepare('UPDATE pairs SET flags = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(next), now, id);
+  return true;
+}
+
+/** Pairs of `mode` made from the given targets (or histories) that this run did not produce
+ * get the stale flag; they keep their review status and are never deleted. Returns how many
+ * became stale. */
+export function markStale(
+  p: Project,
+  mode: PairMode,
+  scope: { column: 'target_id' | 'history_id'; ids: readonly number[] },
+  produced: ReadonlySet<string>,
+  now = new Date().toISOString(),
+): number {
+  let n = 0;
+  const rows = p.db.prepare<[string, number], { id: number; pair_key: string; flags: string }>(
+    `SELECT id, pair_key, flags FROM pairs WHERE mode = ? AND ${scope.column} = ?`,
+  );
+  p.db.transaction(() => {
+    for (const sid of scope.ids) {
+      for (const r of rows.all(mode, sid)) {
+        if (!produced.has(r.pair_key) && setFlag(p, r.id, r.flags, 'stale', true, now)) n++;
+      }
+    }
+  }).immediate();
+  return n;
+}
+
+/** Recomputes the duplicate flag over the whole table: within a group of equal dup_keys every
+ * pair but the oldest (lowest id) is a duplicate. Returns the number of duplicates. */
+export function refreshDuplicates(p: Project, now = new Date().toISOString()): number {
+  const rows = p.db
+    // Only the rows that can change: members of a group of equal keys, and rows flagged before.
+    .prepare<[], { id: number; dup_key: string; flags: string }>(
+      `SELECT id, dup_key, flags FROM pairs
+       WHERE dup_key IN (SELECT dup_key FROM pairs WHERE dup_key <> '' GROUP BY dup_key HAVING COUNT(*) > 1)
+          OR flags LIKE '%"duplicate"%'
+       ORDER BY dup_key, id`,
+    )
+    .all();
+  let dups = 0;
+  p.db.transaction(() => {
+    let prevKey: string | undefined;
+    for (const r of rows) {
+      const isDup = r.dup_key !== '' && r.dup_key === prevKey;
+      if (isDup) dups++;
+      setFlag(p, r.id, r.flags, 'duplicate', isDup, now);
+      prevKey = r.dup_key;
+    }
+  }).immediate();
+  return dups;
+}
+
+// ---- review API (the editor's Pairs view) -------------------------------------------------
+
+export function getPair(p: Project, id: number): PairRecord | undefined {
+  const r = p.db.prepare<[number], PairRowDb>('SELECT * FROM pairs WHERE id = ?').get(id);
+  return r ? toRecord(r) : undefined;
+}
+
+/** Sets a pair's review status (and note, when given; `null` clears it). Throws when the id or
+ * the status is unknown. Returns the updated pair. */
+export function setPairStatus(p: Project, id: number, status: ReviewStatus, note?: string | null): PairRecord {
+  if (!(REVIEW_STATUSES as readonly string[]).includes(status)) {
+    throw new Error(`setPairStatus: status must be one of ${REVIEW_STATUSES.join(', ')} (got '${String(status)}')`);
+  }
+  const now = new Date().toISOString();
+  const res =
+    note === undefined
+      ? p.db.prepare('UPDATE pairs SET status = ?, updated_at = ? WHERE id = ?').run(status, now, id)
+      : p.db.prepare('UPDATE pairs SET status = ?, note = ?, updated_at = ? WHERE id = ?').run(status, note, now, id);
+  if (res.changes === 0) throw new Error(`setPairStatus: no pair ${id} in ${p.file}`);
+  return getPair(p, id)!;
+}
+
+/** setPairStatus for many pairs in one transaction (the Pairs view's multi-select). Returns how
+ * many pairs exist and were set; ids that do not exist (e.g. a tree shown before a re-run) are
+ * skipped, so the caller compares the count with what it asked for. */
+export function setPairsStatus(p: Project, ids: readonly number[], status: ReviewStatus, note?: string | null): number {
+  if (!(REVIEW_STATUSES as readonly string[]).includes(status)) {
+    throw new Error(`setPairsStatus: status must be one of ${REVIEW_STATUSES.join(', ')} (got '${String(status)}')`);
+  }
+  const now = new Date().toISOString();
+  const withoutNote = p.db.prepare<[string, string, number]>('UPDATE pairs SET status = ?, updated_at = ? WHERE id = ?');
+  const withNote = p.db.prepare<[string, string | null, string, number]>('UPDATE pairs SET status = ?, note = ?, updated_at = ? WHERE id = ?');
+  let n = 0;
+  p.db.transaction(() => {
+    for (const id of ids) n += (note === undefined ? withoutNote.run(status, now, id) : withNote.run(status, note, now, id)).changes;
+  }).immediate();
+  return n;
+}
+
+export interface PairQuery {
+  problemId?: number;
+  targetId?: number;
+  historyId?: number;
+  mode?: PairMode;
+  status?: ReviewStatus;
+  limit?: number;
+  offset?: number;
+}
+
+/** Pairs in id order, filtered; at most `limit` (default 500). */
+export function listPairs(p: Project, q: PairQuery = {}): PairRecord[] {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  const filters: [string, string | number | undefined][] = [
+    ['problem_id', q.problemId],
+    ['target_id', q.targetId],
+    ['history_id', q.historyId],
+    ['mode', q.mode],
+    ['status', q.status],
+  ];
+  for (const [column, value] of filters) {
+    if (value === undefined) continue;
+    where.push(`${column} = ?`);
+    args.push(value);
+  }
+  args.push(q.limit ?? 500, q.offset ?? 0);
+  const sql = `SELECT * FROM pairs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ? OFFSET ?`;
+  return p.db
+    .prepare<(string | number)[], PairRowDb>(sql)
+    .all(...args)
+    .map(toRecord);
+}
+
+export type StatusCounts = Record<ReviewStatus, number> & { total: number; flagged_by_filters: number };
+
+export interface PairGroup {
+  /** 'problem' groups hold 'block' groups (a target) and 'history' groups. */
+  level: 'problem' | 'block' | 'history';
+  problemId: number;
+  targetId?: number;
+  historyId?: number;
+  /** problem: dataset / external id; block: "for, depth 2, lines 4-7"; history: "history 1". */
+  label: string;
+  counts: StatusCounts;
+}
+
+const COUNT_COLUMNS = `COUNT(*) AS total,
+  SUM(p.status = 'pending') AS pending, SUM(p.status = 'accepted') AS accepted,
+  SUM(p.status = 'rejected') AS rejected, SUM(p.status = 'flagged') AS flagged,
+  SUM(p.flags <> '[]') AS flagged_by_filters`;
+
+function counts(r: Record<string, unknown>): StatusCounts {
+  const n = (k: string) => Number(r[k] ?? 0);
+  return { total: n('total'), pending: n('pending'), accepted: n('accepted'), rejected: n('rejected'), flagged: n('flagged'), flagged_by_filters: n('flagged_by_filters') };
+}
+
+/** The Pairs tree: problems with pairs (no argument), or one problem's blocks and histories. */
+export function pairGroups(p: Project, problemId?: number): PairGroup[] {
+  if (problemId === undefined) {
+    const rows = p.db
+      .prepare<[], Record<string, unknown> & { problem_id: number; name: string; external_id: string }>(
+        `SELECT p.problem_id, d.name, pr.external_id, ${COUNT_COLUMNS}
+         FROM pairs p JOIN problems pr ON pr.id = p.problem_id JOIN datasets d ON d.id = pr.dataset_id
+         GROUP BY p.problem_id ORDER BY d.name, pr.id`,
+      )
+      .all();
+    return rows.map((r) => ({ level: 'problem', problemId: r.problem_id, label: `${r.name} / ${r.external_id}`, counts: counts(r) }));
+  }
+  const blocks = p.db
+    .prepare<[number], Record<string, unknown> & { target_id: number; kind: string; depth: number; start_line: number; end_line: number }>(
+      `SELECT p.target_id, t.kind, t.depth, t.start_line, t.end_line, ${COUNT_COLUMNS}
+       FROM pairs p JOIN targets t ON t.id = p.target_id WHERE p.problem_id = ? GROUP BY p.target_id ORDER BY p.target_id`,
+    )
+    .all(problemId);
+  const hists = p.db
+    .prepare<[number], Record<string, unknown> & { history_id: number; ordinal: number }>(
+      `SELECT p.history_id, h.ordinal, ${COUNT_COLUMNS}
+       FROM pairs p JOIN histories h ON h.id = p.history_id WHERE p.problem_id = ? GROUP BY p.history_id ORDER BY h.ordinal`,
+    )
+    .all(problemId);
+  return [
+    ...blocks.map(
+      (r): PairGroup => ({
+        level: 'block',
+        problemId,
+        targetId: r.target_id,
+        label: `${r.kind}, depth ${r.depth}, lines ${r.start_line + 1}-${r.end_line + 1}`,
+        counts: counts(r),
+      }),
+    ),
+    ...hists.map((r): PairGroup => ({ level: 'history', problemId, historyId: r.history_id, label: `history ${r.ordinal + 1}`, counts: counts(r) })),
+  ];
+}
+
+/** For `pairforge stats --json`: pairs by mode, kind and status, and how many carry flags. */
+export function pairStats(p: Project): { total: number; byMode: Record<string, number>; byKind: Record<string, number>; byStatus: Record<string, number>; flagged: number } {
+  const group = (col: string) =>
+    Object.fromEntries(
+      p.db
+        .prepare<[], { k: string; n: number }>(`SELECT ${col} AS k, COUNT(*) AS n FROM pairs GROUP BY ${col} ORDER BY ${col}`)
+        .all()
+        .map((r) => [r.k, r.n]),
+    );
+  const total = p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM pairs').get()!.n;
+  const flagged = p.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM pairs WHERE flags <> '[]'").get()!.n;
+  return { total, byMode: group('mode'), byKind: group('kind'), byStatus: group('status'), flagged };
+}

@@ -1,0 +1,129 @@
+// `pairforge run`: import -> check-refs -> targets -> sample -> exec -> pairs -> export in one
+// command, resumable at every stage (run it again after a kill or Ctrl-C).
+import path from 'node:path';
+import { EXIT_INTERRUPTED, EXIT_OK, UsageError, choiceOption, err, intOption, interruptSignal, out, parseArgs, presetOf, progressLine, requireFiles, showHelp, type Command } from '../cli/kit';
+import { COMPARATORS, type Comparator } from '../exec/types';
+import { EXPORT_FORMATS, type ExportFormat } from '../export/records';
+import { FAMILIES, type Family } from '../pairs/render';
+import { runPipeline, STAGES, type PipelineSummary, type StageName } from './run';
+import { realStages } from './stages';
+
+const HELP = `usage: pairforge run --db PROJECT.sqlite [--dataset FILE[,FILE...]] [FILE...] [--endpoint URL|local] [options] [--json]
+
+Runs the whole pipeline: import -> check-refs -> targets -> sample -> exec -> pairs -> export.
+Every stage skips what the project already holds, so the same command resumes after a kill or
+Ctrl-C and a finished run re-run changes nothing. Progress goes to stderr, a summary to stdout.
+
+  --dataset FILE,...     dataset files to import first (also as positional arguments); without
+                         any, the project's stored problems are used
+  --endpoint URL|local   a vLLM-compatible server (root or /v1 URL); 'local' or none: start the
+                         built-in local stand-in server on a free port, learning from the project
+  --model NAME           model to sample (default: the server's first)
+  --family F             prompt family (default qwen2.5-coder): ${FAMILIES.join(', ')}
+  --n N                  samples per target (default 5)
+  --seed N               sampling seed and IterPref pick seed
+  --preset P             structurecoder (default) | clean
+  --comparator C         strict (default) | apps
+  --workers N            sandbox workers (default one per core)
+  --allow-unsandboxed    run candidates without bubblewrap (no isolation; logged loudly)
+  --format F             export format: trl (default) | structurecoder | llamafactory
+  --out DIR              export folder (default: <project>-export-<format> beside the project)
+  --accepted-only        export only accepted pairs (default here: also unflagged pending ones,
+                         since a fresh run has reviewed nothing)
+  --skip S,...           leave stages out: ${STAGES.join(', ')}
+  --json                 print the summary as JSON`;
+
+/** `<project name>-export-<format>/` beside the project, so two projects in one folder do not
+ * write over each other's export. */
+export function defaultOut(db: string, format: ExportFormat): string {
+  const abs = path.resolve(db);
+  return path.join(path.dirname(abs), `${path.basename(abs).replace(/\.(sqlite3?|db)$/i, '')}-export-${format}`);
+}
+
+export function formatPipelineSummary(s: PipelineSummary): string {
+  const lines = [`${s.db}${s.endpoint ? ` · ${s.endpoint} · ${s.model}` : ''}`];
+  for (const st of s.stages) {
+    const brief = Object.entries(st.summary)
+      .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+      .slice(0, 8)
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join(', ');
+    lines.push(`  ${st.stage.padEnd(10)} ${st.status.padEnd(11)} ${String(st.seconds).padStart(7)} s  ${brief}`);
+  }
+  for (const [mode, b] of Object.entries(s.pairs)) {
+    if (!b) continue;
+    const flags = Object.entries(b.flags).map(([k, v]) => `${v} ${k}`);
+    lines.push(`  pairs (${mode}): ${b.pairs} from ${b.paired}/${b.sources} ${mode === 'iterpref' ? 'histories' : 'targets'}${flags.length ? `; flags: ${flags.join(', ')}` : ''}; tokens ${b.tokens.method}`);
+  }
+  if (s.export) {
+    const kinds = Object.entries(s.export.counts.byKind).map(([k, v]) => `${v} ${k}`).join(', ') || 'no pairs';
+    lines.push(`  export: ${s.export.counts.records} records (${kinds}) -> ${s.export.dir}`);
+  }
+  if (s.cancelled) lines.push('interrupted: run the same command again to continue');
+  return lines.join('\n');
+}
+
+async function run(argv: string[]): Promise<number> {
+  const a = parseArgs('run', argv, {
+    values: ['db', 'dataset', 'endpoint', 'model', 'family', 'n', 'seed', 'preset', 'comparator', 'workers', 'format', 'out', 'skip'],
+    flags: ['json', 'allow-unsandboxed', 'accepted-only'],
+  });
+  if (a.flags.has('help')) return showHelp(HELP);
+  const db = a.values.get('db');
+  if (!db) throw new UsageError('run: --db PROJECT.sqlite is required');
+  const datasets = [...(a.values.get('dataset')?.split(',').filter(Boolean) ?? []), ...a.positionals];
+  if (datasets.length > 0) requireFiles('run', datasets, 'dataset files');
+  const skip = new Set<StageName>();
+  for (const s of a.values.get('skip')?.split(',').map((x) => x.trim()).filter(Boolean) ?? []) {
+    if (!(STAGES as readonly string[]).includes(s)) throw new UsageError(`run: --skip: unknown stage '${s}' (one of ${STAGES.join(', ')})`);
+    skip.add(s as StageName);
+  }
+  const format = choiceOption<ExportFormat>('run', a, 'format', EXPORT_FORMATS) ?? 'trl';
+  const seed = intOption('run', a, 'seed', 0);
+  const workers = intOption('run', a, 'workers', 1);
+  const endpoint = a.values.get('endpoint');
+  const model = a.values.get('model');
+  const signal = interruptSignal();
+  const progress = progressLine();
+  const stages = realStages();
+  try {
+    const s = await runPipeline(
+      {
+        db,
+        datasets,
+        ...(endpoint ? { endpoint } : {}),
+        ...(model ? { model } : {}),
+        family: choiceOption<Family>('run', a, 'family', FAMILIES) ?? 'qwen2.5-coder',
+        n: intOption('run', a, 'n', 1) ?? 5,
+        ...(seed !== undefined ? { seed } : {}),
+        preset: presetOf('run', a),
+        comparator: choiceOption<Comparator>('run', a, 'comparator', COMPARATORS) ?? 'strict',
+        ...(workers !== undefined ? { workers } : {}),
+        allowUnsandboxed: a.flags.has('allow-unsandboxed'),
+        format,
+        out: a.values.get('out') ?? defaultOut(db, format),
+        includePending: !a.flags.has('accepted-only'),
+        skip,
+        signal,
+        log: (line) => {
+          progress.done();
+          err(line);
+        },
+        progress: (line) => (line ? progress.update(line) : progress.done()),
+      },
+      stages,
+    );
+    progress.done();
+    out(a.flags.has('json') ? JSON.stringify(s) : formatPipelineSummary(s));
+    return s.cancelled ? EXIT_INTERRUPTED : EXIT_OK;
+  } finally {
+    await stages.close();
+  }
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run --db P [--dataset F ...]          the whole pipeline, import to export (resumable)',
+  help: HELP,
+  run,
+};

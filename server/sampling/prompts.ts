@@ -1,0 +1,165 @@
+// Sampling prompts for every model family (REFERENCE.md §1, §4). Pure functions, no I/O.
+//
+// FIM layout (all families share StructureCoder's head: the question as `# ` comments, a blank
+// line, then `pre`):
+//
+//   qwen2.5-coder   <|fim_prefix|>HEAD\n\npre<|fim_suffix|>suf<|fim_middle|>start
+//   deepseek-coder  <｜fim▁begin｜>HEAD\n\npre<｜fim▁hole｜>suf<｜fim▁end｜>start
+//   starcoder2      <fim_prefix>HEAD\n\npre<fim_suffix>suf<fim_middle>start
+//   codellama       <PRE> HEAD\n\npre <SUF>suf <MID>start
+//   custom          PREFIX HEAD\n\npre SUFFIX suf MIDDLE start   (token strings from the caller)
+//
+// qwen2.5-coder is byte for byte the published `consturct_fim` (parity test in
+// test/unit/sampling.parity.test.ts runs the published Python on real targets). The model's text
+// is appended to `start` (the first middle line's indentation and keyword), so the model cannot
+// choose a different kind of block.
+//
+// Chat (the published `construct_full`): the Qwen chat template of the question, then "```python"
+// and the start. For a whole program (empty pre and suf) start is the stripped starter code; for a
+// block, "```python\n" + pre + start, so the model writes the block after the code above it (it
+// cannot see the suffix; post-processing cuts the block off by indentation).
+
+import { pyStrip } from '../blocks/cut';
+
+export type Family = 'qwen2.5-coder' | 'deepseek-coder' | 'starcoder2' | 'codellama' | 'custom' | 'chat';
+export const FAMILIES: readonly Family[] = ['qwen2.5-coder', 'deepseek-coder', 'starcoder2', 'codellama', 'custom', 'chat'];
+
+/** The `custom` family's token strings (from settings or the CLI). */
+export interface CustomTokens {
+  prefix: string;
+  suffix: string;
+  middle: string;
+  /** Stop strings (at least the model's end-of-text token). */
+  stop: string[];
+  stopTokenIds?: number[];
+}
+
+export interface PromptParts {
+  question: string;
+  pre: string;
+  suf: string;
+  /** What the middle starts with (see startOf); '' lets the model choose. */
+  start: string;
+}
+
+export interface BuiltPrompt {
+  prompt: string;
+  stop: string[];
+  stopTokenIds: number[];
+}
+
+interface FamilyTokens {
+  prefix: string;
+  suffix: string;
+  middle: string;
+  stop: readonly string[];
+  stopTokenIds: readonly number[];
+}
+
+/** FIM tokens, stop strings and stop token ids (the models' real vocabulary ids).
+ * qwen2.5-coder: the published stops are `<|endoftext|>` and `<|im_end|>`; its FIM and repo tokens
+ * are not "special" in vLLM, so a model that emits one would run on into another file: they are
+ * stop strings too (REFERENCE §4). Their ids are not stop ids, so a stop string is what ends the
+ * text and it never reaches the output. */
+const FIM: Readonly<Record<Exclude<Family, 'custom' | 'chat'>, FamilyTokens>> = {
+  'qwen2.5-coder': {
+    prefix: '<|fim_prefix|>',
+    suffix: '<|fim_suffix|>',
+    middle: '<|fim_middle|>',
+    stop: ['<|endoftext|>', '<|im_end|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|fim_pad|>', '<|repo_name|>', '<|file_sep|>'],
+    stopTokenIds: [151643, 151645],
+  },
+  'deepseek-coder': {
+    prefix: '<｜fim▁begin｜>',
+    suffix: '<｜fim▁hole｜>',
+    middle: '<｜fim▁end｜>',
+    stop: ['<｜end▁of▁sentence｜>', '<|EOT|>', '<｜fim▁begin｜>', '<｜fim▁hole｜>', '<｜fim▁end｜>'],
+    stopTokenIds: [32014],
+  },
+  starcoder2: {
+    prefix: '<fim_prefix>',
+    suffix: '<fim_suffix>',
+    middle: '<fim_middle>',
+    stop: ['<|endoftext|>', '<file_sep>', '<fim_prefix>', '<fim_suffix>', '<fim_middle>', '<fim_pad>', '<repo_name>'],
+    stopTokenIds: [0],
+  },
+  // CodeLlama's infilling format puts a space after <PRE> and before <SUF> / <MID> (its tokens are
+  // "▁<PRE>" etc.); the model ends the middle with <EOT> (id 32010), then </s> (id 2).
+  codellama: {
+    prefix: '<PRE> ',
+    suffix: ' <SUF>',
+    middle: ' <MID>',
+    stop: ['<EOT>', '</s>'],
+    stopTokenIds: [32010, 2],
+  },
+};
+
+/** The published chat template (utils/template.py `qwen['question']`). */
+export const CHAT_SYSTEM = 'You are an intelligent programming assistant to produce Python algorithmic solutions.';
+export function chatTemplate(question: string): string {
+  return `<|im_start|>system\n${CHAT_SYSTEM}<|im_end|>\n<|im_start|>user\n${question}<|im_end|>\n<|im_start|>assistant\n`;
+}
+const CHAT_STOP: readonly string[] = ['<|endoftext|>', '<|im_end|>'];
+const CHAT_STOP_IDS: readonly number[] = [151643, 151645];
+
+/** The published `transfer`: each question line `p` becomes `# p`; a line that is blank after
+ * Python's strip() becomes empty (lines are otherwise kept as they are, `\r` included). */
+export function questionAsComments(question: string): string {
+  return question
+    .split('\n')
+    .map((p) => (pyStrip(p) ? `# ${p}` : ''))
+    .join('\n');
+}
+
+/** The published `extract_type`: the first middle line's leading spaces plus its keyword, e.g.
+ * "    for". The published code takes the first whitespace-separated word (and asserts it is a
+ * keyword); here the keyword is the word's leading identifier, which is the same whenever the
+ * keyword is followed by whitespace and also covers `if(x):`. Leading newlines are skipped as
+ * `mid.strip('\n')` does; only spaces count as indentation (`lstrip(' ')`). */
+export function startOf(mid: string): string {
+  let i = 0;
+  while (i < mid.length && mid[i] === '\n') i++;
+  const nl = mid.indexOf('\n', i);
+  const first = mid.slice(i, nl < 0 ? undefined : nl);
+  let k = 0;
+  while (k < first.length && first[k] === ' ') k++;
+  const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(pyStrip(first));
+  if (!word) throw new Error(`the middle's first line has no keyword: ${JSON.stringify(first.slice(0, 60))}`);
+  return first.slice(0, k) + word[0];
+}
+
+function fimTokensOf(family: Family, custom?: CustomTokens): FamilyTokens {
+  if (family === 'custom') {
+    if (!custom) throw new Error("family 'custom' needs token strings (prefix, suffix, middle, stop)");
+    for (const k of ['prefix', 'suffix', 'middle'] as const) {
+      if (typeof custom[k] !== 'string' || custom[k] === '') throw new Error(`custom tokens: '${k}' must be a non-empty string`);
+    }
+    if (!Array.isArray(custom.stop) || custom.stop.some((s) => typeof s !== 'string' || s === '')) throw new Error("custom tokens: 'stop' must be a list of non-empty strings");
+    return { ...custom, stopTokenIds: custom.stopTokenIds ?? [] };
+  }
+  if (family === 'chat') throw new Error('chat is not a FIM family');
+  const t = FIM[family];
+  if (!t) throw new Error(`unknown family '${String(family)}' (one of ${FAMILIES.join(', ')})`);
+  return t;
+}
+
+/** True for a whole-program target (nothing before or after the middle). */
+export function isWholeProgram(parts: Pick<PromptParts, 'pre' | 'suf'>): boolean {
+  return parts.pre === '' && parts.suf === '';
+}
+
+/** The prompt, stop strings and stop token ids for one target. */
+export function buildFimPrompt(family: Family, parts: PromptParts, custom?: CustomTokens): BuiltPrompt {
+  if (family === 'chat') {
+    const code = isWholeProgram(parts) ? parts.start : `\n${parts.pre}${parts.start}`;
+    return { prompt: `${chatTemplate(parts.question)}\`\`\`python${code}`, stop: [...CHAT_STOP], stopTokenIds: [...CHAT_STOP_IDS] };
+  }
+  const t = fimTokensOf(family, custom);
+  const prompt = `${t.prefix}${questionAsComments(parts.question)}\n\n${parts.pre}${t.suffix}${parts.suf}${t.middle}${parts.start}`;
+  return { prompt, stop: [...t.stop], stopTokenIds: [...t.stopTokenIds] };
+}
+
+/** The start of a chat whole-program sample: the published `starter_code.strip()`. */
+export function chatStart(starterCode: string | null): string {
+  return starterCode ? pyStrip(starterCode) : '';
+}
