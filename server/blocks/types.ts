@@ -9,6 +9,11 @@ export type BlockKind = 'if' | 'for' | 'while' | 'def' | 'async_def' | 'with' | 
 export const CORE_KINDS: readonly BlockKind[] = ['if', 'for', 'while', 'def'];
 export const EXTRA_KINDS: readonly BlockKind[] = ['async_def', 'with', 'try', 'class'];
 
+/** `targets.kind` of a whole-program target (`pairforge targets --whole-programs`): depth 0,
+ * `pre` and `suf` empty, `mid` the whole prepared code. Not a block: the editor shows no lens for
+ * it, and it is always sampled with the chat prompt (REFERENCE.md section 1). */
+export const PROGRAM_KIND = 'program';
+
 export interface PresetOptions {
   preset: Preset;
   /** `clean` only: extra block kinds to target besides if/for/while/def. */

@@ -118,3 +118,27 @@ export function parseChatPrompt(prompt: string): ParsedChat | null {
   const question = u < 0 || end < 0 ? '' : prompt.slice(u + CHAT_USER.length, end);
   return { family: 'chat', question, code };
 }
+
+/** The head of a line that must agree for a starter line to stand for a program line: its
+ * indentation and its first one or two names (`class Solution`, `    def isBalanced`). */
+function lineHead(line: string): string | null {
+  const m = /^([ \t]*)([A-Za-z_]\w*(?:[ \t]+[A-Za-z_]\w*)?)/.exec(line);
+  return m ? `${m[1]}${m[2]}` : null;
+}
+
+/** What a model writes after `code` (the starter code a whole-program chat prompt ends with) to
+ * arrive at `program`: the rest of it when it starts with `code`; otherwise, when `code` is the
+ * program's first lines up to annotations and arguments (each line with the same indentation and
+ * first names, as an APPS starter `def f(self, s: str) -> bool:` stands for a reference's
+ * `def f(self, s):`), a newline and the program's lines after them; else null. */
+export function programContinuation(program: string, code: string): string | null {
+  if (program.startsWith(code)) return program.slice(code.length);
+  const head = code.split('\n');
+  const lines = program.split('\n');
+  if (head.length >= lines.length) return null;
+  for (let i = 0; i < head.length; i++) {
+    const h = lineHead(head[i]);
+    if (h === null || h !== lineHead(lines[i])) return null;
+  }
+  return `\n${lines.slice(head.length).join('\n')}`;
+}

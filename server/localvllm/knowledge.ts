@@ -1,9 +1,11 @@
 // What the local server knows about a project, read once from the project file (opened
-// read-only): which (pre, suf) pairs are targets, and the solutions its n-gram model learns from.
-// Only hashes and ids stay in memory; a target's text is read back when a prompt asks for it.
+// read-only): which (pre, suf) pairs are targets, which questions have whole-program targets, and
+// the solutions its n-gram model learns from. Only hashes and ids stay in memory; a target's text
+// is read back when a prompt asks for it.
 import { createHash } from 'node:crypto';
+import { PROGRAM_KIND } from '../blocks/types';
 import { openProject, type Project } from '../store/db';
-import { candidatesPre } from './fim';
+import { candidatesPre, programContinuation } from './fim';
 import { hash32 } from './rng';
 
 export interface KnownTarget {
@@ -18,6 +20,10 @@ export interface Knowledge {
   lookupFim(prefixText: string, suf: string): KnownTarget | null;
   /** A target whose `pre` is exactly `code` (chat prompts: the code already written). */
   lookupChat(code: string): KnownTarget | null;
+  /** A whole-program target (kind 'program') of a problem whose question is exactly `question`
+   * and whose program `code` (the starter code already written) can begin (programContinuation);
+   * the lowest id. */
+  lookupProgram(question: string, code: string): KnownTarget | null;
   readonly targets: number;
   close(): void;
 }
@@ -28,6 +34,7 @@ const preKey = (pre: string) => createHash('sha1').update(pre).digest('base64');
 export const NO_KNOWLEDGE: Knowledge = {
   lookupFim: () => null,
   lookupChat: () => null,
+  lookupProgram: () => null,
   targets: 0,
   close: () => undefined,
 };
@@ -36,13 +43,29 @@ export class ProjectKnowledge implements Knowledge {
   private readonly p: Project;
   private readonly byPreSuf = new Map<string, number[]>();
   private readonly byPre = new Map<string, number>();
+  /** Whole-program targets by a hash of their problem's question. */
+  private readonly byQuestion = new Map<string, number[]>();
   private readonly get: (id: number) => KnownTarget | undefined;
+  private readonly questionOf: (id: number) => string | undefined;
   readonly targets: number;
 
   constructor(file: string) {
     this.p = openProject(file, { readonly: true });
     let n = 0;
-    for (const row of this.p.db.prepare('SELECT id, pre, suf FROM targets ORDER BY id').iterate() as Iterable<{ id: number; pre: string; suf: string }>) {
+    // Whole programs are found by their question (their pre and suf are empty, so every one of
+    // them would answer every FIM or chat prompt with an empty prefix).
+    const programs = this.p.db.prepare(
+      `SELECT t.id, pr.question FROM targets t JOIN solutions s ON s.id = t.solution_id JOIN problems pr ON pr.id = s.problem_id
+       WHERE t.kind = ? ORDER BY t.id`,
+    );
+    for (const row of programs.iterate(PROGRAM_KIND) as Iterable<{ id: number; question: string }>) {
+      const k = preKey(row.question);
+      const ids = this.byQuestion.get(k);
+      if (ids) ids.push(row.id);
+      else this.byQuestion.set(k, [row.id]);
+      n++;
+    }
+    for (const row of this.p.db.prepare('SELECT id, pre, suf FROM targets WHERE kind <> ? ORDER BY id').iterate(PROGRAM_KIND) as Iterable<{ id: number; pre: string; suf: string }>) {
       const k = keyOf(row.pre, row.suf);
       const ids = this.byPreSuf.get(k);
       if (ids) ids.push(row.id);
@@ -54,6 +77,10 @@ export class ProjectKnowledge implements Knowledge {
     this.targets = n;
     const stmt = this.p.db.prepare('SELECT id, pre, mid, suf FROM targets WHERE id = ?');
     this.get = (id) => stmt.get(id) as KnownTarget | undefined;
+    const question = this.p.db.prepare<[number], { question: string }>(
+      'SELECT pr.question FROM targets t JOIN solutions s ON s.id = t.solution_id JOIN problems pr ON pr.id = s.problem_id WHERE t.id = ?',
+    );
+    this.questionOf = (id) => question.get(id)?.question;
   }
 
   lookupFim(prefixText: string, suf: string): KnownTarget | null {
@@ -73,6 +100,14 @@ export class ProjectKnowledge implements Knowledge {
     if (id === undefined) return null;
     const t = this.get(id);
     return t && t.pre === code ? t : null;
+  }
+
+  lookupProgram(question: string, code: string): KnownTarget | null {
+    for (const id of this.byQuestion.get(preKey(question)) ?? []) {
+      const t = this.get(id);
+      if (t && programContinuation(t.mid, code) !== null && this.questionOf(id) === question) return t;
+    }
+    return null;
   }
 
   /** The project's reference solutions (those whose id falls in `fraction`, chosen by a hash of

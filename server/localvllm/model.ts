@@ -1,8 +1,11 @@
 // The local server's "model": honest and small. For a FIM prompt (or a chat prompt) of a target it
 // knows, it writes the reference middle, a reformatted copy or a mutant of it, then the family's
-// end token; for anything else it samples from its n-gram model. Log-probabilities always come
+// end token; for anything else it samples from its n-gram model. A chat prompt whose question is
+// that of a problem with a whole-program target (and whose code so far, the starter code, begins
+// that program) is answered with the rest of the reference program, a reformat or a mutant of it,
+// then the closing fence. Log-probabilities always come
 // from the n-gram model, which learns from the project's solutions.
-import { CHAT_END, FIM_TOKENS, parseChatPrompt, parseFimPrompt, type PromptFamily } from './fim';
+import { CHAT_END, FIM_TOKENS, parseChatPrompt, parseFimPrompt, programContinuation, type PromptFamily } from './fim';
 import { NO_KNOWLEDGE, ProjectKnowledge, type Knowledge, type KnownTarget } from './knowledge';
 import { MUTANT_KINDS, variants, type VariantKind } from './mutants';
 import { NgramModel, type NgramOptions } from './ngram';
@@ -139,11 +142,20 @@ export class LocalModel {
       if (t && t.mid.startsWith(fim.start)) u.target = t;
     } else if (chat) {
       u.family = 'chat';
-      u.target = this.knowledge.lookupChat(chat.code);
+      const program = this.knowledge.lookupProgram(chat.question, chat.code);
+      if (program) {
+        // The model continues the code already written (the starter code) to a whole program.
+        const code = chat.code;
+        u.target = program;
+        u.continuation = (text) => programContinuation(text, code);
+      } else {
+        u.target = this.knowledge.lookupChat(chat.code);
+      }
     }
     if (u.target) {
       const all = this.variantsOf(u.target);
-      const ok = (xs: string[]) => xs.filter((x) => x.startsWith(u.start));
+      const cont = u.continuation;
+      const ok = (xs: string[]) => xs.filter((x) => (cont ? cont(x) !== null : x.startsWith(u.start)));
       u.reformats = ok(all.reformat);
       u.mutants = MUTANT_KINDS.map((kind) => ({ kind, texts: ok(all[kind]) })).filter((m) => m.texts.length > 0);
     }
@@ -176,7 +188,8 @@ export class LocalModel {
     if (u.family === 'chat') {
       if (!t) return { family: 'chat', mode: 'ngram' };
       const v = this.chooseVariant(u, rng, temperature);
-      const script = [...this.encodeCached(v.text + t.suf + CHAT_END[0]), this.tok.special(CHAT_END[1]) as number];
+      const text = u.continuation ? (u.continuation(v.text) ?? '') : v.text;
+      const script = [...this.encodeCached(text + t.suf + CHAT_END[0]), this.tok.special(CHAT_END[1]) as number];
       return { family: 'chat', mode: 'known', variant: v.kind, targetId: t.id, script };
     }
     if (u.family === null) return { family: null, mode: 'ngram' };
@@ -199,6 +212,9 @@ interface Understood {
   family: PromptFamily | null;
   /** FIM: the text after the middle token. */
   start: string;
+  /** Chat of a whole program: what follows the code already written for a program text (null
+   * when that text cannot follow it). */
+  continuation?: (text: string) => string | null;
   blockIndent?: number;
   target: KnownTarget | null;
   /** The target's reformats and mutants that start with `start` (mutant kinds with none left out). */

@@ -1,5 +1,6 @@
 // The stored targets of an open document (a solution or history version opened from the project),
 // placed on the document's lines, and the samples drawn for them with their verdicts. Read-only.
+import { PROGRAM_KIND } from '../blocks/types';
 import type { BlockKind, Comparator, ProblemRef, SampleView, TargetSamples, Verdict } from '../protocol';
 import { getPair } from '../pairs/store';
 import type { Project } from '../store/db';
@@ -26,24 +27,25 @@ interface TargetRow {
   suf: string;
 }
 
-/** Targets of the document's solution / version under `presetKey` that can be placed on its lines
- * (a target whose first or last line cannot be found, e.g. after Black, is left out). */
+/** Block targets of the document's solution / version under `presetKey` that can be placed on its
+ * lines (a target whose first or last line cannot be found, e.g. after Black, is left out). A
+ * whole-program target (kind PROGRAM_KIND) is not a block: no lens or tint for it. */
 export function documentTargets(p: Project, ref: ProblemRef, docText: string, presetKey: string): DocTarget[] {
   let rows: TargetRow[];
   let cut: string | undefined;
   if (ref.solutionId !== undefined) {
     rows = p.db
-      .prepare<[number, string], TargetRow>(
-        'SELECT id, kind, depth, start_line, end_line, pre, mid, suf FROM targets WHERE solution_id = ? AND preset = ? ORDER BY ordinal',
+      .prepare<[number, string, string], TargetRow>(
+        'SELECT id, kind, depth, start_line, end_line, pre, mid, suf FROM targets WHERE solution_id = ? AND preset = ? AND kind <> ? ORDER BY ordinal',
       )
-      .all(ref.solutionId, presetKey);
+      .all(ref.solutionId, presetKey, PROGRAM_KIND);
     cut = p.db.prepare<[number, string], { code: string | null }>('SELECT code FROM cuts WHERE solution_id = ? AND preset = ?').get(ref.solutionId, presetKey)?.code ?? undefined;
   } else if (ref.versionId !== undefined) {
     rows = p.db
-      .prepare<[number, string], TargetRow>(
-        'SELECT id, kind, depth, start_line, end_line, pre, mid, suf FROM targets WHERE version_id = ? AND preset = ? ORDER BY ordinal',
+      .prepare<[number, string, string], TargetRow>(
+        'SELECT id, kind, depth, start_line, end_line, pre, mid, suf FROM targets WHERE version_id = ? AND preset = ? AND kind <> ? ORDER BY ordinal',
       )
-      .all(ref.versionId, presetKey);
+      .all(ref.versionId, presetKey, PROGRAM_KIND);
   } else {
     return [];
   }

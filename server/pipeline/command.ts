@@ -23,6 +23,8 @@ Ctrl-C and a finished run re-run changes nothing. Progress goes to stderr, a sum
   --n N                  samples per target (default 5)
   --seed N               sampling seed and IterPref pick seed
   --preset P             structurecoder (default) | clean
+  --whole-programs       also cut one whole-program target per reference solution (sampled with
+                         the chat prompt, paired as kind 'full'); see \`pairforge targets --help\`
   --comparator C         strict (default) | apps
   --workers N            sandbox workers (default one per core)
   --allow-unsandboxed    run candidates without bubblewrap (no isolation; logged loudly)
@@ -66,7 +68,7 @@ export function formatPipelineSummary(s: PipelineSummary): string {
 async function run(argv: string[]): Promise<number> {
   const a = parseArgs('run', argv, {
     values: ['db', 'dataset', 'endpoint', 'model', 'family', 'n', 'seed', 'preset', 'comparator', 'workers', 'format', 'out', 'skip'],
-    flags: ['json', 'allow-unsandboxed', 'accepted-only'],
+    flags: ['json', 'allow-unsandboxed', 'accepted-only', 'whole-programs'],
   });
   if (a.flags.has('help')) return showHelp(HELP);
   const db = a.values.get('db');
@@ -97,6 +99,7 @@ async function run(argv: string[]): Promise<number> {
         n: intOption('run', a, 'n', 1) ?? 5,
         ...(seed !== undefined ? { seed } : {}),
         preset: presetOf('run', a),
+        wholePrograms: a.flags.has('whole-programs'),
         comparator: choiceOption<Comparator>('run', a, 'comparator', COMPARATORS) ?? 'strict',
         ...(workers !== undefined ? { workers } : {}),
         allowUnsandboxed: a.flags.has('allow-unsandboxed'),

@@ -37,6 +37,8 @@ export interface PipelineOptions {
   n: number;
   seed?: number;
   preset: Preset;
+  /** Also cut one whole-program target per reference solution (kind 'program' -> 'full' pairs). */
+  wholePrograms?: boolean;
   comparator: Comparator;
   workers?: number;
   allowUnsandboxed: boolean;
@@ -126,6 +128,7 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
       (await stage('targets', async () => {
         const s = await cutAllTargets(p, grammar, {
           preset: opts.preset,
+          wholePrograms: opts.wholePrograms === true,
           ...(opts.signal ? { signal: opts.signal } : {}),
           onProgress: (d, t) => opts.progress(`targets: ${d}/${t} solutions`),
         });

@@ -19,7 +19,7 @@ import type { CompletionResult, Health } from './client';
 import { SamplingError, completionBody, rootUrl } from './client';
 import { EndpointPool, backoffMs, sleep, type PoolEndpoint } from './endpoints';
 import { postProcess } from './postprocess';
-import { FAMILIES, buildFimPrompt, chatStart, isWholeProgram, startOf, type CustomTokens, type Family } from './prompts';
+import { FAMILIES, promptForTarget, type CustomTokens, type Family } from './prompts';
 
 export const DEFAULTS = {
   n: 5,
@@ -446,25 +446,25 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     if (pr) return pr;
     const t = targetStmt.get(targetId);
     if (!t) throw new Error(`target ${targetId} vanished from the store during the job`);
-    const chat = family === 'chat';
-    const whole = isWholeProgram(t);
-    const start = chat && whole ? chatStart(t.starter_code) : startOf(t.mid);
-    const built = buildFimPrompt(family, { question: t.question, pre: t.pre, suf: t.suf, start }, custom);
-    pr = { ...built, start, kind: t.kind, chat, whole, clean: t.preset.startsWith('clean'), pending: count };
+    // A whole-program target is always prompted as chat, whatever the family (promptForTarget).
+    const built = promptForTarget(family, { kind: t.kind, pre: t.pre, mid: t.mid, suf: t.suf, question: t.question, starterCode: t.starter_code }, custom);
+    pr = { ...built, kind: t.kind, clean: t.preset.startsWith('clean'), pending: count };
     prepared.set(targetId, pr);
     return pr;
   };
   const paramsJson = new Map<string, string>();
   const paramsOf = (pr: Prepared): string => {
     if (pr.paramsJson) return pr.paramsJson;
-    const k = `${pr.stop.join('\u0000')}|${pr.stopTokenIds.join(',')}`;
+    // A whole-program target of a FIM-family job is prompted as chat: the params say so.
+    const chatInFim = pr.chat && family !== 'chat';
+    const k = `${pr.stop.join('\u0000')}|${pr.stopTokenIds.join(',')}|${chatInFim}`;
     let s = paramsJson.get(k);
     if (!s) {
       const body = completionBody('', { prompt: '', seed: 0, stop: pr.stop, stopTokenIds: pr.stopTokenIds, ...values, n: 1 });
       delete body.prompt;
       delete body.model;
       delete body.seed;
-      s = JSON.stringify({ family, ...body });
+      s = JSON.stringify({ family, ...(chatInFim ? { prompt: 'chat' } : {}), ...body });
       paramsJson.set(k, s);
     }
     pr.paramsJson = s;

@@ -82,7 +82,9 @@ export function postProcess(kind: string, start: string, output: string, opts: P
   const text = start + output;
   if (opts.chat) {
     const code = cutAtFence(text);
-    return opts.wholeProgram ? code : truncateBlock(kind, code, opts.preset);
+    // After a bare "```python" fence (whole programs, as the published prompt ends) a model starts
+    // with a line break, which is not part of the program.
+    return opts.wholeProgram ? code.replace(/^\r?\n/, '') : truncateBlock(kind, code, opts.preset);
   }
   return truncateBlock(kind, text, opts.preset);
 }

@@ -15,11 +15,16 @@
 // choose a different kind of block.
 //
 // Chat (the published `construct_full`): the Qwen chat template of the question, then "```python"
-// and the start. For a whole program (empty pre and suf) start is the stripped starter code; for a
-// block, "```python\n" + pre + start, so the model writes the block after the code above it (it
-// cannot see the suffix; post-processing cuts the block off by indentation).
+// and the start. For a whole program (empty pre and suf) start is the stripped starter code glued
+// to the fence exactly as the published code does (so "```pythonclass Solution:" with starter
+// code; post-processing drops the line break a model writes after a bare fence, so the stored
+// program is the response the chat training format pairs with "```python\n"); for a block,
+// "```python\n" + pre + start, so the model writes the block after the code above it (it cannot
+// see the suffix; post-processing cuts the block off by indentation). Whole-program targets (kind
+// 'program') are always sampled this way, whatever the job's family.
 
 import { pyStrip } from '../blocks/cut';
+import { PROGRAM_KIND } from '../blocks/types';
 
 export type Family = 'qwen2.5-coder' | 'deepseek-coder' | 'starcoder2' | 'codellama' | 'custom' | 'chat';
 export const FAMILIES: readonly Family[] = ['qwen2.5-coder', 'deepseek-coder', 'starcoder2', 'codellama', 'custom', 'chat'];
@@ -162,4 +167,36 @@ export function buildFimPrompt(family: Family, parts: PromptParts, custom?: Cust
 /** The start of a chat whole-program sample: the published `starter_code.strip()`. */
 export function chatStart(starterCode: string | null): string {
   return starterCode ? pyStrip(starterCode) : '';
+}
+
+/** A stored target and its problem, as a prompt needs them. */
+export interface PromptTarget {
+  /** `targets.kind`: a block kind, or PROGRAM_KIND for a whole program. */
+  kind: string;
+  pre: string;
+  mid: string;
+  suf: string;
+  question: string;
+  starterCode: string | null;
+}
+
+export interface TargetPrompt extends BuiltPrompt {
+  /** What the prompt ends with; the model's text is appended to it. */
+  start: string;
+  /** Prompted as chat (the chat family, or a whole-program target under any family). */
+  chat: boolean;
+  /** A whole program: chat output is cut at the closing fence only. */
+  whole: boolean;
+}
+
+/** The prompt of one target under a job's family. A whole-program target (kind PROGRAM_KIND) is
+ * always prompted as chat — the chat template, "```python" and the stripped starter code —
+ * whatever the family; other targets use the family's format. */
+export function promptForTarget(family: Family, t: PromptTarget, custom?: CustomTokens): TargetPrompt {
+  const program = t.kind === PROGRAM_KIND;
+  const chat = family === 'chat' || program;
+  const whole = program || isWholeProgram(t);
+  const start = chat && whole ? chatStart(t.starterCode) : startOf(t.mid);
+  const built = buildFimPrompt(chat ? 'chat' : family, { question: t.question, pre: t.pre, suf: t.suf, start }, custom);
+  return { ...built, start, chat, whole };
 }

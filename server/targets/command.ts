@@ -4,7 +4,7 @@ import { loadPython } from '../blocks/parser';
 import { openProject } from '../store/db';
 import { cutAllTargets } from './cutAll';
 
-const HELP = `usage: pairforge targets --db PROJECT.sqlite [--preset structurecoder|clean] [--extra-kinds K,...] [--black] [--json]
+const HELP = `usage: pairforge targets --db PROJECT.sqlite [--preset structurecoder|clean] [--extra-kinds K,...] [--black] [--whole-programs] [--json]
 
 Cuts every stored reference solution into FIM targets and stores them. Solutions already cut
 under the same options are skipped, so an interrupted run can simply be re-run.
@@ -13,10 +13,13 @@ Solutions over 2048 whitespace-separated words are skipped; ones that do not par
   --preset P            structurecoder (default) | clean
   --extra-kinds K,...   clean only: also async_def, with, try, class
   --black               format each solution with Black first (needs \`black\` on PATH)
+  --whole-programs      also store one whole-program target per solution cut (kind 'program',
+                        empty prefix and suffix; sampled with the chat prompt, paired as 'full');
+                        solutions cut before without it get theirs too
   --json                print the counts as JSON`;
 
 async function run(argv: string[]): Promise<number> {
-  const a = parseArgs('targets', argv, { values: ['db', 'preset', 'extra-kinds'], flags: ['black', 'json'] });
+  const a = parseArgs('targets', argv, { values: ['db', 'preset', 'extra-kinds'], flags: ['black', 'whole-programs', 'json'] });
   if (a.flags.has('help')) return showHelp(HELP);
   const db = dbOf('targets', a, true);
   const preset = presetOf('targets', a);
@@ -31,6 +34,7 @@ async function run(argv: string[]): Promise<number> {
       preset,
       ...(extraKinds ? { extraKinds } : {}),
       black: a.flags.has('black'),
+      wholePrograms: a.flags.has('whole-programs'),
       signal,
       onProgress: (done, total) => progress.update(`cutting: ${done}/${total} solutions`),
     });
@@ -39,7 +43,8 @@ async function run(argv: string[]): Promise<number> {
     else {
       out(
         `${s.preset}: ${s.cut} solutions cut (${s.alreadyCut} already cut before, ${s.solutions} in the project): ` +
-          `${s.ok} ok, ${s.unparsed} do not parse, ${s.tooLong} over 2048 words, ${s.formatFailed} Black failed; ${s.targets} targets stored`,
+          `${s.ok} ok, ${s.unparsed} do not parse, ${s.tooLong} over 2048 words, ${s.formatFailed} Black failed; ${s.targets} targets stored` +
+          (a.flags.has('whole-programs') ? `, ${s.programs} whole-program targets stored` : ''),
       );
       if (s.cancelled) out('interrupted: solutions already cut are kept; run the same command again to finish');
     }

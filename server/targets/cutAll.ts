@@ -8,18 +8,29 @@
 // solutions over STRUCTURECODER_MAX_WORDS whitespace-separated words skipped (applied to both
 // presets: it is a size cap, not a quirk), then the preset's own preparation (`structurecoder`
 // strips the code). Passing the tests is checked by a later stage (execution), not here.
+//
+// Whole programs (`wholePrograms`, opt-in): one more target per solution cut `ok`, of kind
+// PROGRAM_KIND, depth 0, pre = suf = '', mid = the whole prepared code (`cuts.code`), lines 0..last,
+// ordinal after the blocks, stored under the same preset key (so `sample --preset`, `pairs` and
+// `run` take it with the blocks). It is added by its own pass over the `cuts` rows that lack one,
+// not with the cut: solutions cut earlier without the option get theirs when the command is run
+// again with it, and a kill between the two passes is finished by a re-run. The targets table's
+// UNIQUE (solution_id, preset, start_line, end_line, kind) keeps it to one per solution and key.
+// `cuts.targets` keeps counting blocks only.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cutTargets, formatWithBlack, pyWordCount, STRUCTURECODER_MAX_WORDS } from '../blocks/cut';
 import type { PythonGrammar } from '../blocks/parser';
-import type { PresetOptions } from '../blocks/types';
+import { PROGRAM_KIND, type PresetOptions } from '../blocks/types';
 import type { Project } from '../store/db';
 
 export interface CutAllOptions extends PresetOptions {
   /** Format each solution with Black first (`black --quiet --fast -`); needs `black` on PATH. */
   black?: boolean;
+  /** Also store one whole-program target per solution cut `ok` (see the top of the file). */
+  wholePrograms?: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -40,8 +51,10 @@ export interface CutAllSummary {
   tooLong: number;
   /** Black could not format them; not cut. */
   formatFailed: number;
-  /** Targets stored by this run. */
+  /** Block targets stored by this run. */
   targets: number;
+  /** Whole-program targets stored by this run (`wholePrograms`; also for solutions cut before). */
+  programs: number;
   cancelled: boolean;
 }
 
@@ -118,6 +131,7 @@ export async function cutAllTargets(p: Project, grammar: PythonGrammar, opts: Cu
     tooLong: 0,
     formatFailed: 0,
     targets: 0,
+    programs: 0,
     cancelled: false,
   };
   const todo = solutions - alreadyCut;
@@ -184,5 +198,53 @@ export async function cutAllTargets(p: Project, grammar: PythonGrammar, opts: Cu
     // Let signals (Ctrl-C) and other work run between chunks.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+  if (opts.wholePrograms && !summary.cancelled) {
+    const r = await addProgramTargets(p, key, opts.signal);
+    summary.programs = r.programs;
+    summary.cancelled = r.cancelled;
+  }
   return summary;
+}
+
+/** The lines a whole-program target spans: 0 .. the last line of the code. */
+function lastLine(code: string): number {
+  let n = 0;
+  for (let i = code.indexOf('\n'); i >= 0; i = code.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** Stores the missing whole-program targets of the solutions cut `ok` under `key`, in chunks of
+ * CHUNK solutions per transaction. Idempotent: only cuts without one are read, and the insert
+ * does nothing on a conflict. Code that is blank after preparation gets none. */
+export async function addProgramTargets(p: Project, key: string, signal?: AbortSignal): Promise<{ programs: number; cancelled: boolean }> {
+  const { db } = p;
+  const pending = db.prepare<[number, string, string, number], { solution_id: number; code: string; targets: number }>(
+    `SELECT c.solution_id, c.code, c.targets FROM cuts c
+     WHERE c.solution_id > ? AND c.preset = ? AND c.status = 'ok' AND c.code IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.solution_id = c.solution_id AND t.preset = c.preset AND t.kind = ?)
+     ORDER BY c.solution_id LIMIT ?`,
+  );
+  const insert = db.prepare(
+    `INSERT INTO targets (solution_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf)
+     VALUES (?, ?, ?, ?, 0, 0, ?, '', ?, '') ON CONFLICT DO NOTHING`,
+  );
+  const write = db.transaction((rows: { solution_id: number; code: string; targets: number }[]): number => {
+    let n = 0;
+    for (const r of rows) {
+      if (r.code.trim() === '') continue;
+      n += insert.run(r.solution_id, key, r.targets, PROGRAM_KIND, lastLine(r.code), r.code).changes;
+    }
+    return n;
+  });
+  let programs = 0;
+  let lastId = 0;
+  for (;;) {
+    if (signal?.aborted) return { programs, cancelled: true };
+    const rows = pending.all(lastId, key, PROGRAM_KIND, CHUNK);
+    if (rows.length === 0) break;
+    lastId = rows[rows.length - 1].solution_id;
+    programs += write.immediate(rows);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return { programs, cancelled: false };
 }

@@ -1,6 +1,7 @@
 // `pairforge run` end to end through the bundled CLI on the fixture dataset (test/fixtures/pipeline):
 // real sandbox for the reference check, real targets, pairs and export; a second run changes
-// nothing. The sampling stage is exercised against the local vLLM-compatible server.
+// nothing. The sampling stage is exercised against the local vLLM-compatible server, and
+// --whole-programs adds whole-program targets whose pairs are exported as kind 'full'.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -84,7 +85,37 @@ describe('pairforge run', () => {
     expect(again.stages.find((x) => x.stage === 'exec')!.summary).toMatchObject({ ran: 0, total: 5 * targets });
     expect(again.pairs.structurecoder).toMatchObject({ inserted: 0, pairs: s.pairs.structurecoder.pairs });
     expect(readFileSync(path.join(again.export.dir, 'pairs.trl.jsonl'), 'utf8')).toBe(readFileSync(path.join(s.export.dir, 'pairs.trl.jsonl'), 'utf8'));
-  }, 180_000);
+
+    // --whole-programs on the same project: the solutions already cut get their whole-program
+    // targets, the same sampling job takes them (chat prompt), and 'full' pairs reach the export.
+    const whole = runPipeline(db, '--whole-programs');
+    const solutions = s.stages.find((x) => x.stage === 'targets')!.summary.solutions as number;
+    expect(whole.stages.find((x) => x.stage === 'targets')!.summary).toMatchObject({ alreadyCut: solutions, cut: 0, targets: 0, programs: solutions });
+    const all = targets + solutions;
+    expect(whole.stages.find((x) => x.stage === 'sample')!.summary).toMatchObject({ resumed: true, targets: all, samples: 5 * all, produced: 5 * solutions });
+    expect(whole.stages.find((x) => x.stage === 'exec')!.summary).toMatchObject({ total: 5 * all, ran: 5 * solutions, errors: 0 });
+    const full = whole.export.counts.byKind.full;
+    expect(full).toBeGreaterThanOrEqual(1);
+    expect(whole.export.counts.byKind).toEqual({ fim: s.pairs.structurecoder.pairs, full, iterpref: 1 });
+    const wholeRecs = readFileSync(path.join(whole.export.dir, 'pairs.trl.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const fulls = wholeRecs.filter((x) => x.metadata.kind === 'full');
+    expect(fulls).toHaveLength(full);
+    for (const r of fulls) {
+      // always chat: the question's chat prompt ending in an open fence, whole programs as responses, all of them in the loss
+      expect(r.metadata).toMatchObject({ format: 'chat', block_kind: 'program', depth: 0, models: ['pairforge-local-vllm'] });
+      expect(r.prompt.startsWith('<|im_start|>system\n')).toBe(true);
+      expect(r.prompt.endsWith('<|im_end|>\n<|im_start|>assistant\n```python\n')).toBe(true);
+      expect(r.chosen).not.toBe(r.rejected);
+      expect(r.chosen).toMatch(/print\(/);
+      expect(r.chosen_loss_spans).toEqual([[0, r.chosen.length]]);
+      expect(r.rejected_loss_spans).toEqual([[0, r.rejected.length]]);
+    }
+    const wholeAgain = runPipeline(db, '--whole-programs');
+    expect(wholeAgain.stages.find((x) => x.stage === 'targets')!.summary).toMatchObject({ cut: 0, targets: 0, programs: 0 });
+    expect(wholeAgain.stages.find((x) => x.stage === 'sample')!.summary).toMatchObject({ produced: 0, samples: 5 * all });
+    expect(wholeAgain.stages.find((x) => x.stage === 'exec')!.summary).toMatchObject({ ran: 0 });
+    expect(readFileSync(path.join(wholeAgain.export.dir, 'pairs.trl.jsonl'), 'utf8')).toBe(readFileSync(path.join(whole.export.dir, 'pairs.trl.jsonl'), 'utf8'));
+  }, 240_000);
 
   it('usage errors', () => {
     const r = runCli(cli, ['run', '--db', path.join(dir, 'x.sqlite'), '--skip', 'nope']);

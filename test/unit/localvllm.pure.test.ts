@@ -2,7 +2,7 @@
 // for every family, mutants, the n-gram model and fault specs.
 import { describe, expect, it } from 'vitest';
 import { FaultInjector, faultSpec, parseFaultSpec } from '../../server/localvllm/faults';
-import { FIM_FAMILIES, FIM_TOKENS, candidatesPre, parseChatPrompt, parseFimPrompt, questionComments, type FimFamily } from '../../server/localvllm/fim';
+import { FIM_FAMILIES, FIM_TOKENS, candidatesPre, parseChatPrompt, parseFimPrompt, programContinuation, questionComments, type FimFamily } from '../../server/localvllm/fim';
 import { codeMask, dropLine, flipComparisons, offByOne, reformats, swapBranches, variants } from '../../server/localvllm/mutants';
 import { NgramModel } from '../../server/localvllm/ngram';
 import { rngFrom } from '../../server/localvllm/rng';
@@ -89,6 +89,24 @@ describe('FIM prompt parsing', () => {
     expect(parseFimPrompt('def f():\n    return 1')).toBeNull();
     const chat = '<|im_start|>system\nYou are...<|im_end|>\n<|im_start|>user\nSum N numbers<|im_end|>\n<|im_start|>assistant\n```python\nn = 1\n';
     expect(parseChatPrompt(chat)).toEqual({ family: 'chat', question: 'Sum N numbers', code: 'n = 1\n' });
+  });
+});
+
+describe('programContinuation (whole-program chat prompts)', () => {
+  const prog = 'class Solution:\n    def f(self, s):\n        return s[::-1]';
+  it('continues the code already written', () => {
+    expect(programContinuation(prog, '')).toBe(prog);
+    expect(programContinuation(prog, 'class Solution:\n    def f(self, s):')).toBe('\n        return s[::-1]');
+  });
+  it('takes a starter code that heads the program up to annotations and arguments', () => {
+    expect(programContinuation(prog, 'class Solution:\n    def f(self, s: str) -> str:')).toBe('\n        return s[::-1]');
+    expect(programContinuation(prog, 'class Solution:')).toBe('\n    def f(self, s):\n        return s[::-1]');
+  });
+  it('is null when the starter code is not the program\'s head', () => {
+    expect(programContinuation(prog, 'class Solution:\n    def g(self, s: str) -> str:')).toBeNull();
+    expect(programContinuation(prog, 'class Solution:\n  def f(self, s):')).toBeNull(); // other indentation
+    expect(programContinuation('x = 1', 'import sys\nx = 2')).toBeNull();
+    expect(programContinuation(prog, `${prog}\nprint(1)`)).toBeNull();
   });
 });
 

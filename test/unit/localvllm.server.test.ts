@@ -2,17 +2,18 @@
 // response shapes and error bodies; FIM lookups for every family; references and mutants among
 // samples; seeded determinism; n-gram log-probabilities; fault injection. Also driven through the
 // `openai` package, the client the sampling stage uses.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPython } from '../../server/blocks/parser';
 import { importFiles } from '../../server/import/importer';
-import { FIM_FAMILIES, FIM_TOKENS, questionComments, type FimFamily } from '../../server/localvllm/fim';
+import { FIM_FAMILIES, FIM_TOKENS, programContinuation, questionComments, type FimFamily } from '../../server/localvllm/fim';
 import { variants } from '../../server/localvllm/mutants';
 import { startLocalVllm, type LocalVllm } from '../../server/localvllm/server';
 import { openProject } from '../../server/store/db';
+import { chatTemplate } from '../../server/sampling/prompts';
 import { cutAllTargets } from '../../server/targets/cutAll';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/datasets');
@@ -493,5 +494,72 @@ describe('faults', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('whole programs (targets of kind program)', () => {
+  const EVEN = 'Print the even numbers up to n.';
+  const ODD = 'Print the odd numbers up to n.';
+  const CALL = 'Return x plus one.';
+  const evenCode = 'n = int(input())\nfor i in range(n + 1):\n    if i % 2 == 0:\n        print(i)';
+  const oddCode = 'n = int(input())\nfor i in range(n + 1):\n    if i % 2 == 1:\n        print(i)';
+  const callCode = 'class Solution:\n    def plusOne(self, x):\n        if x < 0:\n            return x + 1\n        return x + 1';
+  let wdir: string;
+  let wsrv: LocalVllm;
+  beforeAll(async () => {
+    wdir = mkdtempSync(path.join(tmpdir(), 'pairforge-localvllm-whole-'));
+    const file = path.join(wdir, 'whole.jsonl');
+    const io = JSON.stringify({ inputs: ['3\n'], outputs: ['0\n2\n'] });
+    const rec = (id: number, question: string, code: string, starter = '') =>
+      JSON.stringify({ problem_id: id, question, solutions: JSON.stringify([code]), input_output: io, starter_code: starter });
+    writeFileSync(file, [rec(1, EVEN, evenCode), rec(2, ODD, oddCode), rec(3, CALL, callCode, 'class Solution:\n    def plusOne(self, x: int) -> int:\n        ')].join('\n'));
+    const db = path.join(wdir, 'whole.sqlite');
+    const p = openProject(db);
+    await importFiles(p, [file]);
+    await cutAllTargets(p, await loadPython(), { preset: 'structurecoder', wholePrograms: true });
+    p.close();
+    wsrv = await startLocalVllm({ db, mix: { runOn: 0 } });
+  });
+  afterAll(async () => {
+    await wsrv?.close();
+    rmSync(wdir, { recursive: true, force: true });
+  });
+  const chat = (question: string, code = '') => `${chatTemplate(question)}\`\`\`python\n${code}`;
+
+  it('answers the chat prompt of a known question with its reference program and the closing fence (looked up by the question)', async () => {
+    for (const [q, code] of [
+      [EVEN, evenCode],
+      [ODD, oddCode],
+    ]) {
+      const r = await post(`${wsrv.url}/v1/completions`, { prompt: chat(q), temperature: 0, max_tokens: 512, stop: ['<|im_end|>'] });
+      expect(r.json.choices[0]).toMatchObject({ text: `${code}\n\`\`\``, finish_reason: 'stop' });
+    }
+  });
+
+  it('continues a starter code that heads the reference up to annotations', async () => {
+    const starter = 'class Solution:\n    def plusOne(self, x: int) -> int:';
+    const r = await post(`${wsrv.url}/v1/completions`, { prompt: chat(CALL, starter), temperature: 0, max_tokens: 512 });
+    const text = r.json.choices[0].text as string;
+    expect(text).toBe(`${programContinuation(callCode, starter)}\n\`\`\``);
+    expect(starter + text.slice(0, text.indexOf('\n```'))).toBe('class Solution:\n    def plusOne(self, x: int) -> int:\n        if x < 0:\n            return x + 1\n        return x + 1');
+  });
+
+  it('samples the reference, reformats and mutants of the whole program', async () => {
+    const r = await post(`${wsrv.url}/v1/completions`, { prompt: chat(EVEN), n: 30, seed: 5, temperature: 0.8, max_tokens: 512 });
+    const texts = (r.json.choices as { text: string }[]).map((c) => c.text);
+    expect(texts.every((t) => t.endsWith('\n```'))).toBe(true);
+    const programs = texts.map((t) => t.slice(0, -4));
+    const v = variants(evenCode);
+    const known = new Set([evenCode, ...Object.values(v).flat()]);
+    for (const prog of programs) expect(known.has(prog)).toBe(true);
+    expect(programs).toContain(evenCode);
+    expect(programs.some((prog) => prog !== evenCode)).toBe(true);
+  });
+
+  it('an unknown question is not answered with a known program, and a FIM prompt with empty prefix and suffix finds none', async () => {
+    const r = await post(`${wsrv.url}/v1/completions`, { prompt: chat('Something else entirely.'), temperature: 0, max_tokens: 64, seed: 1 });
+    expect([evenCode, oddCode].some((c) => (r.json.choices[0].text as string).startsWith(c))).toBe(false);
+    const fim = await post(`${wsrv.url}/v1/completions`, { prompt: fimPrompt('qwen2.5-coder', EVEN, '', '', 'n'), temperature: 0, max_tokens: 64, seed: 1 });
+    expect((fim.json.choices[0].text as string).startsWith(evenCode.slice(1))).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 // Prompt builders and post-processing (REFERENCE.md §1) against exact expected strings.
 import { describe, expect, it } from 'vitest';
-import { buildFimPrompt, chatStart, questionAsComments, startOf, type Family } from '../../server/sampling/prompts';
+import { buildFimPrompt, chatStart, promptForTarget, questionAsComments, startOf, type Family } from '../../server/sampling/prompts';
 import { cutAtFence, postProcess, truncateBlock } from '../../server/sampling/postprocess';
 import { backoffMs } from '../../server/sampling/endpoints';
 import { seedFor, specKey, checkSpec, type SampleSpec } from '../../server/sampling/job';
@@ -65,15 +65,38 @@ describe('prompts', () => {
     expect(() => buildFimPrompt('nope' as Family, parts)).toThrow(/unknown family 'nope'/);
   });
 
-  it('builds the chat prompt: whole program with the starter code, a block after ```python and pre', () => {
+  it('builds the chat prompt: whole program after ```python and the starter code, a block after ```python and pre', () => {
     const sys = '<|im_start|>system\nYou are an intelligent programming assistant to produce Python algorithmic solutions.<|im_end|>\n';
     const whole = buildFimPrompt('chat', { question: 'Q?', pre: '', suf: '', start: chatStart('  def f(x):\n    \n') });
+    // glued to the fence, as the published construct_full does
     expect(whole.prompt).toBe(`${sys}<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n\`\`\`pythondef f(x):`);
     expect(whole.stop).toEqual(['<|endoftext|>', '<|im_end|>']);
     expect(whole.stopTokenIds).toEqual([151643, 151645]);
     expect(buildFimPrompt('chat', { question: 'Q?', pre: '', suf: '', start: chatStart(null) }).prompt.endsWith('```python')).toBe(true);
     const block = buildFimPrompt('chat', { question: 'Q?', pre: 'x = 1\n', suf: '\nprint(x)', start: 'if' });
     expect(block.prompt).toBe(`${sys}<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n\`\`\`python\nx = 1\nif`);
+  });
+
+  it('prompts a whole-program target as chat whatever the family, and blocks in the family format', () => {
+    const sys = '<|im_start|>system\nYou are an intelligent programming assistant to produce Python algorithmic solutions.<|im_end|>\n';
+    const head = `${sys}<|im_start|>user\nSum them.<|im_end|>\n<|im_start|>assistant\n\`\`\`python`;
+    const program = { kind: 'program', pre: '', mid: 'n = int(input())\nprint(n)', suf: '', question: 'Sum them.', starterCode: null };
+    for (const family of ['qwen2.5-coder', 'deepseek-coder', 'starcoder2', 'codellama', 'chat'] as Family[]) {
+      expect(promptForTarget(family, program)).toEqual({ prompt: head, stop: ['<|endoftext|>', '<|im_end|>'], stopTokenIds: [151643, 151645], start: '', chat: true, whole: true });
+    }
+    // custom tokens are not needed for it; the starter code (stripped) follows the fence
+    const starter = promptForTarget('custom', { ...program, starterCode: '\nclass Solution:\n    def f(self, x):\n        ' });
+    expect(starter).toMatchObject({ prompt: `${head}class Solution:\n    def f(self, x):`, start: 'class Solution:\n    def f(self, x):', chat: true, whole: true });
+    // the sample's middle is the whole program: start + output, cut at the closing fence; the line
+    // break a model writes after a bare fence is not part of it
+    expect(postProcess('program', '', '\nn = int(input())\nprint(n)\n```', { chat: true, wholeProgram: true })).toBe('n = int(input())\nprint(n)');
+    expect(postProcess('program', starter.start, '\n        return x\n```\nDone.', { chat: starter.chat, wholeProgram: starter.whole })).toBe(
+      'class Solution:\n    def f(self, x):\n        return x',
+    );
+    // a block stays FIM (with its start keyword), or chat after pre with the chat family
+    const block = { kind: 'for', pre: 'n = 3\n', mid: 'for i in range(n):\n    print(i)', suf: '\nprint(0)', question: 'Q', starterCode: null };
+    expect(promptForTarget('qwen2.5-coder', block)).toMatchObject({ prompt: '<|fim_prefix|># Q\n\nn = 3\n<|fim_suffix|>\nprint(0)<|fim_middle|>for', start: 'for', chat: false, whole: false });
+    expect(promptForTarget('chat', block)).toMatchObject({ prompt: `${sys}<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n\`\`\`python\nn = 3\nfor`, chat: true, whole: false });
   });
 
   it('takes the start keyword with its indentation from the middle', () => {

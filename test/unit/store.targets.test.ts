@@ -8,6 +8,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cutTargets, formatWithBlack } from '../../server/blocks/cut';
 import { loadPython, type PythonGrammar } from '../../server/blocks/parser';
 import { importFiles } from '../../server/import/importer';
+import { documentTargets } from '../../server/lsp/documentTargets';
 import { cutStats, projectStats } from '../../server/store/browse';
 import { openProject, type Project } from '../../server/store/db';
 import { cutAllTargets, presetKey } from '../../server/targets/cutAll';
@@ -113,6 +114,41 @@ describe('cutAllTargets', () => {
     expect(projectStats(p).targets).toBe(2 * n);
     const dup = p.db.prepare('SELECT COUNT(*) AS n FROM (SELECT solution_id FROM cuts GROUP BY solution_id, preset HAVING COUNT(*) > 1)').get() as { n: number };
     expect(dup.n).toBe(0);
+  });
+
+  it('stores one whole-program target per solution cut ok with --whole-programs, also for solutions cut before, once', async () => {
+    const prog = 'n = int(input())  # read\nfor i in range(n):\n    print(i)\n';
+    const f = appsFile('progs.jsonl', [[prog, 'def f(:\n    pass\n'], ['x = 1\n', '   \n# only a comment\n']]);
+    await importFiles(p, [f]);
+    const programs = () =>
+      p.db.prepare(`SELECT solution_id, preset, ordinal, depth, start_line, end_line, pre, mid, suf FROM targets WHERE kind = 'program' ORDER BY solution_id`).all();
+    // Cut without the option: no program targets.
+    const plain = await cutAllTargets(p, g, { preset: 'structurecoder' });
+    expect(plain).toMatchObject({ cut: 4, ok: 3, unparsed: 1, targets: 1, programs: 0 });
+    expect(programs()).toEqual([]);
+    // Re-run with it: nothing is cut again, but every solution cut ok whose code is not blank gets
+    // its whole program (the code as cut: stripped, comments removed), after its blocks.
+    const withPrograms = await cutAllTargets(p, g, { preset: 'structurecoder', wholePrograms: true });
+    expect(withPrograms).toMatchObject({ alreadyCut: 4, cut: 0, targets: 0, programs: 2, cancelled: false });
+    const ids = (p.db.prepare('SELECT id FROM solutions ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+    expect(programs()).toEqual([
+      { solution_id: ids[0], preset: 'structurecoder', ordinal: 1, depth: 0, start_line: 0, end_line: 2, pre: '', mid: 'n = int(input())\nfor i in range(n):\n    print(i)', suf: '' },
+      { solution_id: ids[2], preset: 'structurecoder', ordinal: 0, depth: 0, start_line: 0, end_line: 0, pre: '', mid: 'x = 1', suf: '' },
+    ]);
+    // Idempotent: a re-run adds nothing; the cut bookkeeping still counts blocks only.
+    expect(await cutAllTargets(p, g, { preset: 'structurecoder', wholePrograms: true })).toMatchObject({ cut: 0, targets: 0, programs: 0 });
+    expect(projectStats(p).targets).toBe(3);
+    expect(cutStats(p)).toEqual([{ preset: 'structurecoder', solutions: 4, ok: 3, unparsed: 1, tooLong: 0, formatFailed: 0, targets: 1 }]);
+    // A fresh preset key cut with the option gets its blocks and programs in one run.
+    const clean = await cutAllTargets(p, g, { preset: 'clean', wholePrograms: true });
+    expect(clean).toMatchObject({ preset: 'clean', cut: 4, programs: 2 });
+    expect(p.db.prepare(`SELECT mid FROM targets WHERE preset = 'clean' AND kind = 'program' ORDER BY solution_id`).all()).toEqual([
+      { mid: 'n = int(input())\nfor i in range(n):\n    print(i)\n' },
+      { mid: 'x = 1\n' },
+    ]);
+    // The editor places blocks only: no lens or tint for the whole program.
+    const ref = { problemId: 1, dataset: 'progs', externalId: '0', via: 'store' as const, solutionId: ids[0], tests: 0 };
+    expect(documentTargets(p, ref, prog, 'structurecoder').map((t) => t.kind)).toEqual(['for']);
   });
 
   const hasBlack = spawnSync('black', ['--version']).status === 0;
