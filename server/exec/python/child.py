@@ -7,6 +7,7 @@
 # nonce out of this process's memory can forge a report: the sandbox protects the host, not the
 # honesty of the score (documented in the README).
 import builtins
+import gc
 import importlib
 import io
 import json
@@ -63,6 +64,7 @@ _prelude_names = None
 _dumps = json.dumps
 _write = os.write
 _exit = os._exit
+_gc_freeze = gc.freeze
 _streams = None
 _test_cache = {}
 TEST_CACHE_SIZE = 512
@@ -119,10 +121,10 @@ def new_namespace(name, prelude):
     return ns
 
 
-def set_limits(limits, timeout_s):
+def set_limits(limits, timeout_s, cpu_pair=None):
     cpu = int(math.ceil(timeout_s)) + 1
     plan = [
-        (resource.RLIMIT_CPU, cpu, cpu + 1),
+        (resource.RLIMIT_CPU,) + (cpu_pair or (cpu, cpu + 1)),
         (resource.RLIMIT_AS, int(limits['memoryBytes']), int(limits['memoryBytes'])),
         (resource.RLIMIT_FSIZE, int(limits['tmpfsBytes']), int(limits['tmpfsBytes'])),
         (resource.RLIMIT_NOFILE, int(limits['openFiles']), int(limits['openFiles'])),
@@ -318,10 +320,12 @@ def prepare(msg):
         compile_test(msg.get('code') or '', TEST_FILE)
 
 
-def run(msg, compiled, report):
+def run(msg, compiled, report, keep=None):
     kind = msg['kind']
     if kind == 'stdio':
         ns = new_namespace('__main__', msg.get('prelude'))
+        if keep is not None:
+            keep.append(ns)
         exec(compiled, ns)
         return
     if kind == 'call':
@@ -418,8 +422,15 @@ def main(msg, compiled, stdin_fd, out_w, err_w, rep_w, workdir, isolated):
     # per test, and a MemoryError frees the program's objects (its frames and namespace go with
     # the traceback, dropped below) before the report is written.
     report = {'nonce': nonce, 'phase': 'run', 'outcome': 'ok'}
+    execute(msg, compiled, report)
+    write_report(report)
+    _exit(0)
+
+
+def execute(msg, compiled, report, keep=None):
+    """Runs one test in this process and fills in its report (how it ended)."""
     try:
-        run(msg, compiled, report)
+        run(msg, compiled, report, keep)
         if 'test_error' in report:
             report['outcome'] = 'test_error'
     except MemoryError as e:
@@ -453,6 +464,9 @@ def main(msg, compiled, stdin_fd, out_w, err_w, rep_w, workdir, isolated):
             sys.stdout.flush()
         except BaseException:  # noqa: BLE001
             pass
+
+
+def write_report(report):
     try:
         data = ('\n' + _dumps(report, default=str) + '\n').encode('utf-8', 'replace')
         while data:
@@ -460,7 +474,6 @@ def main(msg, compiled, stdin_fd, out_w, err_w, rep_w, workdir, isolated):
             data = data[n:]
     except BaseException:  # noqa: BLE001
         _exit(72)
-    _exit(0)
 
 
 def safe_str(e):
@@ -468,3 +481,187 @@ def safe_str(e):
         return str(e)
     except BaseException:  # noqa: BLE001
         return '<unprintable %s>' % type(e).__name__
+
+
+# ---- A group of stdin/stdout tests in one child (worker.run_group) -------------------------------
+# The tests of one candidate that are all stdin/stdout run one after another in one forked child,
+# as the APPS and human-eval harnesses run them in one interpreter, but each gets what a fresh
+# child would: its own stdin, a fresh namespace and std streams, the work directory emptied by the
+# worker, its CPU limit, rlimits, cwd, umask, environment, signal handlers and timers reset, and
+# its own wall clock and output caps (the worker's). After a test the child goes on only when it is
+# provably quiet and unchanged where it matters (one thread, no process of its own, its std
+# descriptors untouched, memory near where it started); the worker also checks that no other
+# process is left in the sandbox and goes on only after a plain pass. Anything else ends the group
+# and the remaining tests get fresh children. What a test leaves inside the interpreter (modules it
+# imported or changed) is visible to the candidate's later tests only, as in those harnesses.
+GROUP_GROWTH_BYTES = 64 << 20
+
+
+def _status_kb(keys):
+    found = {}
+    try:
+        with open('/proc/self/status', 'rb') as f:
+            for line in f:
+                key = line.split(b':', 1)[0]
+                if key in keys:
+                    found[key] = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return found
+
+
+def _quiet(fds0, vm0, limits):
+    """After a test: may the next one run in this process? Resets what must not carry over."""
+    try:
+        import signal
+        for which in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+            signal.setitimer(which, 0)
+        for sig, handler in _signals.items():
+            if signal.getsignal(sig) is not handler:
+                signal.signal(sig, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, _sigmask)
+        if len(os.listdir('/proc/self/task')) != 1:
+            return False
+        try:
+            os.waitpid(-1, os.WNOHANG)
+            return False  # a child of its own, alive or not reaped
+        except ChildProcessError:
+            pass
+        for fd, ident in fds0.items():
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) != ident:
+                return False
+        for which, pair in _rlimits.items():
+            if resource.getrlimit(which) != pair:
+                return False  # e.g. a hard limit it lowered, which could not be raised again
+        vm = _status_kb((b'VmSize', b'VmHWM'))
+        if b'VmSize' not in vm or b'VmHWM' not in vm:
+            return False
+        cap = int(limits['memoryBytes'])
+        if (vm[b'VmSize'] - vm0) * 1024 > min(GROUP_GROWTH_BYTES, cap // 16) or vm[b'VmHWM'] * 1024 > cap // 4:
+            return False
+        # What the test left behind is never collected (a fresh child's os._exit would not run
+        # its finalizers either), so nothing of it runs during a later test.
+        _gc_freeze()
+        return True
+    except BaseException:  # noqa: BLE001 - anything odd: no reuse
+        return False
+
+
+_signals = {}
+_sigmask = set()
+_rlimits = {}
+
+
+def main_group(tests, compiled, out_w, err_w, rep_w, go_r, workdir, limits):
+    """Runs tests (stdio, already in order) one by one; before each but the first, waits for the
+    worker's go byte on go_r. Each report carries 'group': whether this process may go on."""
+    import signal
+    global _sigmask
+    try:
+        import fcntl
+        # The go pipe sits above the open-files limit: the program cannot get that number.
+        go = fcntl.fcntl(go_r, fcntl.F_DUPFD_CLOEXEC, max(int(limits['openFiles']), 10))
+        null = os.open('/dev/null', os.O_RDONLY)
+        moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, 200) for fd in (null, out_w, err_w, rep_w)]
+        for target, fd in enumerate(moved):
+            os.dup2(fd, target, inheritable=True)
+        os.closerange(4, go)
+        os.closerange(go + 1, 1 << 16)
+        try:
+            fd = os.open('/proc/self/oom_score_adj', os.O_WRONLY)
+            try:
+                os.write(fd, b'1000')
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+        for sig in signal.valid_signals():
+            try:
+                h = signal.getsignal(sig)
+            except (ValueError, OSError):
+                continue
+            if h is not None:
+                _signals[sig] = h
+        _sigmask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        fds0 = {}
+        for fd in (1, 2, 3):
+            st = os.fstat(fd)
+            fds0[fd] = (st.st_dev, st.st_ino)
+        vm0 = _status_kb((b'VmSize',)).get(b'VmSize', 0)
+        environ = dict(os.environ)
+        umask = os.umask(0o022)
+        os.umask(umask)
+        per_test = int(math.ceil(max(t['timeout_ms'] for t in tests) / 1000.0)) + 1
+        used0 = resource.getrusage(resource.RUSAGE_SELF)
+        hard = int(math.ceil(used0.ru_utime + used0.ru_stime)) + len(tests) * (per_test + 1) + 1
+        path0 = [workdir] + [p for p in sys.path if p and os.path.abspath(p) != HARNESS_DIR]
+    except BaseException as e:  # noqa: BLE001
+        os.write(err_w if err_w > 2 else 2, ('harness: cannot set up the tests: %r\n' % (e,)).encode())
+        os._exit(71)
+    keep = []
+    for k, msg in enumerate(tests):
+        if k:
+            try:
+                if os.read(go, 1) != b'g':
+                    _exit(0)
+            except OSError:
+                _exit(0)
+        try:
+            stdin_fd = os.memfd_create('stdin', 0)
+            data = memoryview((msg.get('input') or '').encode('utf-8', 'surrogatepass'))
+            while data:
+                data = data[os.write(stdin_fd, data):]
+            os.lseek(stdin_fd, 0, os.SEEK_SET)
+            if stdin_fd != 0:  # fd 0 is free when the last test closed it (open(0))
+                os.dup2(stdin_fd, 0, inheritable=True)
+                os.close(stdin_fd)
+            else:
+                os.set_inheritable(0, True)
+            if k:
+                os.closerange(4, go)
+            os.chdir(workdir)
+            os.umask(umask)
+            if os.environ != environ:
+                os.environ.clear()
+                os.environ.update(environ)
+            timeout_s = msg['timeout_ms'] / 1000.0
+            ru = resource.getrusage(resource.RUSAGE_SELF)
+            soft = int(math.ceil(ru.ru_utime + ru.ru_stime)) + int(math.ceil(timeout_s)) + 1
+            set_limits(limits, timeout_s, (min(soft, hard - 1), hard))
+            if not _rlimits:
+                for name in dir(resource):
+                    if name.startswith('RLIMIT_') and name != 'RLIMIT_CPU':
+                        which = getattr(resource, name)
+                        _rlimits[which] = resource.getrlimit(which)
+            streams = (
+                io.TextIOWrapper(io.BufferedReader(io.FileIO(0, 'r', closefd=False)), encoding='utf-8', errors='strict'),
+                io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, 'w', closefd=False)), encoding='utf-8', errors='strict'),
+                io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, 'w', closefd=False)), encoding='utf-8',
+                                 errors='backslashreplace', line_buffering=True),
+            )
+            keep.append(streams)
+            keep.append((sys.stdin, sys.stdout, sys.stderr))
+            sys.stdin, sys.stdout, sys.stderr = streams
+            sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams
+            sys.argv = ['solution.py']
+            sys.path[:] = path0
+            sys.setrecursionlimit(_recursion_limit)
+        except BaseException as e:  # noqa: BLE001
+            try:
+                os.write(2, ('harness: cannot set up the test: %r\n' % (e,)).encode())
+            except OSError:
+                pass
+            os._exit(71)
+        report = {'nonce': msg.get('nonce'), 'phase': 'run', 'outcome': 'ok'}
+        execute(msg, compiled, report, keep)
+        last = k == len(tests) - 1
+        report['group'] = (not last and report.get('outcome') == 'ok' and 'flush_error' not in report
+                           and _quiet(fds0, vm0, limits))
+        write_report(report)
+        if not report['group']:
+            _exit(0)
+    _exit(0)
+
+
+_recursion_limit = sys.getrecursionlimit()

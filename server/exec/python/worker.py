@@ -372,6 +372,248 @@ def run_test(msg, compiled):
     return result
 
 
+def other_processes(*known):
+    """Pids in the sandbox's PID namespace other than init, the worker and `known`."""
+    skip = {1, os.getpid()} | set(known)
+    return [int(n) for n in os.listdir('/proc') if n.isdigit() and int(n) not in skip]
+
+
+def proc_cpu_ms(pid):
+    """CPU time (user + system) of a live process so far, from /proc (clock-tick resolution)."""
+    try:
+        with open('/proc/%d/stat' % pid, 'rb') as f:
+            stat = f.read()
+        fields = stat[stat.rfind(b')') + 2:].split()
+        return (int(fields[11]) + int(fields[12])) * 1000.0 / CLOCK_TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+CLOCK_TICKS = os.sysconf('SC_CLK_TCK') if hasattr(os, 'sysconf') else 100
+
+
+def group_report(report, nonce):
+    """The harness's report of a test that ended inside a group child, once complete."""
+    raw = bytes(report.data)
+    if not raw.endswith(b'\n') or report.over():
+        return None
+    try:
+        rep = json.loads(raw.strip().split(b'\n')[-1])
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(rep, dict) or rep.get('nonce') != nonce or 'group' not in rep:
+        return None
+    return rep
+
+
+def run_group(chan, tests, compiled, deadline, all_results):
+    """Runs `tests` (consecutive stdin/stdout tests, with ordinal, nonce and timeout_ms) in one
+    forked child (child.main_group), each under its own wall clock and output caps. Sends each
+    result. Returns (tests done, reason): reason None when the caller should go on with the
+    remaining tests itself (the group ended early on a plain pass or a quiet exit)."""
+    limits = tests[0]['limits']
+    out_cap = int(limits['outputBytes'])
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    rep_r, rep_w = os.pipe()
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            child.main_group(tests, compiled, out_w, err_w, rep_w, go_r, WORK_DIR, limits)
+        finally:
+            os._exit(70)
+    for fd in (out_w, err_w, rep_w, go_r):
+        os.close(fd)
+    for fd in (out_r, err_r, rep_r):
+        os.set_blocking(fd, False)
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    poller = select.poll()
+    for fd in (out_r, err_r, rep_r):
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    if pidfd is not None:
+        poller.register(pidfd, select.POLLIN)
+    open_fds = {out_r, err_r, rep_r}
+    caps = {}
+
+    def read_fd(fd):
+        while True:
+            try:
+                chunk = os.read(fd, READ_CHUNK)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b''
+            if not chunk:
+                poller.unregister(fd)
+                open_fds.discard(fd)
+                return
+            caps[fd].add(chunk)
+            if len(chunk) < READ_CHUNK:
+                return
+
+    done = 0
+    reason = None
+    child_alive = True
+    try:
+        for k, test in enumerate(tests):
+            if k:
+                if time.monotonic() >= deadline:
+                    reason = 'candidate_time'
+                    break
+                try:
+                    os.write(go_w, b'g')
+                except OSError:
+                    pass  # the child died meanwhile (e.g. the OOM killer): wait4 below sees it
+            stdout = Capture(out_cap, False)
+            stderr = Capture(out_cap, True)
+            report = Capture(4 << 20, False)
+            caps.update({out_r: stdout, err_r: stderr, rep_r: report})
+            cpu0 = proc_cpu_ms(pid) if k else 0.0
+            started = time.monotonic()
+            test_deadline = min(started + test['timeout_ms'] / 1000.0, deadline)
+            status = None
+            wait_status = None
+            rusage = None
+            ended = None
+            rep = None
+            while status is None:
+                now = time.monotonic()
+                if now >= test_deadline:
+                    status = 'timeout'
+                    break
+                got, st, ru = os.wait4(pid, os.WNOHANG)
+                if got == pid:
+                    wait_status, rusage, ended = st, ru, time.monotonic()
+                    child_alive = False
+                    break
+                wait_ms = max(1, int((test_deadline - now) * 1000))
+                if pidfd is None:
+                    wait_ms = min(wait_ms, 5)
+                for fd, _ev in poller.poll(wait_ms):
+                    if fd != pidfd:
+                        read_fd(fd)
+                if stdout.over() or stderr.over() or report.over():
+                    status = 'output_limit'
+                elif rep_r in open_fds:
+                    rep = group_report(report, test['nonce'])
+                    if rep is not None:
+                        ended = time.monotonic()
+                        break
+            went_on = False
+            extra = 0
+            if rep is not None and status is None:
+                # The test ended inside the child, which now waits: everything it wrote is in the
+                # pipes before its report.
+                for fd in list(open_fds):
+                    read_fd(fd)
+                cpu1 = proc_cpu_ms(pid)
+                over = stdout.over() or stderr.over()
+                result = group_result(test, 'output_limit' if over else 'exited', 0, None, stdout, stderr, rep,
+                                      started, ended, None if cpu1 is None or cpu0 is None else cpu1 - cpu0, None)
+                # On only after a plain pass, with nothing else alive in the sandbox.
+                went_on = (rep.get('group') is True and k + 1 < len(tests) and not over
+                           and likely_pass(result, test) and not other_processes(pid))
+            else:
+                if child_alive:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    _got, wait_status, rusage = os.wait4(pid, 0)
+                    ended = ended or time.monotonic()
+                    child_alive = False
+                extra = kill_everything_else()
+                for fd in list(open_fds):
+                    os.set_blocking(fd, False)
+                    read_fd(fd)
+                if status is None and (stdout.over() or stderr.over()):
+                    status = 'output_limit'
+                if status is None:
+                    status = 'signaled' if os.WIFSIGNALED(wait_status) else 'exited'
+                cpu = (rusage.ru_utime + rusage.ru_stime) * 1000 - (cpu0 or 0.0) if rusage else None
+                result = group_result(test, status,
+                                      os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else None,
+                                      os.WTERMSIG(wait_status) if os.WIFSIGNALED(wait_status) else None,
+                                      stdout, stderr, None, started, ended, cpu, rusage.ru_maxrss if rusage else None)
+                raw = bytes(report.data)
+                if raw and not report.over():
+                    try:
+                        result['report'] = json.loads(raw.strip().split(b'\n')[-1])
+                    except (ValueError, UnicodeDecodeError):
+                        result['report'] = None
+            if went_on:
+                if not fresh_workdir():
+                    went_on = False
+            if not went_on and child_alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                os.wait4(pid, 0)
+                child_alive = False
+                extra = kill_everything_else()
+            if not went_on:
+                if extra < 0:
+                    result['dirty'] = True
+                if not fresh_workdir():
+                    result['dirty'] = True
+            result['leftover_processes'] = extra
+            chan.send(result)
+            done += 1
+            if result['dirty']:
+                reason = 'dirty'
+                break
+            if chan.stop_requested():
+                reason = 'stopped'
+                break
+            if not all_results and not likely_pass(result, test):
+                reason = 'failed'
+                break
+            if not went_on:
+                break
+    finally:
+        if child_alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.wait4(pid, 0)
+            kill_everything_else()
+            fresh_workdir()
+        for fd in (out_r, err_r, rep_r, go_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if pidfd is not None:
+            os.close(pidfd)
+    return done, reason
+
+
+def group_result(test, status, exit_code, sig, stdout, stderr, rep, started, ended, cpu_ms, maxrss_kb):
+    return {
+        'op': 'result',
+        'ordinal': test.get('ordinal'),
+        'status': status,
+        'exit_code': exit_code,
+        'signal': sig,
+        'stdout': bytes(stdout.data).decode('utf-8', 'replace'),
+        'stdout_bytes': stdout.total,
+        'stderr_tail': bytes(stderr.data).decode('utf-8', 'replace'),
+        'stderr_bytes': stderr.total,
+        'report': rep,
+        'duration_ms': round(((ended or time.monotonic()) - started) * 1000, 3),
+        'cpu_ms': round(cpu_ms, 3) if cpu_ms is not None else None,
+        'maxrss_kb': maxrss_kb,
+        'leftover_processes': 0,
+        'dirty': False,
+    }
+
+
 def anon_rss_kb():
     try:
         with open('/proc/self/status', 'rb') as f:
@@ -407,6 +649,29 @@ def likely_pass(result, test):
 COMMON = ('comparator', 'prelude', 'limits')
 
 
+def group_from(msg, i, remaining):
+    """The stdin/stdout tests from i on that can share one child (run_group), or None. Only
+    inside the sandbox, where the worker sees every process of the PID namespace; only when the
+    go pipe fits above the open-files limit."""
+    tests = msg['tests']
+    if not ISOLATED or i + 1 >= len(tests):
+        return None
+    if max(int(msg['limits']['openFiles']) + 16, 260) > resource.getrlimit(resource.RLIMIT_NOFILE)[0]:
+        return None
+    group = []
+    for j in range(i, len(tests)):
+        if tests[j].get('kind') != 'stdio':
+            break
+        test = dict(tests[j])
+        for key in COMMON:
+            test[key] = msg.get(key)
+        test['ordinal'] = j
+        test['nonce'] = msg['nonces'][j]
+        test['timeout_ms'] = max(1, min(int(msg['test_timeout_ms']), int(remaining * 1000)))
+        group.append(test)
+    return group if len(group) > 1 else None
+
+
 def run_batch(chan, msg, compiled):
     """Runs tests[start:] one after another, sending each result as it comes; stops at the first
     test that is not plainly a pass (unless all_results), when the parent says stop, when the
@@ -420,6 +685,21 @@ def run_batch(chan, msg, compiled):
         if remaining <= 0:
             reason = 'candidate_time'
             break
+        group = group_from(msg, i, remaining)
+        if group:
+            try:
+                done, why = run_group(chan, group, compiled, deadline, msg.get('all_results'))
+            except OSError as e:
+                if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN):
+                    chan.send({'op': 'error', 'ordinal': i, 'error': 'worker out of resources: %s' % e, 'recycle': True})
+                    reason = 'error'
+                    break
+                raise
+            i += done
+            if why is not None:
+                reason = why
+                break
+            continue
         test = dict(tests[i])
         for key in COMMON:
             test[key] = msg.get(key)
