@@ -16,8 +16,9 @@ Ctrl-C and a finished run re-run changes nothing. Progress goes to stderr, a sum
 
   --dataset FILE,...     dataset files to import first (also as positional arguments); without
                          any, the project's stored problems are used
-  --endpoint URL|local   a vLLM-compatible server (root or /v1 URL); 'local' or none: start the
-                         built-in local stand-in server on a free port, learning from the project
+  --endpoint URL|local   a vLLM-compatible server (root or /v1 URL); required unless the sample
+                         stage is skipped. 'local': start the built-in local stand-in server (not
+                         a model: for demos and tests) on a free port, learning from the project
   --model NAME           model to sample (default: the server's first)
   --family F             prompt family (default qwen2.5-coder): ${FAMILIES.join(', ')}
   --n N                  samples per target (default 5)
@@ -27,7 +28,8 @@ Ctrl-C and a finished run re-run changes nothing. Progress goes to stderr, a sum
                          the chat prompt, paired as kind 'full'); see \`pairforge targets --help\`
   --comparator C         strict (default) | apps
   --workers N            sandbox workers (default one per core)
-  --allow-unsandboxed    run candidates without bubblewrap (no isolation; logged loudly)
+  --allow-unsandboxed    where bubblewrap cannot be used, run candidates without isolation
+                         instead of refusing (logged loudly)
   --format F             export format: trl (default) | structurecoder | llamafactory
   --out DIR              export folder (default: <project>-export-<format> beside the project)
   --accepted-only        export only accepted pairs (default here: also unflagged pending ones,
@@ -84,6 +86,11 @@ async function run(argv: string[]): Promise<number> {
   const seed = intOption('run', a, 'seed', 0);
   const workers = intOption('run', a, 'workers', 1);
   const endpoint = a.values.get('endpoint');
+  // Never sample from the stand-in by default: a real run without an endpoint must not quietly
+  // get its samples from a model that is not one.
+  if (endpoint === undefined && !skip.has('sample')) {
+    throw new UsageError("run: --endpoint URL is required for the sample stage (or --endpoint local for the built-in local stand-in server, which is not a model: for demos and tests; or --skip sample)");
+  }
   const model = a.values.get('model');
   const signal = interruptSignal();
   const progress = progressLine();

@@ -100,10 +100,10 @@ async function countOf(file: string, sql: string): Promise<number> {
 describe('pairforge run under kill -9', () => {
   it('killed during exec, then run again: the same samples, verdicts and pairs as an uninterrupted run', async () => {
     const clean = path.join(dir, 'run-clean.sqlite');
-    const full = runCli(cli, ['run', '--db', clean, '--dataset', DATASETS, '--workers', '1', '--json']);
+    const full = runCli(cli, ['run', '--db', clean, '--dataset', DATASETS, '--endpoint', 'local', '--workers', '1', '--json']);
     expect(full.status, full.stderr).toBe(0);
     const killed = path.join(dir, 'run-killed.sqlite');
-    const child = spawn(process.execPath, [cli, 'run', '--db', killed, '--dataset', DATASETS, '--workers', '1', '--json'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [cli, 'run', '--db', killed, '--dataset', DATASETS, '--endpoint', 'local', '--workers', '1', '--json'], { stdio: 'ignore' });
     const deadline = Date.now() + 60_000;
     let verdicts = 0;
     while (Date.now() < deadline && verdicts === 0) {
@@ -114,7 +114,7 @@ describe('pairforge run under kill -9', () => {
     await new Promise((r) => child.on('exit', r));
     expect(verdicts).toBeGreaterThan(0);
     expect(await countOf(killed, 'SELECT COUNT(*) AS n FROM pairs')).toBe(0);
-    const resumed = runCli(cli, ['run', '--db', killed, '--dataset', DATASETS, '--workers', '1', '--json']);
+    const resumed = runCli(cli, ['run', '--db', killed, '--dataset', DATASETS, '--endpoint', 'local', '--workers', '1', '--json']);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(outcome(killed)).toEqual(outcome(clean));
   }, 180_000);

@@ -30,7 +30,7 @@ interface Summary {
 }
 
 function runPipeline(db: string, ...extra: string[]): Summary {
-  const r = runCli(cli, ['run', '--db', db, '--dataset', DATASETS, '--workers', '2', '--json', ...extra]);
+  const r = runCli(cli, ['run', '--db', db, '--dataset', DATASETS, '--endpoint', 'local', '--workers', '2', '--json', ...extra]);
   if (r.status !== 0) throw new Error(`run exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout) as Summary;
 }
@@ -121,8 +121,12 @@ describe('pairforge run', () => {
     const r = runCli(cli, ['run', '--db', path.join(dir, 'x.sqlite'), '--skip', 'nope']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unknown stage 'nope'/);
-    const m = runCli(cli, ['run', '--db', path.join(dir, 'x.sqlite'), '--dataset', '/no/such.jsonl']);
+    const m = runCli(cli, ['run', '--db', path.join(dir, 'x.sqlite'), '--dataset', '/no/such.jsonl', '--endpoint', 'local']);
     expect(m.status).toBe(2);
     expect(m.stderr).toMatch(/no such file: \/no\/such.jsonl/);
+    // the stand-in server is never a default: sampling needs an endpoint, named
+    const e = runCli(cli, ['run', '--db', path.join(dir, 'x.sqlite'), '--dataset', DATASETS]);
+    expect(e.status).toBe(2);
+    expect(e.stderr).toMatch(/--endpoint URL is required for the sample stage \(or --endpoint local/);
   });
 });
