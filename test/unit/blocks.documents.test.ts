@@ -10,23 +10,13 @@ import { findBlocks } from '../../server/blocks/extract';
 import type { PythonGrammar } from '../../server/blocks/parser';
 import { loadPython } from '../../server/blocks/parser';
 import type { PresetOptions } from '../../server/blocks/types';
+import { rngFrom as rng } from '../../server/localvllm/rng'; // mulberry32: seeded, so failures replay
 
 let g: PythonGrammar;
 beforeAll(async () => {
   g = await loadPython();
 });
 
-/** mulberry32: a small seeded PRNG so failures replay. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** LSP position of a UTF-16 offset (lines break at \n, \r\n and \r), written independently of
  * documents.ts. */

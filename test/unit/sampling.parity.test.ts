@@ -18,6 +18,7 @@ import { cutTargets } from '../../server/blocks/cut';
 import { loadPython } from '../../server/blocks/parser';
 import { postProcess } from '../../server/sampling/postprocess';
 import { buildFimPrompt, startOf } from '../../server/sampling/prompts';
+import { rngFrom as rng } from '../../server/localvllm/rng'; // mulberry32: seeded, so failures replay
 
 const REPO = process.env.STRUCTURECODER_DIR ?? '/work/ext/StructureCoder';
 const HUMANEVAL = process.env.HUMANEVAL ?? '/work/ext/HumanEval.jsonl.gz';
@@ -47,17 +48,6 @@ for d in json.load(open(inp, encoding='utf-8')):
 json.dump(out, open(outp, 'w', encoding='utf-8'))
 `;
 
-/** A seeded generator (mulberry32) for the cut points. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.skipIf(!available)('parity with the published StructureCoder sampling functions', () => {
   it('builds the same qwen prompt, start and post-processed middle on every HumanEval target', async () => {
