@@ -5,7 +5,8 @@
 // verdict comes from its exit, its last exception line and the wall clock. Prints the agreement
 // per kind of breakage and every disagreement.
 //
-//   node scripts/bench/exec-agreement.mjs [--humaneval /work/ext/HumanEval.jsonl.gz] [--sample 20] [--timeout-ms 3000]
+//   node scripts/bench/exec-agreement.mjs --humaneval PATH/HumanEval.jsonl.gz [--sample 20] [--timeout-ms 3000]
+// (or HUMANEVAL=PATH/HumanEval.jsonl.gz in the environment)
 // The slow kinds (infinite loop, memory bomb) run on every n-th problem only (--sample N of them).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,11 +19,11 @@ const opt = (name, fallback) => {
   const i = args.indexOf(name);
   return i < 0 ? fallback : args[i + 1];
 };
-const file = opt('--humaneval', '/work/ext/HumanEval.jsonl.gz');
+const file = opt('--humaneval', process.env.HUMANEVAL);
 const sample = Number(opt('--sample', 20));
 const timeoutMs = Number(opt('--timeout-ms', 3000));
-if (!existsSync(file)) {
-  console.error(`${file} not found (HumanEval.jsonl.gz from the human-eval release)`);
+if (!file || !existsSync(file)) {
+  console.error(`${file ? `${file} not found` : 'no HumanEval file given'}: pass --humaneval PATH (or HUMANEVAL=PATH), the HumanEval.jsonl.gz of the human-eval release`);
   process.exit(2);
 }
 const rows = gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));

@@ -7,7 +7,7 @@
 // candidates per second (median of the rounds) and the ratio b/a; the load average is printed
 // because the machine is shared.
 //
-//   node scripts/bench/exec-throughput.mjs [--rounds 3] [--workers N] [--humaneval /work/ext/HumanEval.jsonl.gz] [--only humaneval|stdio] [--json]
+//   node scripts/bench/exec-throughput.mjs [--rounds 3] [--workers N] [--humaneval PATH/HumanEval.jsonl.gz (or HUMANEVAL=...; default: the small fixture)] [--only humaneval|stdio] [--json]
 // Workload: HumanEval (every canonical solution and a broken copy of each, one check() test) when
 // the file exists, else the agreement fixture (test/fixtures/exec); plus generated APPS-style
 // stdin/stdout candidates (correct and buggy, 5 tests each). No timeouts in the workload: both
@@ -27,7 +27,7 @@ const opt = (name, fallback) => {
 };
 const rounds = Number(opt('--rounds', 3));
 const workers = Number(opt('--workers', os.cpus().length));
-const humanevalFile = opt('--humaneval', '/work/ext/HumanEval.jsonl.gz');
+const humanevalFile = opt('--humaneval', process.env.HUMANEVAL);
 const asJson = args.includes('--json');
 // --only humaneval | stdio: one half of the workload, to see where the ratio comes from.
 const only = opt('--only', undefined);
@@ -43,7 +43,7 @@ const randInt = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 
 function humanevalCandidates() {
   let rows;
-  if (existsSync(humanevalFile)) {
+  if (humanevalFile && existsSync(humanevalFile)) {
     rows = gunzipSync(readFileSync(humanevalFile)).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
   } else {
     rows = readFileSync(path.join(root, 'test', 'fixtures', 'exec', 'humaneval-agreement.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -55,7 +55,7 @@ function humanevalCandidates() {
     // Broken: the body returns before doing anything (wrong answer for almost every problem).
     out.push({ code: `${r.prompt}    return None\n${r.canonical_solution}`, tests: [test] });
   }
-  return { source: existsSync(humanevalFile) ? humanevalFile : 'test/fixtures/exec/humaneval-agreement.jsonl', candidates: out };
+  return { source: humanevalFile && existsSync(humanevalFile) ? humanevalFile : 'test/fixtures/exec/humaneval-agreement.jsonl', candidates: out };
 }
 
 const STDIO_PROBLEMS = [

@@ -6,8 +6,8 @@
 // target (continuing into the suffix, cut at seeded random points, with trailing whitespace, with
 // same-indent else/elif/elsewhere lines, with a tab-indented line).
 //
-// Needs python3, the StructureCoder checkout (STRUCTURECODER_DIR, default /work/ext/StructureCoder)
-// and HumanEval.jsonl.gz (HUMANEVAL, default /work/ext/HumanEval.jsonl.gz); skipped without them.
+// Needs python3, a checkout of SenseLLM/StructureCoder (env STRUCTURECODER_DIR) and
+// HumanEval.jsonl.gz (env HUMANEVAL); skipped unless both are given.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,10 +20,10 @@ import { postProcess } from '../../server/sampling/postprocess';
 import { buildFimPrompt, startOf } from '../../server/sampling/prompts';
 import { rngFrom as rng } from '../../server/localvllm/rng'; // mulberry32: seeded, so failures replay
 
-const REPO = process.env.STRUCTURECODER_DIR ?? '/work/ext/StructureCoder';
-const HUMANEVAL = process.env.HUMANEVAL ?? '/work/ext/HumanEval.jsonl.gz';
+const REPO = process.env.STRUCTURECODER_DIR ?? '';
+const HUMANEVAL = process.env.HUMANEVAL ?? '';
 const python = spawnSync('python3', ['--version']).status === 0;
-const available = python && existsSync(path.join(REPO, 'src', 'construct.py')) && existsSync(HUMANEVAL);
+const available = python && REPO !== '' && HUMANEVAL !== '' && existsSync(path.join(REPO, 'src', 'construct.py')) && existsSync(HUMANEVAL);
 
 const DRIVER = `
 import ast, json, sys, types
