@@ -8,11 +8,11 @@
 //   node scripts/bench/exec-agreement.mjs --humaneval PATH/HumanEval.jsonl.gz [--sample 20] [--timeout-ms 3000]
 // (or HUMANEVAL=PATH/HumanEval.jsonl.gz in the environment)
 // The slow kinds (infinite loop, memory bomb) run on every n-th problem only (--sample N of them).
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { loadExecApi } from './exec-load.mjs';
+import { plainRun } from './plain-python-run.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -27,8 +27,6 @@ if (!file || !existsSync(file)) {
   process.exit(2);
 }
 const rows = gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const SENTINEL = '__plain_run_finished__';
 
 const BREAKAGES = {
   canonical: (r) => r.canonical_solution,
@@ -39,31 +37,6 @@ const BREAKAGES = {
   'memory bomb': (r) => `    x = [0] * (10 ** 10)\n${r.canonical_solution}`,
 };
 const SLOW = new Set(['infinite loop', 'memory bomb']);
-
-function plainRun(program) {
-  return new Promise((resolve) => {
-    const child = spawn(PYTHON, ['-c', `${program}\nprint(${JSON.stringify(SENTINEL)})`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let timedOut = false;
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err = (err + d).slice(-4000)));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const last = err.trim().split('\n').pop() ?? '';
-      if (timedOut) resolve('timeout');
-      else if (code === 0 && out.includes(SENTINEL)) resolve('pass');
-      else if (/^(SyntaxError|IndentationError|TabError)\b/.test(last)) resolve('compile_error');
-      else if (/^AssertionError\b/.test(last)) resolve('wrong_answer');
-      else if (/^MemoryError\b/.test(last)) resolve('memory_limit');
-      else resolve('runtime_error');
-    });
-  });
-}
 
 const api = await loadExecApi();
 const engine = await api.ExecEngine.create({ limits: { testTimeoutMs: timeoutMs } });
@@ -81,7 +54,7 @@ await Promise.all(
       const c = cases[next++];
       const test = { kind: 'humaneval', input: null, expected: null, fn_name: c.r.entry_point, code: c.r.test, setup: null };
       const got = await engine.run(c.r.prompt + c.completion, [test]);
-      const plain = await plainRun(`${c.r.prompt}${c.completion}\n${c.r.test}\ncheck(${c.r.entry_point})`);
+      const plain = await plainRun(`${c.r.prompt}${c.completion}\n${c.r.test}\ncheck(${c.r.entry_point})`, timeoutMs);
       const k = (perKind[c.kind] ??= { cases: 0, agree: 0, verdicts: {} });
       k.cases++;
       k.verdicts[got.verdict] = (k.verdicts[got.verdict] ?? 0) + 1;

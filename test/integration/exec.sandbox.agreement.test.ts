@@ -1,10 +1,10 @@
 // Agreement (issue 3, "Tests and figures"): on HumanEval-style data every canonical solution
 // passes in the sandbox, and deliberately broken ones get the verdict a plain `python3` run of
 // prompt + completion + test + check(entry_point) gives (exit status, last exception, wall clock).
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plainRun } from '../../scripts/bench/plain-python-run.mjs';
 import { ExecEngine } from '../../server/exec/engine';
 import type { Verdict } from '../../server/exec/types';
 
@@ -20,33 +20,7 @@ interface Problem {
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'exec', 'humaneval-agreement.jsonl');
 const problems: Problem[] = readFileSync(FIXTURE, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Problem);
 const TIMEOUT_MS = 2000;
-const SENTINEL = '__plain_run_finished__';
 
-/** The plain run's verdict: the sentinel after check() means pass; else the last exception decides. */
-function plainRun(program: string): Promise<Verdict> {
-  return new Promise((resolve) => {
-    const child = spawn('/usr/bin/python3', ['-c', `${program}\nprint(${JSON.stringify(SENTINEL)})`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, TIMEOUT_MS);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const last = err.trim().split('\n').pop() ?? '';
-      if (timedOut) resolve('timeout');
-      else if (code === 0 && out.includes(SENTINEL)) resolve('pass');
-      else if (/^(SyntaxError|IndentationError|TabError)\b/.test(last)) resolve('compile_error');
-      else if (/^AssertionError\b/.test(last)) resolve('wrong_answer');
-      else if (/^MemoryError\b/.test(last)) resolve('memory_limit');
-      else resolve('runtime_error');
-    });
-  });
-}
 
 const program = (p: Problem, completion: string) => `${p.prompt}${completion}\n${p.test}\ncheck(${p.entry_point})`;
 
@@ -68,7 +42,7 @@ describe('agreement with plain Python on HumanEval-style problems', () => {
   });
 
   it('passes every canonical solution (and plain Python agrees)', async () => {
-    const results = await Promise.all(problems.map(async (p) => [p.task_id, (await run(p, p.canonical_solution)).verdict, await plainRun(program(p, p.canonical_solution))]));
+    const results = await Promise.all(problems.map(async (p) => [p.task_id, (await run(p, p.canonical_solution)).verdict, await plainRun(program(p, p.canonical_solution), TIMEOUT_MS)]));
     for (const [id, verdict, plain] of results) {
       expect(verdict, id).toBe('pass');
       expect(plain, id).toBe('pass');
@@ -81,7 +55,7 @@ describe('agreement with plain Python on HumanEval-style problems', () => {
     // Two at a time: the engine has two workers and the plain runs share the machine.
     for (let i = 0; i < cases.length; i += 2) {
       const batch = cases.slice(i, i + 2);
-      const got = await Promise.all(batch.map(async ({ p, b }) => ({ id: `${p.task_id} ${b.name}`, engine: await run(p, b.completion), plain: await plainRun(program(p, b.completion)) })));
+      const got = await Promise.all(batch.map(async ({ p, b }) => ({ id: `${p.task_id} ${b.name}`, engine: await run(p, b.completion), plain: await plainRun(program(p, b.completion), TIMEOUT_MS) })));
       for (const g of got) {
         expect(g.engine.verdict, `${g.id}: ${JSON.stringify(g.engine.tests[0])}`).toBe(g.plain);
         expect(g.engine.verdict, g.id).not.toBe('pass');
