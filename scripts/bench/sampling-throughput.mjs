@@ -10,14 +10,13 @@
 //
 //   node --expose-gc scripts/bench/sampling-throughput.mjs [--c 64] [--l 100] [--requests 20000] [--baseline 5000]
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { copyRuntimeAssets, nodeBundle, root } from '../bundle.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const req = createRequire(path.join(root, 'package.json'));
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,16 +33,9 @@ const mb = (b) => Math.round(b / 2 ** 20);
 async function bundle(entry, contents) {
   const outfile = path.join(dir, entry);
   await esbuild.build({
+    ...nodeBundle,
     ...(contents ? { stdin: { contents, resolveDir: root, loader: 'ts' } } : { entryPoints: ['server/cli.ts'] }),
-    absWorkingDir: root,
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    logLevel: 'warning',
-    define: { 'import.meta.url': '__pairforgeImportMetaUrl' },
-    banner: { js: "const __pairforgeImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
   });
   return outfile;
 }
@@ -69,9 +61,7 @@ function startServer(db) {
 
 async function main() {
   await bundle('cli.js');
-  copyFileSync(req.resolve('web-tree-sitter/tree-sitter.wasm'), path.join(dir, 'tree-sitter.wasm'));
-  copyFileSync(req.resolve('tree-sitter-python/tree-sitter-python.wasm'), path.join(dir, 'tree-sitter-python.wasm'));
-  copyFileSync(path.join(path.dirname(req.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node'), path.join(dir, 'better_sqlite3.node'));
+  copyRuntimeAssets(dir);
   const apiFile = await bundle('sampling.cjs', "export { runSampleJob } from './server/sampling/job';\nexport { openProject } from './server/store/db';\n");
   const api = req(apiFile);
 

@@ -1,0 +1,34 @@
+// How every Node bundle of the engine is made and laid out, shared by scripts/build.mjs (dist/),
+// the CLI tests (test/unit/cliHarness.ts) and the bench scripts: esbuild settings, and the runtime
+// files the engine loads from beside its bundle.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(path.join(root, 'package.json'));
+
+/** esbuild options for a cjs bundle on Node 20 (add entryPoints/stdin and outfile). */
+export const nodeBundle = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  // web-tree-sitter's ESM build (picked for `import`) reads import.meta.url, empty in a cjs bundle.
+  define: { 'import.meta.url': '__pairforgeImportMetaUrl' },
+  banner: { js: "const __pairforgeImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
+};
+
+/** Copies what the engine loads from its bundle's folder into `dir`: the tree-sitter runtime and
+ * Python grammar (.wasm), better-sqlite3's native addon (server/store/db.ts) and the execution
+ * engine's Python harness (exec-python/, server/exec/sandbox.ts). */
+export function copyRuntimeAssets(dir) {
+  mkdirSync(path.join(dir, 'exec-python'), { recursive: true });
+  copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), path.join(dir, 'tree-sitter.wasm'));
+  copyFileSync(require.resolve('tree-sitter-python/tree-sitter-python.wasm'), path.join(dir, 'tree-sitter-python.wasm'));
+  copyFileSync(path.join(path.dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node'), path.join(dir, 'better_sqlite3.node'));
+  for (const name of ['worker.py', 'child.py']) copyFileSync(path.join(root, 'server', 'exec', 'python', name), path.join(dir, 'exec-python', name));
+}
