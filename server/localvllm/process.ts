@@ -2,22 +2,14 @@
 // benchmarks that must not share an event loop with the server, and for tests that kill the
 // server (SIGKILL) and start it again on the same port.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { faultSpec, type FaultPlan } from './faults';
-import type { NgramOptions } from './ngram';
+import { faultSpec } from './faults';
+import type { LocalVllmOptions } from './server';
 
-export interface SpawnOptions {
+/** The server's own options that `serve-local` has flags for, plus where the CLI is. */
+export interface SpawnOptions
+  extends Pick<LocalVllmOptions, 'port' | 'host' | 'db' | 'model' | 'latencyMs' | 'faults' | 'seed' | 'apiKey' | 'maxModelLen' | 'ngram'> {
   /** Path of the bundled CLI (dist/cli.js, or test/unit/cliHarness.ts buildCli()). */
   cli: string;
-  port?: number;
-  host?: string;
-  db?: string;
-  model?: string;
-  latencyMs?: number;
-  faults?: FaultPlan;
-  seed?: number;
-  apiKey?: string;
-  maxModelLen?: number;
-  ngram?: Partial<NgramOptions>;
   /** Milliseconds to wait for the server to listen (default 60 s). */
   startTimeoutMs?: number;
 }
