@@ -140,19 +140,16 @@ def set_limits(limits, timeout_s, cpu_pair=None):
             resource.setrlimit(which, (min(soft, cur_hard), cur_hard))
 
 
-def setup_process(msg, stdin_fd, out_w, err_w, rep_w, workdir, isolated):
-    if not isolated:
-        os.setsid()
-    # Signal dispositions are the worker's, which keeps CPython's defaults (SIGINT raises
-    # KeyboardInterrupt, SIGPIPE is ignored so writes raise BrokenPipeError) and installs none.
-    # The child stays non-dumpable like the worker: no core dumps, no ptrace by its own children.
-    # fds 0-3 become stdin, stdout, stderr and the report; nothing else stays open.
+def move_to_std_fds(fds):
+    """Makes `fds` fds 0, 1, 2, ... (inheritable), via copies at 200 and up so none is overwritten
+    before it is copied."""
     import fcntl
-    moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, 200) for fd in (stdin_fd, out_w, err_w, rep_w)]
+    moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, 200) for fd in fds]
     for target, fd in enumerate(moved):
         os.dup2(fd, target, inheritable=True)
-    os.closerange(4, 1 << 16)
-    os.chdir(workdir)
+
+
+def raise_oom_score():
     # When the sandbox's processes together exhaust its memory cgroup, the OOM killer takes a
     # test process, not the worker (raising one's own score needs no privilege).
     try:
@@ -163,6 +160,19 @@ def setup_process(msg, stdin_fd, out_w, err_w, rep_w, workdir, isolated):
             os.close(fd)
     except OSError:
         pass
+
+
+def setup_process(msg, stdin_fd, out_w, err_w, rep_w, workdir, isolated):
+    if not isolated:
+        os.setsid()
+    # Signal dispositions are the worker's, which keeps CPython's defaults (SIGINT raises
+    # KeyboardInterrupt, SIGPIPE is ignored so writes raise BrokenPipeError) and installs none.
+    # The child stays non-dumpable like the worker: no core dumps, no ptrace by its own children.
+    # fds 0-3 become stdin, stdout, stderr and the report; nothing else stays open.
+    move_to_std_fds((stdin_fd, out_w, err_w, rep_w))
+    os.closerange(4, 1 << 16)
+    os.chdir(workdir)
+    raise_oom_score()
     set_limits(msg['limits'], msg['timeout_ms'] / 1000.0)
     sys.stdin, sys.stdout, sys.stderr = _streams
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = _streams
@@ -563,19 +573,10 @@ def main_group(tests, compiled, out_w, err_w, rep_w, go_r, workdir, limits):
         # The go pipe sits above the open-files limit: the program cannot get that number.
         go = fcntl.fcntl(go_r, fcntl.F_DUPFD_CLOEXEC, max(int(limits['openFiles']), 10))
         null = os.open('/dev/null', os.O_RDONLY)
-        moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, 200) for fd in (null, out_w, err_w, rep_w)]
-        for target, fd in enumerate(moved):
-            os.dup2(fd, target, inheritable=True)
+        move_to_std_fds((null, out_w, err_w, rep_w))
         os.closerange(4, go)
         os.closerange(go + 1, 1 << 16)
-        try:
-            fd = os.open('/proc/self/oom_score_adj', os.O_WRONLY)
-            try:
-                os.write(fd, b'1000')
-            finally:
-                os.close(fd)
-        except OSError:
-            pass
+        raise_oom_score()
         for sig in signal.valid_signals():
             try:
                 h = signal.getsignal(sig)

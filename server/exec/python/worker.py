@@ -117,6 +117,19 @@ def kill_everything_else():
     return kill_pid_namespace() if ISOLATED else kill_descendants()
 
 
+def reap_ended():
+    """Reaps every child that has ended: (how many, whether no child at all is left)."""
+    reaped = 0
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reaped, True
+        if pid == 0:
+            return reaped, False
+        reaped += 1
+
+
 def kill_descendants():
     """Unisolated mode: no PID namespace, so kill(-1) would reach the host. As the subreaper we
     get every orphaned descendant back; kill whatever is still our child until none is left."""
@@ -128,14 +141,10 @@ def kill_descendants():
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        while True:
-            try:
-                pid, _status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return reaped
-            if pid == 0:
-                break
-            reaped += 1
+        n, none_left = reap_ended()
+        reaped += n
+        if none_left:
+            return reaped
         time.sleep(0.0005)
     return -1
 
@@ -154,14 +163,10 @@ def kill_pid_namespace():
             os.kill(-1, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        while True:
-            try:
-                pid, _status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return reaped
-            if pid == 0:
-                break
-            reaped += 1
+        n, none_left = reap_ended()
+        reaped += n
+        if none_left:
+            return reaped
         time.sleep(0.0005)
     return -1
 
@@ -237,6 +242,95 @@ def make_stdin(text):
     return fd
 
 
+def watch_child(pid, fds):
+    """Makes `fds` (the child's pipes) non-blocking and returns (pidfd or None, a poller on the
+    pipes and the pidfd)."""
+    for fd in fds:
+        os.set_blocking(fd, False)
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    if pidfd is not None:
+        poller.register(pidfd, select.POLLIN)
+    return pidfd, poller
+
+
+def fd_reader(poller, open_fds, caps):
+    """A function reading what is there on one of `open_fds` into its Capture in `caps`; at end
+    of file it drops the fd from the poller and from `open_fds`."""
+    def read_fd(fd):
+        while True:
+            try:
+                chunk = os.read(fd, READ_CHUNK)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b''
+            if not chunk:
+                poller.unregister(fd)
+                open_fds.discard(fd)
+                return
+            caps[fd].add(chunk)
+            if len(chunk) < READ_CHUNK:
+                return
+    return read_fd
+
+
+def drain(read_fd, open_fds):
+    """Reads what is left on every still open pipe (non-blocking, still capped)."""
+    for fd in list(open_fds):
+        os.set_blocking(fd, False)
+        read_fd(fd)
+
+
+def kill_and_reap(pid):
+    """SIGKILLs the child `pid` (if not gone already) and waits for it: (wait status, rusage)."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _got, wait_status, rusage = os.wait4(pid, 0)
+    return wait_status, rusage
+
+
+def close_quietly(fds):
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def exit_fields(wait_status):
+    """(exit code, signal) of a wait status, each None when it does not apply."""
+    return (os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else None,
+            os.WTERMSIG(wait_status) if os.WIFSIGNALED(wait_status) else None)
+
+
+def last_report(report):
+    """The child's report: the last line it wrote (anything else there is noise), or None."""
+    raw = bytes(report.data)
+    if raw and not report.over():
+        try:
+            return json.loads(raw.strip().split(b'\n')[-1])
+        except (ValueError, UnicodeDecodeError):
+            return None
+    return None
+
+
+def mark_dirty(result, extra):
+    """Marks `result` dirty when processes could not be killed (extra < 0) or the work directory
+    cannot be made fresh again."""
+    if extra < 0:
+        result['dirty'] = True
+    if not fresh_workdir():
+        result['dirty'] = True
+
+
 def run_test(msg, compiled):
     limits = msg['limits']
     timeout = msg['timeout_ms'] / 1000.0
@@ -255,44 +349,18 @@ def run_test(msg, compiled):
             os._exit(70)
     for fd in (stdin_fd, out_w, err_w, rep_w):
         os.close(fd)
-    for fd in (out_r, err_r, rep_r):
-        os.set_blocking(fd, False)
-    try:
-        pidfd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        pidfd = None
-
+    pidfd, poller = watch_child(pid, (out_r, err_r, rep_r))
     stdout = Capture(out_cap, False)
     stderr = Capture(out_cap, True)
     report = Capture(4 << 20, False)
     caps = {out_r: stdout, err_r: stderr, rep_r: report}
-    poller = select.poll()
-    for fd in caps:
-        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-    if pidfd is not None:
-        poller.register(pidfd, select.POLLIN)
     open_fds = set(caps)
+    read_fd = fd_reader(poller, open_fds, caps)
     status = None
     wait_status = None
     rusage = None
     ended = None
     deadline = started + timeout
-
-    def read_fd(fd):
-        while True:
-            try:
-                chunk = os.read(fd, READ_CHUNK)
-            except BlockingIOError:
-                return
-            except OSError:
-                chunk = b''
-            if not chunk:
-                poller.unregister(fd)
-                open_fds.discard(fd)
-                return
-            caps[fd].add(chunk)
-            if len(chunk) < READ_CHUNK:
-                return
 
     while status is None:
         now = time.monotonic()
@@ -318,57 +386,25 @@ def run_test(msg, compiled):
 
     # The test's main process ended or must end: everything it left behind goes too.
     if wait_status is None:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        _got, wait_status, rusage = os.wait4(pid, 0)
+        wait_status, rusage = kill_and_reap(pid)
         ended = time.monotonic()
     extra = kill_everything_else()
     # Every writer is gone now: what is left in the pipes is read to the end (still capped).
-    for fd in list(open_fds):
-        os.set_blocking(fd, False)
-        read_fd(fd)
+    drain(read_fd, open_fds)
     if status is None and (stdout.over() or stderr.over()):
         status = 'output_limit'
-    for fd in (out_r, err_r, rep_r):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+    close_quietly((out_r, err_r, rep_r))
     if pidfd is not None:
         os.close(pidfd)
 
     if status is None:
         status = 'signaled' if os.WIFSIGNALED(wait_status) else 'exited'
-    result = {
-        'op': 'result',
-        'ordinal': msg.get('ordinal'),
-        'status': status,
-        'exit_code': os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else None,
-        'signal': os.WTERMSIG(wait_status) if os.WIFSIGNALED(wait_status) else None,
-        'stdout': bytes(stdout.data).decode('utf-8', 'replace'),
-        'stdout_bytes': stdout.total,
-        'stderr_tail': bytes(stderr.data).decode('utf-8', 'replace'),
-        'stderr_bytes': stderr.total,
-        'report': None,
-        'duration_ms': round(((ended or time.monotonic()) - started) * 1000, 3),
-        'cpu_ms': round((rusage.ru_utime + rusage.ru_stime) * 1000, 3) if rusage else None,
-        'maxrss_kb': rusage.ru_maxrss if rusage else None,
-        'leftover_processes': extra,
-        'dirty': False,
-    }
-    raw = bytes(report.data)
-    if raw and not report.over():
-        try:
-            # The report is the last line the child wrote; anything else there is noise.
-            result['report'] = json.loads(raw.strip().split(b'\n')[-1])
-        except (ValueError, UnicodeDecodeError):
-            result['report'] = None
-    if extra < 0:
-        result['dirty'] = True
-    if not fresh_workdir():
-        result['dirty'] = True
+    result = group_result(msg, status, *exit_fields(wait_status), stdout, stderr, None, started, ended,
+                          (rusage.ru_utime + rusage.ru_stime) * 1000 if rusage else None,
+                          rusage.ru_maxrss if rusage else None)
+    result['leftover_processes'] = extra
+    result['report'] = last_report(report)
+    mark_dirty(result, extra)
     return result
 
 
@@ -425,36 +461,10 @@ def run_group(chan, tests, compiled, deadline, all_results):
             os._exit(70)
     for fd in (out_w, err_w, rep_w, go_r):
         os.close(fd)
-    for fd in (out_r, err_r, rep_r):
-        os.set_blocking(fd, False)
-    try:
-        pidfd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        pidfd = None
-    poller = select.poll()
-    for fd in (out_r, err_r, rep_r):
-        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-    if pidfd is not None:
-        poller.register(pidfd, select.POLLIN)
+    pidfd, poller = watch_child(pid, (out_r, err_r, rep_r))
     open_fds = {out_r, err_r, rep_r}
     caps = {}
-
-    def read_fd(fd):
-        while True:
-            try:
-                chunk = os.read(fd, READ_CHUNK)
-            except BlockingIOError:
-                return
-            except OSError:
-                chunk = b''
-            if not chunk:
-                poller.unregister(fd)
-                open_fds.discard(fd)
-                return
-            caps[fd].add(chunk)
-            if len(chunk) < READ_CHUNK:
-                return
-
+    read_fd = fd_reader(poller, open_fds, caps)
     done = 0
     reason = None
     child_alive = True
@@ -519,48 +529,28 @@ def run_group(chan, tests, compiled, deadline, all_results):
                            and likely_pass(result, test) and not other_processes(pid))
             else:
                 if child_alive:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                    _got, wait_status, rusage = os.wait4(pid, 0)
+                    wait_status, rusage = kill_and_reap(pid)
                     ended = ended or time.monotonic()
                     child_alive = False
                 extra = kill_everything_else()
-                for fd in list(open_fds):
-                    os.set_blocking(fd, False)
-                    read_fd(fd)
+                drain(read_fd, open_fds)
                 if status is None and (stdout.over() or stderr.over()):
                     status = 'output_limit'
                 if status is None:
                     status = 'signaled' if os.WIFSIGNALED(wait_status) else 'exited'
                 cpu = (rusage.ru_utime + rusage.ru_stime) * 1000 - (cpu0 or 0.0) if rusage else None
-                result = group_result(test, status,
-                                      os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else None,
-                                      os.WTERMSIG(wait_status) if os.WIFSIGNALED(wait_status) else None,
-                                      stdout, stderr, None, started, ended, cpu, rusage.ru_maxrss if rusage else None)
-                raw = bytes(report.data)
-                if raw and not report.over():
-                    try:
-                        result['report'] = json.loads(raw.strip().split(b'\n')[-1])
-                    except (ValueError, UnicodeDecodeError):
-                        result['report'] = None
+                result = group_result(test, status, *exit_fields(wait_status), stdout, stderr, None, started,
+                                      ended, cpu, rusage.ru_maxrss if rusage else None)
+                result['report'] = last_report(report)
             if went_on:
                 if not fresh_workdir():
                     went_on = False
             if not went_on and child_alive:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                os.wait4(pid, 0)
+                kill_and_reap(pid)
                 child_alive = False
                 extra = kill_everything_else()
             if not went_on:
-                if extra < 0:
-                    result['dirty'] = True
-                if not fresh_workdir():
-                    result['dirty'] = True
+                mark_dirty(result, extra)
             result['leftover_processes'] = extra
             chan.send(result)
             done += 1
@@ -577,18 +567,10 @@ def run_group(chan, tests, compiled, deadline, all_results):
                 break
     finally:
         if child_alive:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.wait4(pid, 0)
+            kill_and_reap(pid)
             kill_everything_else()
             fresh_workdir()
-        for fd in (out_r, err_r, rep_r, go_w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        close_quietly((out_r, err_r, rep_r, go_w))
         if pidfd is not None:
             os.close(pidfd)
     return done, reason
