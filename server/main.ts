@@ -481,7 +481,7 @@ connection.onRequest(CutTargetsRequest, (params, token) =>
     const onCancel = token.onCancellationRequested(() => abort.abort());
     workDone.begin(`Cutting solutions into targets (${presetKey(presetOptions())})`, 0, undefined, true);
     try {
-      const s = await cutAllTargets(p, grammar, {
+      const s = await cutAllTargets(p, {
         ...presetOptions(),
         signal: abort.signal,
         onProgress: (done, total) => workDone.report(total > 0 ? Math.floor((done / total) * 100) : 100, `${done} / ${total} solutions`),

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Batch block extraction throughput: our extractFiles (structurecoder preset, worker threads from
-// the dist/ bundle) against scripts/bench/blocks_ast.py (Python `ast`, multiprocessing), same
-// files, same number of workers, alternating for several rounds in one run. Figures are MB/s of
-// source read (file bytes); the ratio of medians is what counts on a shared machine.
+// the dist/ bundle; what `pairforge blocks` runs, and `pairforge targets` through cutSources) against
+// scripts/bench/blocks_ast.py (Python `ast`, multiprocessing), same files, same number of workers,
+// alternating for several rounds in one run. Figures are MB/s of source read (file bytes); the
+// median of the per-round ratios is what counts on a shared machine. CPU seconds per MB (all
+// threads / processes, parent included) are reported beside: they say how much work each side
+// does, and move less with the machine's load than wall time.
 //
 //   npm run build && node scripts/bench/blocks-throughput.mjs [--threads 2] [--rounds 5] [--exclude NAME]... [DIR...]
 // Default corpus: the Python standard library on the machine (/usr/lib/python3.11, recursive).
@@ -55,11 +58,13 @@ async function ours(reuseWorkers) {
   let targets = 0;
   let failed = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await api.extractFiles(files, { preset: 'structurecoder', threads, workerScript, reuseWorkers }, (r) => {
     targets += r.targets.length;
     if (r.error) failed++;
   });
-  return { seconds: (performance.now() - t0) / 1000, targets, failed };
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds: (performance.now() - t0) / 1000, cpu_seconds: (cpu.user + cpu.system) / 1e6, targets, failed };
 }
 
 function python() {
@@ -82,6 +87,7 @@ const warm = [];
 const py = [];
 const coldRatios = [];
 const warmRatios = [];
+const cpuPerMb = { cold: [], warm: [], python: [] };
 let targetsOurs = 0;
 let targetsPython = 0;
 for (let i = 0; i < rounds; i++) {
@@ -95,9 +101,13 @@ for (let i = 0; i < rounds; i++) {
   py.push(mb / p.seconds);
   coldRatios.push(p.seconds / c.seconds);
   warmRatios.push(p.seconds / w.seconds);
+  cpuPerMb.cold.push(c.cpu_seconds / mb);
+  cpuPerMb.warm.push(w.cpu_seconds / mb);
+  cpuPerMb.python.push(p.cpu_seconds / mb);
 }
 await api.closeBlockWorkers();
 const r2 = (x) => Number(x.toFixed(2));
+const r3 = (x) => Number(x.toFixed(3));
 console.log(
   JSON.stringify({
     bench: 'blocks-throughput',
@@ -115,6 +125,8 @@ console.log(
     median_python_mb_s: r2(median(py)),
     median_ratio_cold: r2(median(coldRatios)),
     median_ratio_warm: r2(median(warmRatios)),
+    ratios_warm: warmRatios.map(r2),
+    median_cpu_s_per_mb: { ours_cold: r3(median(cpuPerMb.cold)), ours_warm: r3(median(cpuPerMb.warm)), python: r3(median(cpuPerMb.python)) },
     targets_ours: targetsOurs,
     targets_python: targetsPython,
   }),

@@ -1,23 +1,31 @@
-// Batch block extraction over many files with worker threads (dist/blocks-worker.js). Results are
-// delivered in the order of `files`. Without a built worker (TS sources under vitest, before
-// `npm run build`) or with `threads: 0`, the work runs on the calling thread instead.
-import { existsSync, readFileSync } from 'node:fs';
+// Batch block extraction with worker threads (dist/blocks-worker.js): files on disk (`pairforge
+// blocks`) or sources in memory (`pairforge targets`, from the store). Results are delivered in
+// input order. Without a built worker (TS sources under vitest, before `npm run build`) or with
+// `threads: 0`, the work runs on the calling thread instead.
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { cutSpans, findTargetSpans } from './cut';
 import { loadPython } from './parser';
 import type { PresetOptions, Target } from './types';
-import type { WorkerReply, WorkerRequest } from './workerProtocol';
-import { unpackSpans } from './workerProtocol';
+import type { BatchInput, WorkerReply, WorkerRequest } from './workerProtocol';
+import { readInput, unpackSpans } from './workerProtocol';
 
-export interface FileResult {
-  file: string;
+/** One input cut under a preset: `cutTargets`' result. */
+export interface CutOutcome {
   targets: Target[];
   error?: string;
+  /** The error is that the file could not be read (not that it does not parse). */
+  unreadable?: true;
   /** The prepared code the targets were cut from. */
   code: string;
 }
+
+export interface FileResult extends CutOutcome {
+  file: string;
+}
+
 
 export type ExtractOptions = PresetOptions & {
   /** Worker threads; default: available cores, at most 4. 0 = on the calling thread. */
@@ -37,19 +45,14 @@ export function findWorkerScript(): string | undefined {
   return undefined;
 }
 
-async function extractInThread(files: readonly string[], opts: PresetOptions, onResult: (r: FileResult) => void): Promise<void> {
+async function cutInThread(inputs: readonly BatchInput[], opts: PresetOptions, onResult: (r: CutOutcome, index: number) => void): Promise<void> {
   const grammar = await loadPython();
-  for (const file of files) {
-    let source: string;
-    try {
-      source = readFileSync(file, 'utf8');
-    } catch (e) {
-      onResult({ file, targets: [], code: '', error: `cannot read ${file}: ${(e as Error).message}` });
-      continue;
-    }
-    const r = findTargetSpans(grammar, source, opts);
-    onResult({ file, code: r.code, targets: cutSpans(r.code, r.spans, opts.preset), ...(r.error !== undefined ? { error: r.error } : {}) });
-  }
+  inputs.forEach((input, i) => {
+    const read = readInput(input);
+    if ('error' in read) return onResult({ targets: [], code: '', error: read.error, unreadable: true }, i);
+    const r = findTargetSpans(grammar, read.source, opts);
+    onResult({ code: r.code, targets: cutSpans(r.code, r.spans, opts.preset), ...(r.error !== undefined ? { error: r.error } : {}) }, i);
+  });
 }
 
 interface Pool {
@@ -83,22 +86,42 @@ export async function closeBlockWorkers(): Promise<void> {
  * in the order of `files`; an unreadable or unparsable file gives a result with `error`. Rejects
  * only when a worker cannot start or dies, or `onResult` throws (then the pool is discarded). */
 export function extractFiles(files: string[], opts: ExtractOptions, onResult: (r: FileResult) => void): Promise<void> {
-  const run = queue.then(() => extractFilesNow(files, opts, onResult));
+  return cutBatch(
+    files.map((file) => ({ file })),
+    opts,
+    (r, i) => onResult({ file: files[i], ...r }),
+  );
+}
+
+/** `extractFiles` for texts in memory: `onResult(result, index)` in the order of `sources`. */
+export function cutSources(sources: readonly string[], opts: ExtractOptions, onResult: (r: CutOutcome, index: number) => void): Promise<void> {
+  return cutBatch(
+    sources.map((source) => ({ source })),
+    opts,
+    onResult,
+  );
+}
+
+function cutBatch(inputs: BatchInput[], opts: ExtractOptions, onResult: (r: CutOutcome, index: number) => void): Promise<void> {
+  const run = queue.then(() => cutBatchNow(inputs, opts, onResult));
   queue = run.catch(() => undefined);
   return run;
 }
 
-async function extractFilesNow(files: string[], opts: ExtractOptions, onResult: (r: FileResult) => void): Promise<void> {
+/** What an input is called in an error message. */
+const nameOf = (input: BatchInput, index: number): string => ('file' in input ? input.file : `input ${index + 1}`);
+
+async function cutBatchNow(inputs: BatchInput[], opts: ExtractOptions, onResult: (r: CutOutcome, index: number) => void): Promise<void> {
   const preset: PresetOptions = opts.extraKinds ? { preset: opts.preset, extraKinds: [...opts.extraKinds] } : { preset: opts.preset };
   const wanted = opts.threads ?? Math.min(4, Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
   if (opts.workerScript && !existsSync(opts.workerScript)) throw new Error(`blocks worker script not found: ${opts.workerScript}`);
   const script = opts.workerScript ?? findWorkerScript();
-  if (wanted <= 0 || !script || files.length === 0) return extractInThread(files, preset, onResult);
+  if (wanted <= 0 || !script || inputs.length === 0) return cutInThread(inputs, preset, onResult);
 
   const reuse = opts.reuseWorkers ?? true;
-  const workers = workersFor(script, Math.min(wanted, files.length), reuse);
+  const workers = workersFor(script, Math.min(wanted, inputs.length), reuse);
   const perWorkerInFlight = 2;
-  const pending = new Map<number, FileResult>();
+  const pending = new Map<number, CutOutcome>();
   let nextToSend = 0;
   let nextToDeliver = 0;
   const inFlight = new Map<Worker, Set<number>>();
@@ -120,19 +143,19 @@ async function extractFilesNow(files: string[], opts: ExtractOptions, onResult: 
       resolve();
     };
     const send = (w: Worker): void => {
-      if (nextToSend >= files.length) return;
+      if (nextToSend >= inputs.length) return;
       const seq = nextToSend++;
       inFlight.get(w)!.add(seq);
-      w.postMessage({ seq, file: files[seq], opts: preset } satisfies WorkerRequest);
+      w.postMessage({ seq, input: inputs[seq], opts: preset } satisfies WorkerRequest);
     };
     const deliver = (): void => {
       while (pending.has(nextToDeliver)) {
         const r = pending.get(nextToDeliver)!;
         pending.delete(nextToDeliver);
         nextToDeliver++;
-        onResult(r);
+        onResult(r, nextToDeliver - 1);
       }
-      if (nextToDeliver === files.length) finish();
+      if (nextToDeliver === inputs.length) finish();
     };
     for (const w of workers) {
       w.ref();
@@ -143,7 +166,7 @@ async function extractFilesNow(files: string[], opts: ExtractOptions, onResult: 
         if (m.fatal !== undefined) return finish(new Error(`blocks worker (${script}): ${m.fatal}`));
         try {
           const targets = cutSpans(m.code, unpackSpans(m.spans), preset.preset);
-          pending.set(m.seq, { file: files[m.seq], code: m.code, targets, ...(m.error !== undefined ? { error: m.error } : {}) });
+          pending.set(m.seq, { code: m.code, targets, ...(m.error !== undefined ? { error: m.error } : {}), ...(m.unreadable ? { unreadable: true } : {}) });
           send(w);
           deliver();
         } catch (e) {
@@ -151,7 +174,7 @@ async function extractFilesNow(files: string[], opts: ExtractOptions, onResult: 
         }
       };
       const onError = (e: Error): void => {
-        const names = [...inFlight.get(w)!].map((s) => files[s]).join(', ');
+        const names = [...inFlight.get(w)!].map((s) => nameOf(inputs[s], s)).join(', ');
         finish(new Error(`blocks worker (${script}) failed${names ? ` on ${names}` : ''}: ${e.message}`));
       };
       const onExit = (code: number): void => {

@@ -37,6 +37,8 @@
  * of one class body from a `def`/`async def`/`class`/decorator line at the body's indentation up to
  * the next such line, parsed under a synthetic `class _:` header). A member chunk belongs to the
  * class of the nearest top-level chunk before it. */
+import { AT, BACKSLASH, COLON, COMPOUND_KEYWORDS, CR, DOT, HASH, isIdentChar, keywordAt, LF, startsWithAny } from './pythonLexicon';
+
 export type ChunkKind = 0 | 1;
 export const TOP: ChunkKind = 0;
 export const MEMBER: ChunkKind = 1;
@@ -50,13 +52,6 @@ export interface ChunkStarts {
   kinds: ChunkKind[];
 }
 
-const NL = 10;
-const CR = 13;
-const BACKSLASH = 92;
-const HASH = 35;
-const AT = 64;
-const COLON = 58;
-const DOT = 46;
 
 /** Keywords that continue the statement before them at the same indentation. */
 const CONTINUATIONS = ['else', 'elif', 'except', 'finally'];
@@ -68,9 +63,6 @@ const MEMBER_STARTS = ['def', 'class'];
  * `async for` and `@` can (comprehensions, conditional expressions, `yield from`, matrix product),
  * so they are not here; `import` can finish a `from x` line, so it resets brackets only. */
 const RESETS = ['def', 'class', 'while', 'with', 'try', 'return', 'raise', 'pass', 'global', 'nonlocal', 'del', 'assert', 'break', 'continue'];
-/** Statements with a block: without a `:` (outside brackets and strings) they are unfinished. The
- * soft keywords `match`/`case` are included: a `match = 1` line only loses a boundary after it. */
-const COMPOUNDS = ['if', 'elif', 'else', 'for', 'while', 'with', 'try', 'except', 'finally', 'def', 'class', 'async', 'match', 'case'];
 /** Keywords a statement cannot end with. */
 const OPERAND_KEYWORDS = new Set([
   'and', 'or', 'not', 'in', 'is', 'if', 'else', 'elif', 'for', 'while', 'with', 'from', 'import', 'as',
@@ -81,23 +73,6 @@ const OPERAND_KEYWORDS = new Set([
  * (`+`, `-`, `*`, `~`, `.` of `...` can start one, so they are not in the second set). */
 const OPERATOR_ENDS = new Set([...'=+-*/%@&|^~<>!,.:'].map((c) => c.charCodeAt(0)));
 const NEVER_STARTS = new Set([...'=/%&|^<>!,.:)]};'].map((c) => c.charCodeAt(0)));
-
-/** Identifier characters, with every non-ASCII code unit counted as one (Python identifiers may be
- * unicode), so `elseé` or `define` is not read as a keyword. */
-function isIdentChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c >= 128;
-}
-
-/** Whether `text` has the keyword `word` at `at`, not followed by an identifier character. */
-function keywordAt(text: string, at: number, word: string): boolean {
-  return text.startsWith(word, at) && !isIdentChar(text.charCodeAt(at + word.length));
-}
-
-function startsWithAny(text: string, at: number, words: readonly string[]): boolean {
-  const c = text.charCodeAt(at);
-  for (const w of words) if (w.charCodeAt(0) === c && keywordAt(text, at, w)) return true;
-  return false;
-}
 
 function isAsyncDef(text: string, at: number): boolean {
   if (!keywordAt(text, at, 'async')) return false;
@@ -185,7 +160,7 @@ export function scanBoundaries(text: string, from: number, row: number, kind: Ch
       const w = indentWidth(text, i);
       const at = i + w;
       const c = text.charCodeAt(at);
-      const code = at < n && c !== 12 && c !== NL && c !== CR && c !== HASH;
+      const code = at < n && c !== 12 && c !== LF && c !== CR && c !== HASH;
       if (code) {
         if ((depth > 0 || continued || unfinished) && isResetLine(text, at)) {
           depth = 0;
@@ -199,7 +174,9 @@ export function scanBoundaries(text: string, from: number, row: number, kind: Ch
           // A new statement.
           last = -1;
           colon = false;
-          compound = startsWithAny(text, at, COMPOUNDS);
+          // Without a `:` (outside brackets and strings) a compound statement is unfinished; with the
+          // soft keywords `match`/`case`, a `match = 1` line only loses a boundary after it.
+          compound = startsWithAny(text, at, COMPOUND_KEYWORDS);
           fromStatement = keywordAt(text, at, 'from');
           const afterDecorator = decorator;
           decorator = c === AT;
@@ -234,10 +211,10 @@ export function scanBoundaries(text: string, from: number, row: number, kind: Ch
           // An escape, even in a raw string (r"\"" does not end at the second quote); an escaped
           // line break continues a single-quoted string onto the next line.
           const d = text.charCodeAt(i + 1);
-          if (d === NL) {
+          if (d === LF) {
             i += 2;
             row++;
-          } else if (d === CR && text.charCodeAt(i + 2) === NL) {
+          } else if (d === CR && text.charCodeAt(i + 2) === LF) {
             i += 3;
             row++;
           } else i += 2;
@@ -256,7 +233,7 @@ export function scanBoundaries(text: string, from: number, row: number, kind: Ch
           continue;
         }
         i++;
-        if (c === NL) {
+        if (c === LF) {
           row++;
           // An unterminated single-quoted string ends at the line break (Python rejects it).
           if (!triple) {
@@ -267,7 +244,7 @@ export function scanBoundaries(text: string, from: number, row: number, kind: Ch
         }
         continue;
       }
-      if (c === NL) {
+      if (c === LF) {
         if (depth === 0) {
           // `from m import *` ends in an operator character, but is finished.
           unfinished = !mayEndAt(text, last, compound, colon) && !(fromStatement && text.charCodeAt(last) === 42);
@@ -296,7 +273,7 @@ export function scanBoundaries(text: string, from: number, row: number, kind: Ch
       }
       if (c === BACKSLASH) {
         const d = text.charCodeAt(i + 1);
-        const skip = d === NL ? 2 : d === CR && text.charCodeAt(i + 2) === NL ? 3 : 0;
+        const skip = d === LF ? 2 : d === CR && text.charCodeAt(i + 2) === LF ? 3 : 0;
         if (skip) {
           i += skip;
           row++;

@@ -1,8 +1,6 @@
 // `pairforge blocks`: the target blocks of Python files, as text or JSON lines.
-import { readFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK, UsageError, err, extraKindsOf, out, parseArgs, presetOf, requireFiles, showHelp, type Command } from '../cli/kit';
-import { cutTargets } from './cut';
-import { loadPython } from './parser';
+import { closeBlockWorkers, extractFiles } from './batch';
 
 const HELP = `usage: pairforge blocks FILE.py... [--preset structurecoder|clean] [--extra-kinds K,...] [--jsonl|--json]
 
@@ -36,23 +34,15 @@ async function run(argv: string[]): Promise<number> {
   const extraKinds = extraKindsOf('blocks', a, preset);
   if (a.flags.has('json') && a.flags.has('jsonl')) throw new UsageError('blocks: give --jsonl or --json, not both');
   requireFiles('blocks', a.positionals, 'Python files');
-  const grammar = await loadPython();
   let status = EXIT_OK;
   const all: BlockLine[] = [];
-  for (const file of a.positionals) {
-    let source: string;
-    try {
-      source = readFileSync(file, 'utf8');
-    } catch (e) {
-      err(`${file}: cannot read: ${(e as Error).message}`);
-      status = EXIT_BAD_INPUT;
-      continue;
-    }
-    const r = cutTargets(grammar, source, { preset, ...(extraKinds ? { extraKinds } : {}) });
+  // Files are cut on worker threads (one per core, at most 4) and reported in argument order.
+  await extractFiles(a.positionals, { preset, ...(extraKinds ? { extraKinds } : {}) }, (r) => {
+    const { file } = r;
     if (r.error !== undefined) {
-      err(`${file}: does not parse: ${r.error}`);
+      err(r.unreadable ? r.error : `${file}: does not parse: ${r.error}`);
       status = EXIT_BAD_INPUT;
-      continue;
+      return;
     }
     // structurecoder emits post-order (inner blocks first); print in source order, outer first.
     const targets = [...r.targets].sort((x, y) => x.startLine - y.startLine || y.endLine - x.endLine);
@@ -62,7 +52,8 @@ async function run(argv: string[]): Promise<number> {
       else if (a.flags.has('json')) all.push(line);
       else out(`${file}:${line.start_line}-${line.end_line}: ${t.kind} depth ${t.depth}`);
     }
-  }
+  });
+  await closeBlockWorkers();
   if (a.flags.has('json')) out(JSON.stringify(all));
   return status;
 }

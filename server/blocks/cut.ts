@@ -1,32 +1,16 @@
 // Cuts a solution into fill-in-the-middle targets (REFERENCE.md section 1; README "Presets").
 //
-// Preset differences (`structurecoder` reproduces the published code, `clean` fixes its quirks):
-//
-// | | structurecoder | clean |
-// |---|---|---|
-// | whitespace around the solution | `.strip()`ped (Python's whitespace set), as the published `fim()` does | kept |
-// | line endings | kept as given (a line without `#` keeps its `\r`) | CRLF / CR normalised to LF |
-// | comments | every line whose stripped text starts with `#` is dropped; any other line is cut at its first `#`, even inside a string, and right-trimmed (so `s = "#"` breaks the code and the solution yields no targets) | real comment tokens (from the parse tree) are removed: comment-only lines dropped, trailing comments cut and the line right-trimmed; `#` inside strings is kept |
-// | block kinds | `if`, `for`, `while`, `def` | the same plus, when asked (`extraKinds`), `async_def`, `with`, `try`, `class`; `async for` counts as `for`, `async with` as `with` |
-// | `elif` | a nested `if` (as in Python's `ast`) that is never a target but adds a level of depth: `if/elif/else` has depth 2, each further `elif` one more | part of its `if`, not a level: `if/elif/else` with plain bodies has depth 1 |
-// | `def` with `_` in its name | skipped (still counts for the depth of enclosing blocks) | a target |
-// | `async def` / `async for` | not targets and not counted for depth | see above |
-// | decorators | outside the `def` block (it starts at the `def` line) | inside the block (it starts at the first decorator) |
-// | cut at the edges | a block on the first line gets `pre = "\n"`, one on the last line `suf = "\n"` (Python's `'\n'.join([]) + '\n'`), so `pre + mid + suf` is the code with an extra `\n` there | `pre + mid + suf === code` always |
-// | order of targets | the published visitor's post-order (inner blocks first), so a seeded shuffle downstream reproduces theirs | by start line |
-// | code that does not parse | no targets, `error` set: tree-sitter errors, plus what tree-sitter accepts but Python 3.11's `ast.parse` rejects (a newline inside a single-quoted string, which the comment quirk produces from `c == '#'`; indentation errors: an empty body, a statement indented deeper than its siblings, a dedent to no enclosing level, a misaligned `else`/`elif`/`except`/`finally`, tabs that compare differently at sizes 8 and 1; Python-2 `print x` / `exec`; `<>`; 3.12 type parameters and `type` aliases; NUL bytes) | no targets, `error` set (tree-sitter errors) |
-//
-// Parity (scripts/parity/compare.mjs, the published function run on the same inputs): HumanEval
-// prompt + canonical solution, 164 inputs, 339 targets, 0 differences; CPython 3.11 standard library
-// without site-packages, 1,789 files, 32,438 targets, 1 difference: `from __future__ import *`,
-// which Python's parser accepts (the compiler rejects it later) and tree-sitter does not.
-// Seeded mutations of those files (scripts/parity/mutate.mjs: deleted / duplicated / dedented
-// lines, inserted brackets, quotes, colons, tabs): 1,228 inputs, 6,432 targets, 1 difference (a
-// deleted docstring opener leaving `Example :` + newline + string, which tree-sitter reads as one
-// annotated statement).
+// The two presets and how they differ (`structurecoder` reproduces the published code, `clean`
+// fixes its quirks) are tabled in docs/datasets.md#presets, with how parity was checked and the
+// known differences. How the structurecoder path decides what Python would reject: unterminated
+// strings (`unterminatedString` below), the layout rules of CPython's tokenizer (indentation.ts),
+// tree-sitter's own errors, and a few constructs tree-sitter accepts but Python 3.11 does not
+// (astCandidates.ts, which also gives the blocks).
 import { spawn } from 'node:child_process';
 import type { Node } from 'web-tree-sitter';
+import { astCandidates } from './astCandidates';
 import { blockQuery, collectBlocks, commentNodes } from './extract';
+import { pythonLayoutError } from './indentation';
 import type { PythonGrammar } from './parser';
 import type { BlockKind, CutResult, Preset, PresetOptions, Target } from './types';
 
@@ -55,15 +39,22 @@ export function pyStrip(s: string): string {
 /** The published comment removal, quirks included: drop lines whose stripped text starts with `#`,
  * cut every other line at its first `#` (even inside a string) and right-trim it. */
 export function stripCommentsStructureCoder(code: string): string {
-  if (!code.includes('#')) return code;
-  const out: string[] = [];
-  for (const line of code.split('\n')) {
-    const hash = line.indexOf('#');
-    if (hash < 0) out.push(line);
-    else if (pyLstripIndex(line) === hash) continue;
-    else out.push(pyRstrip(line.slice(0, hash)));
+  // Python splits every line; here runs of lines without `#` are carried over as one slice.
+  const parts: string[] = [];
+  let run = 0;
+  for (let hash = code.indexOf('#'); hash >= 0; ) {
+    const start = code.lastIndexOf('\n', hash) + 1;
+    const nl = code.indexOf('\n', hash);
+    const end = nl < 0 ? code.length : nl;
+    if (start > run) parts.push(code.slice(run, start - 1));
+    const line = code.slice(start, end);
+    if (pyLstripIndex(line) !== hash - start) parts.push(pyRstrip(line.slice(0, hash - start)));
+    run = end + 1;
+    hash = nl < 0 ? -1 : code.indexOf('#', run);
   }
-  return out.join('\n');
+  if (run === 0) return code;
+  if (run <= code.length) parts.push(code.slice(run));
+  return parts.join('\n');
 }
 
 /** Published selection rule (applied by callers that select solutions, e.g. `pairforge targets`):
@@ -135,13 +126,6 @@ function lineStarts(code: string): number[] {
   return starts;
 }
 
-/** `'\n'.join(lines[a:b])` for `a <= b` via offsets (`starts` from `lineStarts`). */
-function joinLines(code: string, starts: number[], a: number, b: number): string {
-  const n = starts.length - 1;
-  const lo = Math.min(a, n);
-  const hi = Math.min(b, n);
-  return lo >= hi ? '' : code.slice(starts[lo], starts[hi] - 1);
-}
 
 function parseOrError(grammar: PythonGrammar, text: string): { root: Node; free: () => void } | { error: string } {
   const parser = grammar.newParser();
@@ -159,12 +143,23 @@ function parseOrError(grammar: PythonGrammar, text: string): { root: Node; free:
   }
 }
 
-/** A target before it is cut: which lines of the prepared code form the middle. */
+/** A target before it is cut: which lines of the prepared code form the middle, and where they
+ * are in it (`from`: the start of `startLine`, `to`: the end of `endLine` before its "\n"). */
 export interface TargetSpan {
   kind: BlockKind;
   depth: number;
   startLine: number;
   endLine: number;
+  from: number;
+  to: number;
+}
+
+/** The span of lines `startLine..endLine` (`starts` from `lineStarts`; lines past the end are
+ * clamped, as Python's slices are). */
+function spanOf(starts: readonly number[], kind: BlockKind, depth: number, startLine: number, endLine: number): TargetSpan {
+  const lines = starts.length - 1;
+  const from = starts[Math.min(startLine, lines)];
+  return { kind, depth, startLine, endLine, from, to: Math.max(from, starts[Math.min(endLine + 1, lines)] - 1) };
 }
 
 /** The prepared code and its target spans; `cutTargets` without materialising the strings (the
@@ -175,37 +170,37 @@ export interface CutSpans {
   error?: string;
 }
 
-function spansStructureCoder(grammar: PythonGrammar, source: string, opts: PresetOptions): CutSpans {
+function spansStructureCoder(grammar: PythonGrammar, source: string): CutSpans {
   const code = stripCommentsStructureCoder(pyStrip(source));
   // Python's ast.parse rejects NUL bytes (ValueError in 3.11, SyntaxError in 3.12).
   const nul = code.indexOf('\0');
   if (nul >= 0) return { code, spans: [], error: `source contains a NUL byte at offset ${nul}` };
-  const badQuote = unterminatedString(code);
-  if (badQuote !== undefined) {
-    const before = code.slice(0, badQuote);
-    const line = before.split('\n').length;
-    return { code, spans: [], error: `syntax error at line ${line}, column ${badQuote - before.lastIndexOf('\n')}: unterminated string literal` };
-  }
   // Python counts a lone CR as a line break in line numbers, while the cut splits on "\n" only;
   // tree-sitter rejects lone CRs, so parse a same-length copy with them turned into "\n".
   const input = code.includes('\r') ? code.replace(/\r(?!\n)/g, '\n') : code;
+  // Python's tokenizer finds unterminated strings and layout errors (indentation, a stray `:`)
+  // as it reads, so report the first of them, and before any parse error.
+  const badQuote = unterminatedString(input);
+  const layout = pythonLayoutError(input);
+  const quoteRow = badQuote === undefined ? Infinity : lineStarts(input.slice(0, badQuote)).length - 2;
+  if (layout && layout.row <= quoteRow) {
+    return { code, spans: [], error: `${layout.kind} error at line ${layout.row + 1}, column ${layout.column + 1}: ${layout.message}` };
+  }
+  if (badQuote !== undefined) {
+    const column = badQuote - input.lastIndexOf('\n', badQuote - 1);
+    return { code, spans: [], error: `syntax error at line ${quoteRow + 1}, column ${column}: unterminated string literal` };
+  }
   const parsed = parseOrError(grammar, input);
   if ('error' in parsed) return { code, spans: [], error: parsed.error };
   try {
-    const { postOrder, notPython311, indentationError } = collectBlocks(parsed.root, opts, undefined, input);
-    if (notPython311) {
-      const p = notPython311.startPosition;
-      return { code, spans: [], error: `syntax error at line ${p.row + 1}, column ${p.column + 1}: ${notPython311.type} is not Python 3.11` };
-    }
-    if (indentationError) {
-      const { row, column, message } = indentationError;
-      return { code, spans: [], error: `indentation error at line ${row + 1}, column ${column + 1}: ${message}` };
-    }
+    const { postOrder, rejected } = astCandidates(parsed.root, input);
+    if (rejected) return { code, spans: [], error: `syntax error at line ${rejected.row + 1}, column ${rejected.column + 1}: ${rejected.message}` };
     const starts = lineStarts(code);
     const spans: TargetSpan[] = [];
     for (const b of postOrder) {
+      const span = spanOf(starts, b.kind, b.depth, b.startLine, b.endLine);
       // The published filters, applied to the middle's text exactly as they read it.
-      const mid = joinLines(code, starts, b.startLine, b.endLine + 1);
+      const mid = code.slice(span.from, span.to);
       if (mid.startsWith('elif', pyLstripIndex(mid))) continue;
       if (b.kind === 'def') {
         const nl = mid.indexOf('\n');
@@ -213,7 +208,7 @@ function spansStructureCoder(grammar: PythonGrammar, source: string, opts: Prese
         const paren = first.indexOf('(');
         if ((paren < 0 ? first : first.slice(0, paren)).includes('_')) continue;
       }
-      spans.push({ kind: b.kind, depth: b.depth, startLine: b.startLine, endLine: b.endLine });
+      spans.push(span);
     }
     return { code, spans };
   } finally {
@@ -222,24 +217,26 @@ function spansStructureCoder(grammar: PythonGrammar, source: string, opts: Prese
 }
 
 /** The published cut: `pre = '\n'.join(lines[:s]) + '\n'`, `mid = '\n'.join(lines[s:e+1])`,
- * `suf = '\n' + '\n'.join(lines[e+1:])`, with lines split on "\n". */
+ * `suf = '\n' + '\n'.join(lines[e+1:])`, with lines split on "\n". Each is one slice of the code
+ * (the "\n" before line s ends `pre`, the one after line e starts `suf`), except at the edges,
+ * where Python's `'\n'.join([])` leaves the bare "\n". */
 function cutStructureCoderSpans(code: string, spans: readonly TargetSpan[]): Target[] {
-  const starts = lineStarts(code);
-  return spans.map((t) => ({
-    ...t,
-    pre: joinLines(code, starts, 0, t.startLine) + '\n',
-    mid: joinLines(code, starts, t.startLine, t.endLine + 1),
-    suf: '\n' + joinLines(code, starts, t.endLine + 1, Number.MAX_SAFE_INTEGER),
+  return spans.map(({ kind, depth, startLine, endLine, from, to }) => ({
+    kind,
+    depth,
+    startLine,
+    endLine,
+    pre: startLine === 0 ? '\n' : from <= code.length ? code.slice(0, from) : code + '\n',
+    mid: code.slice(from, to),
+    suf: to < code.length ? code.slice(to) : '\n',
   }));
 }
 
 /** The clean cut: `pre + mid + suf === code`; the middle is whole lines without the last "\n". */
 function cutCleanSpans(code: string, spans: readonly TargetSpan[]): Target[] {
-  const starts = lineStarts(code);
-  return spans.map((t) => {
-    const from = starts[t.startLine];
-    const to = Math.min(starts[t.endLine + 1] - 1, code.length);
-    return { ...t, pre: code.slice(0, from), mid: code.slice(from, to), suf: code.slice(to) };
+  return spans.map(({ kind, depth, startLine, endLine, from, to }) => {
+    const end = Math.min(to, code.length);
+    return { kind, depth, startLine, endLine, pre: code.slice(0, from), mid: code.slice(from, end), suf: code.slice(end) };
   });
 }
 
@@ -287,9 +284,10 @@ function spansClean(grammar: PythonGrammar, source: string, opts: PresetOptions)
   const parsed = parseOrError(grammar, code);
   if ('error' in parsed) return { code, spans: [], error: `after removing comments: ${parsed.error}` };
   try {
+    const starts = lineStarts(code);
     const spans = collectBlocks(parsed.root, opts)
       .postOrder.sort((a, b) => a.startLine - b.startLine || a.startColumn - b.startColumn)
-      .map((b): TargetSpan => ({ kind: b.kind, depth: b.depth, startLine: b.startLine, endLine: b.endLine }));
+      .map((b) => spanOf(starts, b.kind, b.depth, b.startLine, b.endLine));
     return { code, spans };
   } finally {
     parsed.free();
@@ -300,7 +298,7 @@ function spansClean(grammar: PythonGrammar, source: string, opts: PresetOptions)
 export function findTargetSpans(grammar: PythonGrammar, source: string, opts: PresetOptions): CutSpans {
   // Compile the block query up front so a grammar problem surfaces here, not mid-batch.
   blockQuery(grammar.language);
-  return opts.preset === 'structurecoder' ? spansStructureCoder(grammar, source, opts) : spansClean(grammar, source, opts);
+  return opts.preset === 'structurecoder' ? spansStructureCoder(grammar, source) : spansClean(grammar, source, opts);
 }
 
 /** Cuts one solution into targets under a preset. A solution that does not parse (after the

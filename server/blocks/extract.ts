@@ -1,9 +1,12 @@
-// Finds target blocks in a parsed Python tree under a preset's rules (README "Presets").
+// Finds target blocks in a parsed Python tree under a preset's rules (docs/datasets.md#presets):
+// the editor's blocks (documents.ts, trees that may have errors, with a per-subtree cache across
+// edits) and the `clean` cut. The `structurecoder` cut reads its blocks with astCandidates.ts,
+// which test/unit/blocks.astCandidates.test.ts holds to the same candidates as this walk.
 //
 // A tree-cursor walk that descends only into nodes that can hold statements (module, blocks,
 // compound statements and their clauses, ERROR nodes) and never into expressions, so it touches a
 // small fraction of the tree and allocates no Node objects except for the few it must inspect.
-// The node-type ids and the one query it needs (`<>`) are built once per language.
+// The node-type ids are looked up once per language.
 //
 // For `structurecoder` the spans reproduce Python's `ast` (the published code walks
 // `ast.If/For/While/FunctionDef` and computes depth = 1 + max depth of target blocks inside):
@@ -28,20 +31,17 @@ const CONTAINERS = [
 interface LanguageTables {
   container: Uint8Array;
   ids: Record<string, number>;
-  lessGreater: Query;
 }
 
 const tables = new WeakMap<Language, LanguageTables>();
 
-/** Node-type ids and the `<>` query for a language, built on first use. */
+/** Node-type ids of a language, built on first use. */
 export function languageTables(language: Language): LanguageTables {
   let t = tables.get(language);
   if (!t) {
     const container = new Uint8Array(language.nodeTypeCount + 1);
     const ids: Record<string, number> = {};
-    const named = [...CONTAINERS, 'print_statement', 'exec_statement', 'type_alias_statement', 'type_parameter'];
-    // (module and block are in CONTAINERS; the indentation check keys on them)
-    for (const name of named) {
+    for (const name of CONTAINERS) {
       // ERROR nodes carry tree-sitter's builtin error symbol, (uint16)-1.
       const id = name === 'ERROR' ? 65535 : language.idForNodeType(name, true);
       if (id === null || id === undefined) throw new Error(`tree-sitter-python has no node type ${name}`);
@@ -49,7 +49,7 @@ export function languageTables(language: Language): LanguageTables {
     }
     for (const name of CONTAINERS) if (name !== 'ERROR') container[ids[name]] = 1;
     ids.async = language.idForNodeType('async', false) ?? -1;
-    t = { container, ids, lessGreater: new Query(language, '"<>" @op') };
+    t = { container, ids };
     tables.set(language, t);
   }
   return t;
@@ -67,55 +67,6 @@ export interface Collected {
   /** Candidates in post-order (inner blocks before the block holding them, siblings in order):
    * the order in which the published visitor appends them. */
   postOrder: Candidate[];
-  /** A construct tree-sitter accepts but Python 3.11's parser rejects (print/exec statements,
-   * `<>`, 3.12 type parameters / `type` aliases), if any. */
-  notPython311?: Node;
-  /** With `checkIndentation`: the first place Python's tokenizer/parser would reject. */
-  indentationError?: { row: number; column: number; message: string };
-}
-
-interface Level {
-  col: number;
-  alt: number;
-}
-
-/** Python's indentation rules, which tree-sitter-python does not enforce (it accepts an empty body
- * and a statement indented deeper than its siblings): every statement that starts a line in a body
- * must sit at the body's level, a body's level must be deeper than the enclosing one, the module's
- * is 0, and tabs must compare the same with tab size 8 and 1 (Python's TabError). */
-class IndentationCheck {
-  error?: { row: number; column: number; message: string };
-  readonly levels: Level[] = [{ col: 0, alt: 0 }];
-  private readonly starts: number[] = [0];
-
-  constructor(private readonly text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
-  }
-
-  /** The indentation of a node starting at (row, column), or undefined when it does not start its line. */
-  levelAt(row: number, column: number): Level | undefined {
-    const from = this.starts[row] ?? this.text.length;
-    let col = 0;
-    let alt = 0;
-    for (let i = from; i < from + column; i++) {
-      const c = this.text.charCodeAt(i);
-      if (c === 32) {
-        col++;
-        alt++;
-      } else if (c === 9) {
-        col = (Math.floor(col / 8) + 1) * 8;
-        alt++;
-      } else if (c === 12) {
-        col = 0;
-        alt = 0;
-      } else return undefined;
-    }
-    return { col, alt };
-  }
-
-  fail(row: number, column: number, message: string): void {
-    this.error ??= { row, column, message };
-  }
 }
 
 /** The published underscore rule reads the def's first line up to its first `(`: with the name on
@@ -123,17 +74,6 @@ class IndentationCheck {
 function defNameHasUnderscore(def: Node): boolean {
   const name = def.childForFieldName('name');
   return !!name && name.startPosition.row === def.startPosition.row && name.text.includes('_');
-}
-
-/** tree-sitter also reads some valid Python 3 as Python-2 / 3.12 statements: `print >> f, x`
- * (a tuple expression in Python 3) and `type(x).attr = v` (an assignment). */
-function rejectedByPython311(node: Node): boolean {
-  if (node.type === 'print_statement') return !node.children.some((c) => c?.type === 'chevron');
-  if (node.type === 'type_alias_statement') {
-    const left = node.childForFieldName('left');
-    return !!left && /^[\p{L}\p{Nl}_][\p{L}\p{N}\p{Mn}\p{Mc}\p{Pc}]*\s*(\[|$)/u.test(left.text);
-  }
-  return true;
 }
 
 /** Per-subtree results of a previous walk, keyed by tree-sitter node id (the subtree's address).
@@ -152,13 +92,12 @@ interface CacheEntry {
 }
 
 /** The last row a node's text occupies (a node that swallowed its newline ends at column 0). */
-function endRowOf(end: { row: number; column: number }, startRow: number): number {
+export function endRowOf(end: { row: number; column: number }, startRow: number): number {
   return end.column === 0 && end.row > startRow ? end.row - 1 : end.row;
 }
 
 class Walker {
   readonly postOrder: Candidate[] = [];
-  notPython311?: Node;
   private readonly t: LanguageTables;
   private readonly sc: boolean;
   private readonly extra: readonly BlockKind[];
@@ -169,17 +108,10 @@ class Walker {
     opts: PresetOptions,
     private readonly prev?: BlockCache,
     private readonly next?: BlockCache,
-    private readonly indent?: IndentationCheck,
   ) {
     this.t = languageTables(language);
     this.sc = opts.preset === 'structurecoder';
     this.extra = opts.extraKinds ?? [];
-  }
-
-  private flagIfRejected(): void {
-    if (this.notPython311) return;
-    const node = this.cursor.currentNode;
-    if (rejectedByPython311(node)) this.notPython311 = node;
   }
 
   private push(kind: BlockKind, depth: number, start: { row: number; column: number }, end: { row: number; column: number }, hidden?: HiddenReason): void {
@@ -194,10 +126,6 @@ class Walker {
     const cur = this.cursor;
     const id = cur.nodeTypeId;
     const ids = this.t.ids;
-    if (id === ids.print_statement || id === ids.exec_statement || id === ids.type_alias_statement) {
-      this.flagIfRejected();
-      return 0;
-    }
     if (this.t.container[id] !== 1 && id !== ids.ERROR) return 0;
     // A decorated definition's span depends on its parent, so only cache nodes without one.
     if (!this.next || decoratedStart) return this.walkContainer(id, decoratedStart);
@@ -222,7 +150,6 @@ class Walker {
     const ids = this.t.ids;
     const isIf = id === ids.if_statement;
     const decorated = id === ids.decorated_definition;
-    const isDefinition = id === ids.function_definition || id === ids.class_definition;
     // Children: depth of each, plus what the first child / clauses tell about the node.
     let maxChild = 0;
     let isAsync = false;
@@ -232,53 +159,12 @@ class Walker {
     let ifBody = 0;
     let elseBody = 0;
     if (decorated) decoStart = cur.startPosition;
-    const body = this.indent && (id === ids.block || id === ids.module) ? this.indent : undefined;
-    let bodyLevel: Level | undefined;
-    let inlineBody = false;
-    if (body && id === ids.block && cur.startIndex === cur.endIndex) {
-      const p = cur.startPosition;
-      body.fail(p.row, p.column, 'expected an indented block');
-    }
-    // A compound statement's clauses (elif/else/except/finally) must line up with its header.
-    const header = this.indent && !body && !decorated ? this.indent.levelAt(cur.startPosition.row, cur.startPosition.column) : undefined;
     if (cur.gotoFirstChild()) {
       let first = true;
       do {
         const cid = cur.nodeTypeId;
-        if (header && (cid === ids.elif_clause || cid === ids.else_clause || cid === ids.except_clause || cid === ids.finally_clause)) {
-          const p = cur.startPosition;
-          const level = this.indent!.levelAt(p.row, p.column);
-          if (!level) this.indent!.fail(p.row, p.column, 'invalid syntax');
-          else if (level.col !== header.col || level.alt !== header.alt) {
-            this.indent!.fail(p.row, p.column, level.col === header.col || level.alt === header.alt ? 'inconsistent use of tabs and spaces in indentation' : 'unindent does not match any outer indentation level');
-          }
-        }
-        if (body) {
-          const p = cur.startPosition;
-          const level = body.levelAt(p.row, p.column);
-          const outer = body.levels[body.levels.length - 1];
-          if (first) {
-            if (!level) inlineBody = true;
-            else if (id === ids.module) {
-              if (level.col !== 0 || level.alt !== 0) body.fail(p.row, p.column, 'unexpected indent');
-              bodyLevel = level;
-            } else {
-              if (level.col > outer.col !== level.alt > outer.alt) body.fail(p.row, p.column, 'inconsistent use of tabs and spaces in indentation');
-              else if (level.col <= outer.col) body.fail(p.row, p.column, 'expected an indented block');
-              bodyLevel = level;
-              body.levels.push(level);
-            }
-          } else if (level) {
-            if (inlineBody || !bodyLevel) body.fail(p.row, p.column, 'unexpected indent');
-            else if (level.col !== bodyLevel.col || level.alt !== bodyLevel.alt) {
-              const tabs = level.col === bodyLevel.col || level.alt === bodyLevel.alt;
-              body.fail(p.row, p.column, tabs ? 'inconsistent use of tabs and spaces in indentation' : level.col > bodyLevel.col ? 'unexpected indent' : 'unindent does not match any outer indentation level');
-            }
-          }
-        }
         if (first && cid === ids.async) isAsync = true;
         first = false;
-        if (isDefinition && cid === ids.type_parameter) this.flagIfRejected();
         if (isIf && this.sc) {
           if (cid === ids.elif_clause) chain.push({ depth: this.walk(), start: cur.startPosition });
           else if (cid === ids.else_clause) elseBody = this.walk();
@@ -290,7 +176,6 @@ class Walker {
       } while (cur.gotoNextSibling());
       cur.gotoParent();
     }
-    if (body && id === ids.block && bodyLevel) body.levels.pop();
     if (isIf && this.sc) {
       // ast: If(body, orelse=[If(elif_1 ...)]): each elif is an If spanning to the chain's end,
       // appended after everything inside it, the innermost (last) elif first.
@@ -338,24 +223,12 @@ export function collectBlocks(
   root: Node,
   opts: PresetOptions,
   cache?: { prev?: BlockCache; next: BlockCache },
-  /** The parsed text, to check Python's indentation rules on it (comment-free code only). */
-  checkIndentation?: string,
 ): Collected {
-  const language = root.tree.language;
   const cursor = root.walk();
   try {
-    const indent = checkIndentation === undefined ? undefined : new IndentationCheck(checkIndentation);
-    const w = new Walker(cursor, language, opts, cache?.prev, cache?.next, indent);
+    const w = new Walker(cursor, root.tree.language, opts, cache?.prev, cache?.next);
     w.walk();
-    let notPython311 = w.notPython311;
-    // `<>` sits inside expressions, which the walk skips: look for it only when the text has it.
-    if (!notPython311 && root.text.includes('<>')) {
-      notPython311 = languageTables(language).lessGreater.captures(root)[0]?.node;
-    }
-    const out: Collected = { postOrder: w.postOrder };
-    if (notPython311) out.notPython311 = notPython311;
-    if (indent?.error) out.indentationError = indent.error;
-    return out;
+    return { postOrder: w.postOrder };
   } finally {
     cursor.delete();
   }

@@ -126,7 +126,7 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
       })) &&
       (await stage('check-refs', () => external.checkRefs(ctx))) &&
       (await stage('targets', async () => {
-        const s = await cutAllTargets(p, grammar, {
+        const s = await cutAllTargets(p, {
           preset: opts.preset,
           wholePrograms: opts.wholePrograms === true,
           ...(opts.signal ? { signal: opts.signal } : {}),

@@ -1,6 +1,5 @@
 // `pairforge targets`: every stored reference solution cut into FIM targets.
 import { EXIT_INTERRUPTED, EXIT_OK, UsageError, dbOf, extraKindsOf, interruptSignal, out, parseArgs, presetOf, progressLine, showHelp, type Command } from '../cli/kit';
-import { loadPython } from '../blocks/parser';
 import { openProject } from '../store/db';
 import { cutAllTargets } from './cutAll';
 
@@ -27,10 +26,9 @@ async function run(argv: string[]): Promise<number> {
   if (a.positionals.length > 0) throw new UsageError(`targets: unexpected argument ${a.positionals[0]}`);
   const signal = interruptSignal();
   const progress = progressLine();
-  const grammar = await loadPython();
   const p = openProject(db);
   try {
-    const s = await cutAllTargets(p, grammar, {
+    const s = await cutAllTargets(p, {
       preset,
       ...(extraKinds ? { extraKinds } : {}),
       black: a.flags.has('black'),

@@ -21,9 +21,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cutTargets, formatWithBlack, pyWordCount, STRUCTURECODER_MAX_WORDS } from '../blocks/cut';
-import type { PythonGrammar } from '../blocks/parser';
-import { PROGRAM_KIND, type PresetOptions } from '../blocks/types';
+import { cutSources } from '../blocks/batch';
+import { formatWithBlack, pyWordCount, STRUCTURECODER_MAX_WORDS } from '../blocks/cut';
+import { PROGRAM_KIND, type PresetOptions, type Target } from '../blocks/types';
 import type { Project } from '../store/db';
 
 export interface CutAllOptions extends PresetOptions {
@@ -31,6 +31,8 @@ export interface CutAllOptions extends PresetOptions {
   black?: boolean;
   /** Also store one whole-program target per solution cut `ok` (see the top of the file). */
   wholePrograms?: boolean;
+  /** Worker threads cutting in parallel (server/blocks/batch.ts); default: cores, at most 4. */
+  threads?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -112,7 +114,7 @@ async function formatManyWithBlack(codes: string[]): Promise<({ code: string } |
 
 type Prepared = { id: number; code: string } | { id: number; formatError: string };
 
-export async function cutAllTargets(p: Project, grammar: PythonGrammar, opts: CutAllOptions): Promise<CutAllSummary> {
+export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<CutAllSummary> {
   const key = presetKey(opts);
   const { db } = p;
   const presetOpts: PresetOptions = { preset: opts.preset, ...(opts.extraKinds ? { extraKinds: opts.extraKinds } : {}) };
@@ -149,7 +151,7 @@ export async function cutAllTargets(p: Project, grammar: PythonGrammar, opts: Cu
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   );
 
-  type Row = { id: number; status: 'ok' | 'unparsed' | 'too_long' | 'format_failed'; error: string | null; words: number; code: string | null; targets: ReturnType<typeof cutTargets>['targets'] };
+  type Row = { id: number; status: 'ok' | 'unparsed' | 'too_long' | 'format_failed'; error: string | null; words: number; code: string | null; targets: Target[] };
   const write = db.transaction((rows: Row[]) => {
     const now = new Date().toISOString();
     for (const r of rows) {
@@ -182,16 +184,32 @@ export async function cutAllTargets(p: Project, grammar: PythonGrammar, opts: Cu
           'code' in r ? { id: chunk[i].id, code: r.code } : { id: chunk[i].id, formatError: r.error },
         )
       : chunk;
-    const rows: Row[] = prepared.map((s) => {
-      if ('formatError' in s) return { id: s.id, status: 'format_failed', error: s.formatError, words: 0, code: null, targets: [] };
+    const rows: Row[] = [];
+    const toCut: { row: number; code: string; words: number }[] = [];
+    for (const s of prepared) {
+      if ('formatError' in s) {
+        rows.push({ id: s.id, status: 'format_failed', error: s.formatError, words: 0, code: null, targets: [] });
+        continue;
+      }
       const words = pyWordCount(s.code);
       if (words > STRUCTURECODER_MAX_WORDS) {
-        return { id: s.id, status: 'too_long', error: `${words} words > ${STRUCTURECODER_MAX_WORDS}`, words, code: null, targets: [] };
+        rows.push({ id: s.id, status: 'too_long', error: `${words} words > ${STRUCTURECODER_MAX_WORDS}`, words, code: null, targets: [] });
+        continue;
       }
-      const r = cutTargets(grammar, s.code, presetOpts);
-      if (r.error !== undefined) return { id: s.id, status: 'unparsed', error: r.error, words, code: r.code, targets: [] };
-      return { id: s.id, status: 'ok', error: null, words, code: r.code, targets: r.targets };
-    });
+      toCut.push({ row: rows.length, code: s.code, words });
+      rows.push({ id: s.id, status: 'unparsed', error: 'not cut', words, code: null, targets: [] });
+    }
+    // The chunk is cut on worker threads; its rows are written together, as before.
+    await cutSources(
+      toCut.map((c) => c.code),
+      { ...presetOpts, ...(opts.threads !== undefined ? { threads: opts.threads } : {}) },
+      (r, k) => {
+        const row = rows[toCut[k].row];
+        row.code = r.code;
+        if (r.error !== undefined) row.error = r.error;
+        else Object.assign(row, { status: 'ok', error: null, targets: r.targets });
+      },
+    );
     write.immediate(rows);
     done += chunk.length;
     opts.onProgress?.(done, todo);

@@ -9,7 +9,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPython } from '../../server/blocks/parser';
 import { importFiles } from '../../server/import/importer';
 import { startLocalVllm, type LocalVllm } from '../../server/localvllm';
 import { runSampleJob, sampleTargets, seedFor, type SampleSpec } from '../../server/sampling/job';
@@ -28,7 +27,7 @@ beforeAll(async () => {
   dbFile = path.join(dir, 'project.sqlite');
   p = openProject(dbFile);
   await importFiles(p, ['apps-mini.jsonl', 'humaneval-mini.jsonl', 'mbpp-mini.jsonl'].map((f) => path.join(FIXTURES, f)));
-  await cutAllTargets(p, await loadPython(), { preset: 'structurecoder' });
+  await cutAllTargets(p, { preset: 'structurecoder' });
   targetIds = p.db.prepare<[], { id: number }>("SELECT id FROM targets WHERE preset = 'structurecoder' ORDER BY id").all().map((r) => r.id);
 }, 60_000);
 afterAll(() => {

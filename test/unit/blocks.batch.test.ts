@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FileResult } from '../../server/blocks/batch';
-import { extractFiles, findWorkerScript } from '../../server/blocks/batch';
+import { cutSources, extractFiles, findWorkerScript } from '../../server/blocks/batch';
 import { cutTargets } from '../../server/blocks/cut';
 import type { PythonGrammar } from '../../server/blocks/parser';
 import { loadPython } from '../../server/blocks/parser';
@@ -70,4 +70,24 @@ describe('extractFiles', () => {
     await extractFiles([], { preset: 'clean', threads: 2 }, () => calls++);
     expect(calls).toBe(0);
   });
+  it('an unreadable file is marked unreadable, a file that does not parse is not', async () => {
+    const got = await run({ preset: 'structurecoder', threads: 0 });
+    expect(got.filter((r) => r.unreadable).map((r) => r.file)).toEqual([path.join(path.dirname(files[0]), 'missing.py')]);
+    expect(got.filter((r) => r.error && !r.unreadable)).toHaveLength(2);
+  });
+});
+
+describe('cutSources', () => {
+  for (const threads of [0, 2]) {
+    it.runIf(threads === 0 || findWorkerScript() !== undefined)(`texts in memory, ${threads} threads: cutTargets per text, by index, in order`, async () => {
+      const got: { index: number; targets: unknown; error?: string }[] = [];
+      await cutSources(sources, { preset: 'structurecoder', threads }, (r, index) => got.push({ index, targets: r.targets, ...(r.error ? { error: r.error } : {}) }));
+      expect(got.map((r) => r.index)).toEqual(sources.map((_, i) => i));
+      got.forEach((r, i) => {
+        const want = cutTargets(g, sources[i], { preset: 'structurecoder' });
+        expect(r.targets).toEqual(want.targets);
+        expect(r.error).toBe(want.error);
+      });
+    });
+  }
 });

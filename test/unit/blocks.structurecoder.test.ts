@@ -152,12 +152,17 @@ describe('structurecoder targets', () => {
   });
   it("Python's indentation rules, which tree-sitter does not enforce, reject the code", () => {
     const cases: [string, RegExp][] = [
-      ['def f():\nx = 1', /line 1, column 9: expected an indented block/],
+      ['def f():\nx = 1', /line 2, column 1: expected an indented block after line 1/],
       ['x = 1\n    y = 2\nif a:\n    b', /line 2, column 5: unexpected indent/],
       ['if a:\n    b\n  c', /line 3, column 3: (unexpected indent|unindent does not match)/],
       ['if a:\n\tb\n        c', /line 3, column 9: inconsistent use of tabs and spaces/],
       ['if a:\n    b\n  else:\n    c', /line 3, column 3: unindent does not match/],
       ['if x: a\n    b', /unexpected indent/],
+      ['try:\n    a\nb = 1', /line 1, column 1: expected 'except' or 'finally' block/],
+      ['try:\n    a\nelse:\n    b', /line 1, column 1: expected 'except' or 'finally' block/],
+      ['try:\n    a\nelse:\n    b\nfinally:\n    c', /line 1, column 1: expected 'except' or 'finally' block/],
+      ['Example :\n    "doc"', /line 1, column 1: invalid syntax/],
+      ['for x in y:\n    a = b: c', /line 2, column 9: invalid syntax/],
     ];
     for (const [code, message] of cases) {
       const r = cut(code);

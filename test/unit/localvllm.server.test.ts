@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPython } from '../../server/blocks/parser';
 import { importFiles } from '../../server/import/importer';
 import { FIM_FAMILIES, FIM_TOKENS, programContinuation, questionComments, type FimFamily } from '../../server/localvllm/fim';
 import { variants } from '../../server/localvllm/mutants';
@@ -70,7 +69,7 @@ beforeAll(async () => {
   dbFile = path.join(dir, 'project.sqlite');
   const p = openProject(dbFile);
   await importFiles(p, ['apps-mini.jsonl', 'humaneval-mini.jsonl', 'mbpp-mini.jsonl'].map((f) => path.join(FIXTURES, f)));
-  await cutAllTargets(p, await loadPython(), { preset: 'structurecoder' });
+  await cutAllTargets(p, { preset: 'structurecoder' });
   targets = p.db
     .prepare('SELECT t.id, t.pre, t.mid, t.suf, pr.question FROM targets t JOIN solutions s ON s.id = t.solution_id JOIN problems pr ON pr.id = s.problem_id ORDER BY t.id')
     .all() as Row[];
@@ -516,7 +515,7 @@ describe('whole programs (targets of kind program)', () => {
     const db = path.join(wdir, 'whole.sqlite');
     const p = openProject(db);
     await importFiles(p, [file]);
-    await cutAllTargets(p, await loadPython(), { preset: 'structurecoder', wholePrograms: true });
+    await cutAllTargets(p, { preset: 'structurecoder', wholePrograms: true });
     p.close();
     wsrv = await startLocalVllm({ db, mix: { runOn: 0 } });
   });
