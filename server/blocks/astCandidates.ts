@@ -1,12 +1,14 @@
 // The blocks Python's `ast` gives the published StructureCoder visitor, read from a tree-sitter
 // tree that parsed without errors: the cut path of the `structurecoder` preset (cut.ts).
 //
-// Why not the cursor walk in extract.ts (which the editor uses, with its per-subtree cache and
-// error-tolerant rules)? Every cursor step there crosses from JS into wasm and marshals the
-// cursor, and over a batch that was ~15% of the time. Here one call (`descendantsOfType`) walks
-// the tree inside wasm and hands back only the few nodes that matter; nesting and depths come from
-// their ranges in plain JS. test/unit/blocks.astCandidates.test.ts holds the two to the same
-// candidates.
+// Why not walk the tree (the cursor walk in extract.ts, which the editor uses with its per-subtree
+// cache and error-tolerant rules, or `descendantsOfType`)? Any traversal visits every node, and
+// after the parse that was the largest cost of a batch (~12%). Every compound statement starts a
+// logical line, and the layout scan (indentation.ts) has already found the lines that start with
+// one (`heads`): here each is looked up in the tree (`descendantForIndex`, a descent from the
+// root), the statement node is its keyword's parent, and nesting and depths come from the nodes'
+// ranges in plain JS. test/unit/blocks.astCandidates.test.ts holds this to the editor's walk and to
+// Python's `ast`.
 //
 // Python's AST in terms of ranges: a target contains another when its range does, with one
 // twist, an `elif`: Python reads `if a: .. elif b: .. else: ..` as If(a, orelse=[If(b, orelse=..)])
@@ -17,13 +19,10 @@ import type { Language, Node } from 'web-tree-sitter';
 import { Query } from 'web-tree-sitter';
 import type { Candidate } from './extract';
 import { endRowOf } from './extract';
+import type { Layout } from './indentation';
 
-const TYPES = [
-  'if_statement', 'elif_clause', 'for_statement', 'while_statement', 'function_definition',
-  // not targets: what Python 3.11 rejects although tree-sitter accepts it
-  'try_statement', 'except_clause', 'finally_clause', 'else_clause',
-  'print_statement', 'exec_statement', 'type_alias_statement', 'type_parameter', 'type',
-];
+/** A def / class with type parameters (3.12): its name is followed by `[`. */
+const TYPE_PARAMETERS = /(?:async[ \t]+)?(?:def|class)[ \t]+[^\s(:[]+[ \t]*\[/y;
 
 export interface AstCandidates {
   /** Targets in the order the published visitor appends them (post-order), elifs included. */
@@ -58,7 +57,7 @@ function rejectedByPython311(node: Node): boolean {
 const lessGreaterQueries = new WeakMap<Language, Query>();
 
 /** The first `<>` operator (Python 2, which tree-sitter-python accepts) under `root`. Only called
- * when the text holds `<>`: it sits inside expressions, so finding it means a query. */
+ * when the layout scan saw `<>` outside strings: it sits inside expressions, so finding it takes a query. */
 function lessGreater(root: Node): Node | undefined {
   const language = root.tree.language;
   let q = lessGreaterQueries.get(language);
@@ -69,8 +68,10 @@ function lessGreater(root: Node): Node | undefined {
   return q.captures(root)[0]?.node;
 }
 
-/** Candidates of the tree under `root` (which must have no errors); `code` is the parsed text. */
-export function astCandidates(root: Node, code: string): AstCandidates {
+/** Candidates of the tree under `root` (which must have no errors); `code` is the parsed text,
+ * `layout` its layout scan (indentation.ts). */
+export function astCandidates(root: Node, code: string, layout: Pick<Layout, 'heads' | 'suspects' | 'lessGreater'>): AstCandidates {
+  const { heads, suspects } = layout;
   const postOrder: Candidate[] = [];
   let rejected: AstCandidates['rejected'];
   const reject = (node: Node, message: string): void => {
@@ -94,10 +95,12 @@ export function astCandidates(root: Node, code: string): AstCandidates {
     const up = stack[stack.length - 1];
     if (up && depth > up.maxChild) up.maxChild = depth;
   };
-  for (const node of root.descendantsOfType(TYPES)) {
-    if (!node) continue;
+  for (const at of heads) {
+    // The keyword's token; its parent is the statement or clause it starts (or, for a word that is
+    // not a keyword there, `print(x)` or `type = 1`, an expression that is none of the cases).
+    const node = root.descendantForIndex(at)?.parent;
+    if (!node || node.startIndex !== at) continue;
     const type = node.type;
-    const at = node.startIndex;
     while (stack.length > 0 && stack[stack.length - 1].endIndex <= at) close(stack.pop()!);
     switch (type) {
       case 'print_statement':
@@ -105,19 +108,10 @@ export function astCandidates(root: Node, code: string): AstCandidates {
       case 'type_alias_statement':
         if (rejectedByPython311(node)) reject(node, `${type} is not Python 3.11`);
         continue;
-      case 'type_parameter': {
-        // Type parameters of a def / class are 3.12; `list[int]` in an annotation is fine.
-        const parent = node.parent?.type;
-        if (parent === 'function_definition' || parent === 'class_definition') reject(node, 'type_parameter is not Python 3.11');
+      case 'class_definition':
+        TYPE_PARAMETERS.lastIndex = at;
+        if (TYPE_PARAMETERS.test(code)) reject(node, 'type_parameter is not Python 3.11');
         continue;
-      }
-      case 'type': {
-        // An annotated assignment is a statement; tree-sitter also reads `x = a: b` (a stray colon)
-        // as one nested in an assignment, which Python rejects.
-        const parent = node.parent;
-        if (parent?.type === 'assignment' && parent.parent?.type !== 'expression_statement') reject(parent, 'invalid syntax');
-        continue;
-      }
       case 'except_clause':
       case 'finally_clause':
       case 'else_clause': {
@@ -139,7 +133,15 @@ export function astCandidates(root: Node, code: string): AstCandidates {
         stack.push({ node, type, kind: 'if', endIndex, end, maxChild: 0 });
         continue;
       }
-      default: {
+      case 'if_statement':
+      case 'for_statement':
+      case 'while_statement':
+      case 'function_definition':
+      case 'try_statement': {
+        if (type === 'function_definition') {
+          TYPE_PARAMETERS.lastIndex = at;
+          if (TYPE_PARAMETERS.test(code)) reject(node, 'type_parameter is not Python 3.11');
+        }
         const async = (type === 'for_statement' || type === 'function_definition') && code.startsWith('async', at);
         const kind = async || type === 'try_statement' ? undefined : type === 'if_statement' ? 'if' : type === 'for_statement' ? 'for' : type === 'while_statement' ? 'while' : 'def';
         const open: Open = { node, type, kind, endIndex: node.endIndex, end: node.endPosition, maxChild: 0 };
@@ -149,7 +151,18 @@ export function astCandidates(root: Node, code: string): AstCandidates {
     }
   }
   while (stack.length > 0) close(stack.pop()!);
-  if (!rejected && code.includes('<>')) {
+  // An annotated assignment is a statement; tree-sitter also reads `x = a: b` (a stray colon) as one
+  // nested in an assignment, which Python rejects. Only the lines the scan found can hold it.
+  for (let k = 0; !rejected && k < suspects.length; k += 2) {
+    for (const t of root.descendantsOfType('type', { row: suspects[k], column: 0 }, { row: suspects[k + 1] + 1, column: 0 })) {
+      const parent = t?.parent;
+      if (parent?.type === 'assignment' && parent.parent?.type !== 'expression_statement') {
+        reject(parent, 'invalid syntax');
+        break;
+      }
+    }
+  }
+  if (!rejected && layout.lessGreater) {
     const op = lessGreater(root);
     if (op) reject(op, '<> is not Python 3.11');
   }

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import type { Node } from 'web-tree-sitter';
 import { astCandidates } from './astCandidates';
 import { blockQuery, collectBlocks, commentNodes } from './extract';
-import { pythonLayoutError } from './indentation';
+import { scanLayout } from './indentation';
 import type { PythonGrammar } from './parser';
 import type { BlockKind, CutResult, Preset, PresetOptions, Target } from './types';
 
@@ -181,10 +181,11 @@ function spansStructureCoder(grammar: PythonGrammar, source: string): CutSpans {
   // Python's tokenizer finds unterminated strings and layout errors (indentation, a stray `:`)
   // as it reads, so report the first of them, and before any parse error.
   const badQuote = unterminatedString(input);
-  const layout = pythonLayoutError(input);
+  const layout = scanLayout(input);
   const quoteRow = badQuote === undefined ? Infinity : lineStarts(input.slice(0, badQuote)).length - 2;
-  if (layout && layout.row <= quoteRow) {
-    return { code, spans: [], error: `${layout.kind} error at line ${layout.row + 1}, column ${layout.column + 1}: ${layout.message}` };
+  if (layout.error && layout.error.row <= quoteRow) {
+    const { kind, row, column, message } = layout.error;
+    return { code, spans: [], error: `${kind} error at line ${row + 1}, column ${column + 1}: ${message}` };
   }
   if (badQuote !== undefined) {
     const column = badQuote - input.lastIndexOf('\n', badQuote - 1);
@@ -193,7 +194,7 @@ function spansStructureCoder(grammar: PythonGrammar, source: string): CutSpans {
   const parsed = parseOrError(grammar, input);
   if ('error' in parsed) return { code, spans: [], error: parsed.error };
   try {
-    const { postOrder, rejected } = astCandidates(parsed.root, input);
+    const { postOrder, rejected } = astCandidates(parsed.root, input, layout);
     if (rejected) return { code, spans: [], error: `syntax error at line ${rejected.row + 1}, column ${rejected.column + 1}: ${rejected.message}` };
     const starts = lineStarts(code);
     const spans: TargetSpan[] = [];

@@ -27,8 +27,11 @@ const ESCAPE = 3;
 const QUOTE = 4;
 const OPEN = 5;
 const CLOSE = 6;
+const COLON_CHAR = 7;
+const EQUALS = 8;
+const LESS = 9;
 const CLASS = new Uint8Array(128);
-for (const [chars, cls] of [[' \t\f\r', BLANK], ['\n', NEWLINE], ['\\', ESCAPE], ['\'"', QUOTE], ['([{', OPEN], [')]}', CLOSE]] as const) {
+for (const [chars, cls] of [[' \t\f\r', BLANK], ['\n', NEWLINE], ['\\', ESCAPE], ['\'"', QUOTE], ['([{', OPEN], [')]}', CLOSE], [':', COLON_CHAR], ['=', EQUALS], ['<', LESS]] as const) {
   for (const ch of chars) CLASS[ch.charCodeAt(0)] = cls;
 }
 
@@ -36,7 +39,28 @@ const TAB_SIZE = 8; // CPython's tokenizer: col advances to the next multiple of
 // ... while altcol counts a tab as one column (ALTTABSIZE 1); the two must order levels alike.
 
 
-/** The first place where CPython would raise IndentationError / TabError, or undefined.
+/** First words of the logical lines a parse tree is asked about (astCandidates.ts): compound
+ * statements, and the statements tree-sitter reads in Python 2 / 3.12 ways. */
+const HEAD_WORDS = [...COMPOUND_KEYWORDS, 'print', 'exec', 'type'];
+
+/** Characters before an `=` that make it part of another operator (`==`, `<=`, `+=`, `:=` ...). */
+const NOT_ASSIGNMENT = new Set([...'=!<>:+-*/%&|^@'].map((c) => c.charCodeAt(0)));
+
+export interface Layout {
+  /** The first place where CPython would raise IndentationError / TabError (or the syntax error
+   * below), if any. */
+  error?: LayoutError;
+  /** Offsets of the first token of every logical line that starts with one of HEAD_WORDS, in order. */
+  heads: number[];
+  /** Pairs of rows (first, last) of logical lines with a `:` outside brackets after an assignment's
+   * `=` (`x = a: b`, which tree-sitter reads as an annotation inside the assignment; lambdas too). */
+  suspects: number[];
+  /** Whether `<>` occurs outside strings (Python 2's not-equal, which tree-sitter accepts). */
+  lessGreater: boolean;
+}
+
+/** One pass over the characters of comment-free code with terminated strings: Python's layout
+ * errors, and where the statements a parse tree will be asked about start.
  *
  * As CPython: a logical line (brackets, strings and backslash continuations join physical lines)
  * opens an indented block when it ends with `:`; its next logical line must be indented deeper
@@ -47,7 +71,15 @@ const TAB_SIZE = 8; // CPython's tokenizer: col advances to the next multiple of
  * Also a syntax error: a logical line that ends with `:` but does not start with a compound
  * statement's keyword (`Example :` followed by an indented line, which tree-sitter reads as one
  * annotated assignment). */
-export function pythonLayoutError(code: string): LayoutError | undefined {
+export function scanLayout(code: string): Layout {
+  const out: Layout = { heads: [], suspects: [], lessGreater: false };
+  const error = scan(code, out);
+  if (error) out.error = error;
+  return out;
+}
+
+function scan(code: string, out: Layout): LayoutError | undefined {
+  const { heads, suspects } = out;
   const n = code.length;
   const cols = [0];
   const alts = [0];
@@ -62,6 +94,9 @@ export function pythonLayoutError(code: string): LayoutError | undefined {
   /** Where the current logical line's first token starts. */
   let first = 0;
   let firstRow = 0;
+  /** The current logical line has an assignment's `=` outside brackets / then a `:` too. */
+  let assigned = false;
+  let suspect = false;
   // (No closures in here: variables a closure captures live on the heap, and this loop runs over
   // every character of every solution.)
   while (i < n) {
@@ -124,6 +159,9 @@ export function pythonLayoutError(code: string): LayoutError | undefined {
       last = 0;
       first = i;
       firstRow = row;
+      assigned = false;
+      suspect = false;
+      if (startsWithAny(code, i, HEAD_WORDS)) heads.push(i);
       continue;
     }
     const c = code.charCodeAt(i);
@@ -143,6 +181,7 @@ export function pythonLayoutError(code: string): LayoutError | undefined {
         row++;
         i++;
         if (brackets === 0) {
+          if (suspect) suspects.push(firstRow, row - 1);
           // The logical line ends: with `:` it must be a compound statement's header.
           opener = -1;
           if (last === COLON) {
@@ -179,9 +218,25 @@ export function pythonLayoutError(code: string): LayoutError | undefined {
         last = c;
         i++;
         break;
+      case COLON_CHAR:
+        if (brackets === 0 && assigned && code.charCodeAt(i + 1) !== 61) suspect = true;
+        last = c;
+        i++;
+        break;
+      case EQUALS:
+        if (brackets === 0 && code.charCodeAt(i + 1) !== 61 && !NOT_ASSIGNMENT.has(code.charCodeAt(i - 1))) assigned = true;
+        last = c;
+        i++;
+        break;
+      case LESS:
+        if (code.charCodeAt(i + 1) === 62) out.lessGreater = true;
+        last = c;
+        i++;
+        break;
     }
   }
   if (brackets === 0 && !atLineStart) {
+    if (suspect) suspects.push(firstRow, row);
     opener = -1;
     if (last === COLON) {
       const e = notAHeader(code, first, firstRow);

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { astCandidates } from '../../server/blocks/astCandidates';
 import { cutTargets } from '../../server/blocks/cut';
 import { collectBlocks } from '../../server/blocks/extract';
-import { pythonLayoutError } from '../../server/blocks/indentation';
+import { scanLayout } from '../../server/blocks/indentation';
 import type { PythonGrammar } from '../../server/blocks/parser';
 import { loadPython } from '../../server/blocks/parser';
 import { rngFrom } from '../../server/localvllm/rng';
@@ -177,7 +177,8 @@ describe('structurecoder cut vs Python ast on random programs', () => {
           // The editor's walk and the cut's ranges agree on every candidate, elifs included.
           const tree = parser.parse(ours.code.replace(/\r(?!\n)/g, '\n'))!;
           const walk = collectBlocks(tree.rootNode, SC).postOrder.map((c) => [c.kind, c.depth, c.startLine, c.endLine]);
-          const ranges = astCandidates(tree.rootNode, ours.code).postOrder.map((c) => [c.kind, c.depth, c.startLine, c.endLine]);
+          const layout = scanLayout(ours.code.replace(/\r(?!\n)/g, '\n'));
+          const ranges = astCandidates(tree.rootNode, ours.code, layout).postOrder.map((c) => [c.kind, c.depth, c.startLine, c.endLine]);
           tree.delete();
           expect(ranges, where).toEqual(walk);
           return;
@@ -204,7 +205,7 @@ describe('structurecoder cut vs Python ast on random programs', () => {
   });
 });
 
-describe('pythonLayoutError', () => {
+describe('scanLayout', () => {
   const cases: [string, string | undefined][] = [
     ['if a:\n    b\n', undefined],
     ['if a:\n\n   \n    b\n', undefined],
@@ -234,9 +235,22 @@ describe('pythonLayoutError', () => {
     ['if a:\n    Example :\n        "doc"', '2:5 invalid syntax'],
     ['class A(B,\n        C):\n    match x:\n        case 1:\n            pass', undefined],
   ];
+  it('heads: the logical lines that start with a compound keyword (or print / exec / type), as offsets', () => {
+    const code = 'import os\nif a:\n    x = (1,\n  if_)\n    for i in x: pass\nelse:\n    print(1)\nclass C:\n    type = 3\n';
+    const words = scanLayout(code).heads.map((at) => code.slice(at, code.indexOf('\n', at)));
+    expect(words).toEqual(['if a:', 'for i in x: pass', 'else:', 'print(1)', 'class C:', 'type = 3']);
+  });
+  it('suspects: rows of lines with a `:` outside brackets after an assignment', () => {
+    const code = 'x: int = 1\nf = lambda: 0\nd = {1: 2}\ny = a: b\nz = (1 +\n  2): c\nw == a: b\nv := 1\n';
+    expect(scanLayout(code).suspects).toEqual([1, 1, 3, 3, 4, 5]);
+  });
+  it('lessGreater: `<>` outside strings only', () => {
+    expect(scanLayout('if a <> b:\n    c').lessGreater).toBe(true);
+    expect(scanLayout('s = "<>"\nt = a < b > c').lessGreater).toBe(false);
+  });
   for (const [code, expected] of cases) {
     it(JSON.stringify(code), () => {
-      const e = pythonLayoutError(code);
+      const e = scanLayout(code).error;
       expect(e && `${e.row + 1}:${e.column + 1} ${e.message}`).toBe(expected);
       if (e) expect(e.kind).toBe(e.message === 'invalid syntax' ? 'syntax' : 'indentation');
     });
