@@ -4,10 +4,13 @@
 // differently at tab sizes 8 and 1), and the published StructureCoder code gets no targets from
 // code that `ast.parse` rejects, so the `structurecoder` preset must reject it too.
 //
-// Only for comment-free code whose strings are all terminated (the structurecoder preparation
-// removes every `#`, and `unterminatedString` in cut.ts runs first). Pure: no parse tree needed,
-// one pass over the characters.
-
+// The same pass notes what the parse tree is then asked about (astCandidates.ts): where each
+// compound statement starts (they always start a logical line), and the few lines that may hold
+// constructs tree-sitter accepts and Python rejects.
+//
+// Only for comment-free code (the structurecoder preparation removes every `#`); an unterminated
+// string runs to the end (cut.ts reports it). Pure: no parse tree needed, one pass over the
+// characters.
 import { BACKSLASH, COLON, COMPOUND_KEYWORDS, CR, FORM_FEED, LF, SPACE, startsWithAny, TAB } from './pythonLexicon';
 
 export interface LayoutError {
