@@ -5,6 +5,7 @@ import type { BlockKind, Comparator, ProblemRef, SampleView, TargetSamples, Verd
 import { getPair } from '../pairs/store';
 import type { Project } from '../store/db';
 import { alignCutLines, cutCodeOf } from './lineAlign';
+import type { TargetRecord } from '../store/rows';
 
 export interface DocTarget {
   targetId: number;
@@ -16,16 +17,7 @@ export interface DocTarget {
   mid: string;
 }
 
-interface TargetRow {
-  id: number;
-  kind: BlockKind;
-  depth: number;
-  start_line: number;
-  end_line: number;
-  pre: string;
-  mid: string;
-  suf: string;
-}
+type TargetRow = Pick<TargetRecord, 'id' | 'depth' | 'start_line' | 'end_line' | 'pre' | 'mid' | 'suf'> & { kind: BlockKind };
 
 /** Block targets of the document's solution / version under `presetKey` that can be placed on its
  * lines (a target whose first or last line cannot be found, e.g. after Black, is left out). A

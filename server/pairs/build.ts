@@ -20,6 +20,7 @@ import { markStale, refreshDuplicates, upsertPairs, type PairDraft, type WriteCo
 import { pairStructureCoder, type ScCandidate, type StructureCoderSelection } from './structurecoder';
 import { estimatingCounter, limitConcurrency, type TokenCounter } from './tokens';
 import { DEFAULT_REJECT, type PairFlag, type PairKind, type PairMode, type TokenCounts } from './types';
+import type { TargetRecord } from '../store/rows';
 
 export interface BuildOptions {
   mode: PairMode;
@@ -120,22 +121,11 @@ async function writeChunk(
   summary.stale += markStale(p, summary.mode, chunk.scope, chunk.produced);
 }
 
-interface TargetRow {
-  id: number;
-  preset: string;
-  kind: string;
-  depth: number;
-  start_line: number;
-  end_line: number;
-  pre: string;
-  mid: string;
-  suf: string;
-  solution_id: number | null;
-  version_id: number | null;
+type TargetRow = Pick<TargetRecord, 'id' | 'preset' | 'kind' | 'depth' | 'start_line' | 'end_line' | 'pre' | 'mid' | 'suf' | 'solution_id' | 'version_id'> & {
   problem_id: number;
   question: string;
   golden_verdict: Verdict | null;
-}
+};
 
 interface SampleRow {
   sample_id: number;

@@ -20,6 +20,7 @@ import { SamplingError, completionBody, rootUrl } from './client';
 import { EndpointPool, backoffMs, sleep, type PoolEndpoint } from './endpoints';
 import { postProcess } from './postprocess';
 import { FAMILIES, promptForTarget, type CustomTokens, type Family } from './prompts';
+import type { TargetRecord } from '../store/rows';
 
 export const DEFAULTS = {
   n: 5,
@@ -203,16 +204,7 @@ interface StoredParams extends Values {
   custom?: CustomTokens;
 }
 
-interface TargetRow {
-  id: number;
-  kind: string;
-  preset: string;
-  pre: string;
-  mid: string;
-  suf: string;
-  question: string;
-  starter_code: string | null;
-}
+type TargetRow = Pick<TargetRecord, 'id' | 'kind' | 'preset' | 'pre' | 'mid' | 'suf'> & { question: string; starter_code: string | null };
 
 const TARGET_PROBLEM = `targets t
   LEFT JOIN solutions s ON s.id = t.solution_id
