@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import type { Node } from 'web-tree-sitter';
 import { astCandidates } from './astCandidates';
-import { blockQuery, collectBlocks, commentNodes } from './extract';
+import { collectBlocks, commentNodes } from './extract';
 import { scanLayout } from './indentation';
 import type { PythonGrammar } from './parser';
 import type { BlockKind, CutResult, Preset, PresetOptions, Target } from './types';
@@ -297,8 +297,6 @@ function spansClean(grammar: PythonGrammar, source: string, opts: PresetOptions)
 
 /** Prepares a solution under a preset and finds its target spans (no strings cut yet). */
 export function findTargetSpans(grammar: PythonGrammar, source: string, opts: PresetOptions): CutSpans {
-  // Compile the block query up front so a grammar problem surfaces here, not mid-batch.
-  blockQuery(grammar.language);
   return opts.preset === 'structurecoder' ? spansStructureCoder(grammar, source) : spansClean(grammar, source, opts);
 }
 

@@ -36,7 +36,7 @@ interface LanguageTables {
 const tables = new WeakMap<Language, LanguageTables>();
 
 /** Node-type ids of a language, built on first use. */
-export function languageTables(language: Language): LanguageTables {
+function languageTables(language: Language): LanguageTables {
   let t = tables.get(language);
   if (!t) {
     const container = new Uint8Array(language.nodeTypeCount + 1);
@@ -232,11 +232,6 @@ export function collectBlocks(
   } finally {
     cursor.delete();
   }
-}
-
-/** Builds the per-language tables up front, so a grammar problem surfaces early. */
-export function blockQuery(language: Language): LanguageTables {
-  return languageTables(language);
 }
 
 const commentQueries = new WeakMap<Language, Query>();

@@ -142,21 +142,20 @@ function scan(code: string, out: Layout): LayoutError | undefined {
         atLineStart = true;
         continue;
       }
-      const at = { kind: 'indentation', row, column: i - lineStart } as const;
       const top = cols.length - 1;
       if (col > cols[top]) {
-        if (alt <= alts[top]) return { ...at, message: 'inconsistent use of tabs and spaces in indentation' };
-        if (opener < 0) return { ...at, message: 'unexpected indent' };
+        if (alt <= alts[top]) return indentationError(row, i - lineStart, 'inconsistent use of tabs and spaces in indentation');
+        if (opener < 0) return indentationError(row, i - lineStart, 'unexpected indent');
         cols.push(col);
         alts.push(alt);
       } else {
-        if (opener >= 0) return { ...at, message: `expected an indented block after line ${opener + 1}` };
+        if (opener >= 0) return indentationError(row, i - lineStart, `expected an indented block after line ${opener + 1}`);
         while (cols.length > 1 && col < cols[cols.length - 1]) {
           cols.pop();
           alts.pop();
         }
-        if (col !== cols[cols.length - 1]) return { ...at, message: 'unindent does not match any outer indentation level' };
-        if (alt !== alts[alts.length - 1]) return { ...at, message: 'inconsistent use of tabs and spaces in indentation' };
+        if (col !== cols[cols.length - 1]) return indentationError(row, i - lineStart, 'unindent does not match any outer indentation level');
+        if (alt !== alts[alts.length - 1]) return indentationError(row, i - lineStart, 'inconsistent use of tabs and spaces in indentation');
       }
       opener = -1;
       last = 0;
@@ -247,8 +246,12 @@ function scan(code: string, out: Layout): LayoutError | undefined {
       opener = firstRow;
     }
   }
-  if (opener >= 0) return { kind: 'indentation', row, column: 0, message: `expected an indented block after line ${opener + 1}` };
+  if (opener >= 0) return indentationError(row, 0, `expected an indented block after line ${opener + 1}`);
   return undefined;
+}
+
+function indentationError(row: number, column: number, message: string): LayoutError {
+  return { kind: 'indentation', row, column, message };
 }
 
 /** A logical line starting at `first` ends with `:`: the error when its first word is not a

@@ -21,7 +21,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cutSources } from '../blocks/batch';
+import { cutSources, type CutOutcome } from '../blocks/batch';
 import { formatWithBlack, pyWordCount, STRUCTURECODER_MAX_WORDS } from '../blocks/cut';
 import { PROGRAM_KIND, type PresetOptions, type Target } from '../blocks/types';
 import type { Project } from '../store/db';
@@ -184,32 +184,24 @@ export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<Cu
           'code' in r ? { id: chunk[i].id, code: r.code } : { id: chunk[i].id, formatError: r.error },
         )
       : chunk;
-    const rows: Row[] = [];
-    const toCut: { row: number; code: string; words: number }[] = [];
-    for (const s of prepared) {
-      if ('formatError' in s) {
-        rows.push({ id: s.id, status: 'format_failed', error: s.formatError, words: 0, code: null, targets: [] });
-        continue;
-      }
-      const words = pyWordCount(s.code);
-      if (words > STRUCTURECODER_MAX_WORDS) {
-        rows.push({ id: s.id, status: 'too_long', error: `${words} words > ${STRUCTURECODER_MAX_WORDS}`, words, code: null, targets: [] });
-        continue;
-      }
-      toCut.push({ row: rows.length, code: s.code, words });
-      rows.push({ id: s.id, status: 'unparsed', error: 'not cut', words, code: null, targets: [] });
-    }
-    // The chunk is cut on worker threads; its rows are written together, as before.
+    const words = prepared.map((s) => ('code' in s ? pyWordCount(s.code) : 0));
+    const toCut = prepared.flatMap((s, i) => ('code' in s && words[i] <= STRUCTURECODER_MAX_WORDS ? [{ i, code: s.code }] : []));
+    // The chunk's cuttable solutions are cut on worker threads; its rows are written together.
+    const outcomes = new Map<number, CutOutcome>();
     await cutSources(
       toCut.map((c) => c.code),
       { ...presetOpts, ...(opts.threads !== undefined ? { threads: opts.threads } : {}) },
-      (r, k) => {
-        const row = rows[toCut[k].row];
-        row.code = r.code;
-        if (r.error !== undefined) row.error = r.error;
-        else Object.assign(row, { status: 'ok', error: null, targets: r.targets });
-      },
+      (r, k) => outcomes.set(toCut[k].i, r),
     );
+    const rows = prepared.map((s, i): Row => {
+      if ('formatError' in s) return { id: s.id, status: 'format_failed', error: s.formatError, words: 0, code: null, targets: [] };
+      if (words[i] > STRUCTURECODER_MAX_WORDS) {
+        return { id: s.id, status: 'too_long', error: `${words[i]} words > ${STRUCTURECODER_MAX_WORDS}`, words: words[i], code: null, targets: [] };
+      }
+      const r = outcomes.get(i)!;
+      if (r.error !== undefined) return { id: s.id, status: 'unparsed', error: r.error, words: words[i], code: r.code, targets: [] };
+      return { id: s.id, status: 'ok', error: null, words: words[i], code: r.code, targets: r.targets };
+    });
     write.immediate(rows);
     done += chunk.length;
     opts.onProgress?.(done, todo);
