@@ -133,20 +133,12 @@ def reap_ended():
 def kill_descendants():
     """Unisolated mode: no PID namespace, so kill(-1) would reach the host. As the subreaper we
     get every orphaned descendant back; kill whatever is still our child until none is left."""
-    reaped = 0
     me = os.getpid()
-    for _ in range(2000):
+
+    def kill_children():
         for pid in children_of(me):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        n, none_left = reap_ended()
-        reaped += n
-        if none_left:
-            return reaped
-        time.sleep(0.0005)
-    return -1
+            sigkill(pid)
+    return kill_until_none_left(kill_children)
 
 
 def kill_pid_namespace():
@@ -157,12 +149,24 @@ def kill_pid_namespace():
     Repeats while something is left, since a dying fork bomb can still spawn for a moment.
     Returns how many processes were reaped.
     """
+    return kill_until_none_left(lambda: sigkill(-1))
+
+
+def sigkill(pid):
+    """SIGKILL `pid` (-1: everything we may signal), if anything is there."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def kill_until_none_left(kill):
+    """Calls `kill()` and reaps what ended, again while something is left (a dying fork bomb can
+    still spawn for a moment), up to 2000 times 0.5 ms apart. Returns how many processes were
+    reaped, or -1 when some were still left."""
     reaped = 0
     for _ in range(2000):
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill()
         n, none_left = reap_ended()
         reaped += n
         if none_left:
@@ -259,6 +263,36 @@ def watch_child(pid, fds):
     return pidfd, poller
 
 
+def fork_running(run, parent_closes):
+    """Forks a child that runs `run()` and never returns from it (exit 70 if it does); the parent
+    closes `parent_closes` (the child's ends of the pipes) and gets the pid."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            run()
+        finally:
+            os._exit(70)
+    for fd in parent_closes:
+        os.close(fd)
+    return pid
+
+
+def test_captures(out_cap):
+    """Fresh captures for one test: stdout and stderr (capped at `out_cap`) and the harness report."""
+    return Capture(out_cap, False), Capture(out_cap, True), Capture(4 << 20, False)
+
+
+def pump(poller, pidfd, read_fd, deadline, now):
+    """Waits for the child's pipes (or its exit) until `deadline` at the most and reads what came.
+    Without a pidfd the wait is cut to 5 ms, so the caller's wait4 polling sees an exit soon."""
+    wait_ms = max(1, int((deadline - now) * 1000))
+    if pidfd is None:
+        wait_ms = min(wait_ms, 5)
+    for fd, _ev in poller.poll(wait_ms):
+        if fd != pidfd:
+            read_fd(fd)
+
+
 def fd_reader(poller, open_fds, caps):
     """A function reading what is there on one of `open_fds` into its Capture in `caps`; at end
     of file it drops the fd from the poller and from `open_fds`."""
@@ -289,10 +323,7 @@ def drain(read_fd, open_fds):
 
 def kill_and_reap(pid):
     """SIGKILLs the child `pid` (if not gone already) and waits for it: (wait status, rusage)."""
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    sigkill(pid)
     _got, wait_status, rusage = os.wait4(pid, 0)
     return wait_status, rusage
 
@@ -341,18 +372,10 @@ def run_test(msg, compiled):
     rep_r, rep_w = os.pipe()
     child.prepare(msg)
     started = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            child.main(msg, compiled, stdin_fd, out_w, err_w, rep_w, WORK_DIR, ISOLATED)
-        finally:
-            os._exit(70)
-    for fd in (stdin_fd, out_w, err_w, rep_w):
-        os.close(fd)
+    pid = fork_running(lambda: child.main(msg, compiled, stdin_fd, out_w, err_w, rep_w, WORK_DIR, ISOLATED),
+                       (stdin_fd, out_w, err_w, rep_w))
     pidfd, poller = watch_child(pid, (out_r, err_r, rep_r))
-    stdout = Capture(out_cap, False)
-    stderr = Capture(out_cap, True)
-    report = Capture(4 << 20, False)
+    stdout, stderr, report = test_captures(out_cap)
     caps = {out_r: stdout, err_r: stderr, rep_r: report}
     open_fds = set(caps)
     read_fd = fd_reader(poller, open_fds, caps)
@@ -372,13 +395,7 @@ def run_test(msg, compiled):
             if got == pid:
                 wait_status, rusage, ended = st, ru, time.monotonic()
                 break
-        wait_ms = max(1, int((deadline - now) * 1000))
-        if pidfd is None:
-            wait_ms = min(wait_ms, 5)
-        for fd, _ev in poller.poll(wait_ms):
-            if fd == pidfd:
-                continue
-            read_fd(fd)
+        pump(poller, pidfd, read_fd, deadline, now)
         if stdout.over() or stderr.over():
             status = 'output_limit'
         elif report.over():
@@ -453,14 +470,8 @@ def run_group(chan, tests, compiled, deadline, all_results):
     err_r, err_w = os.pipe()
     rep_r, rep_w = os.pipe()
     go_r, go_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            child.main_group(tests, compiled, out_w, err_w, rep_w, go_r, WORK_DIR, limits)
-        finally:
-            os._exit(70)
-    for fd in (out_w, err_w, rep_w, go_r):
-        os.close(fd)
+    pid = fork_running(lambda: child.main_group(tests, compiled, out_w, err_w, rep_w, go_r, WORK_DIR, limits),
+                       (out_w, err_w, rep_w, go_r))
     pidfd, poller = watch_child(pid, (out_r, err_r, rep_r))
     open_fds = {out_r, err_r, rep_r}
     caps = {}
@@ -478,9 +489,7 @@ def run_group(chan, tests, compiled, deadline, all_results):
                     os.write(go_w, b'g')
                 except OSError:
                     pass  # the child died meanwhile (e.g. the OOM killer): wait4 below sees it
-            stdout = Capture(out_cap, False)
-            stderr = Capture(out_cap, True)
-            report = Capture(4 << 20, False)
+            stdout, stderr, report = test_captures(out_cap)
             caps.update({out_r: stdout, err_r: stderr, rep_r: report})
             cpu0 = proc_cpu_ms(pid) if k else 0.0
             started = time.monotonic()
@@ -500,12 +509,7 @@ def run_group(chan, tests, compiled, deadline, all_results):
                     wait_status, rusage, ended = st, ru, time.monotonic()
                     child_alive = False
                     break
-                wait_ms = max(1, int((test_deadline - now) * 1000))
-                if pidfd is None:
-                    wait_ms = min(wait_ms, 5)
-                for fd, _ev in poller.poll(wait_ms):
-                    if fd != pidfd:
-                        read_fd(fd)
+                pump(poller, pidfd, read_fd, test_deadline, now)
                 if stdout.over() or stderr.over() or report.over():
                     status = 'output_limit'
                 elif rep_r in open_fds:
@@ -554,14 +558,8 @@ def run_group(chan, tests, compiled, deadline, all_results):
             result['leftover_processes'] = extra
             chan.send(result)
             done += 1
-            if result['dirty']:
-                reason = 'dirty'
-                break
-            if chan.stop_requested():
-                reason = 'stopped'
-                break
-            if not all_results and not likely_pass(result, test):
-                reason = 'failed'
+            reason = stop_reason(chan, result, test, all_results)
+            if reason:
                 break
             if not went_on:
                 break
@@ -574,6 +572,18 @@ def run_group(chan, tests, compiled, deadline, all_results):
         if pidfd is not None:
             os.close(pidfd)
     return done, reason
+
+
+def stop_reason(chan, result, test, all_results):
+    """Why a candidate's run stops after this test's result, or None to go on: the sandbox is
+    dirty, the parent asked to stop, or (unless all results are wanted) the test did not pass."""
+    if result['dirty']:
+        return 'dirty'
+    if chan.stop_requested():
+        return 'stopped'
+    if not all_results and not likely_pass(result, test):
+        return 'failed'
+    return None
 
 
 def group_result(test, status, exit_code, sig, stdout, stderr, rep, started, ended, cpu_ms, maxrss_kb):
@@ -631,6 +641,18 @@ def likely_pass(result, test):
 COMMON = ('comparator', 'prelude', 'limits')
 
 
+def test_message(msg, i, remaining):
+    """Test `i` of a candidate's run message as one test to run: its own fields, the run's common
+    ones, its ordinal and nonce, and a wall clock within the candidate's `remaining` seconds."""
+    test = dict(msg['tests'][i])
+    for key in COMMON:
+        test[key] = msg.get(key)
+    test['ordinal'] = i
+    test['nonce'] = msg['nonces'][i]
+    test['timeout_ms'] = max(1, min(int(msg['test_timeout_ms']), int(remaining * 1000)))
+    return test
+
+
 def group_from(msg, i, remaining):
     """The stdin/stdout tests from i on that can share one child (run_group), or None. Only
     inside the sandbox, where the worker sees every process of the PID namespace; only when the
@@ -644,13 +666,7 @@ def group_from(msg, i, remaining):
     for j in range(i, len(tests)):
         if tests[j].get('kind') != 'stdio':
             break
-        test = dict(tests[j])
-        for key in COMMON:
-            test[key] = msg.get(key)
-        test['ordinal'] = j
-        test['nonce'] = msg['nonces'][j]
-        test['timeout_ms'] = max(1, min(int(msg['test_timeout_ms']), int(remaining * 1000)))
-        group.append(test)
+        group.append(test_message(msg, j, remaining))
     return group if len(group) > 1 else None
 
 
@@ -682,12 +698,7 @@ def run_batch(chan, msg, compiled):
                 reason = why
                 break
             continue
-        test = dict(tests[i])
-        for key in COMMON:
-            test[key] = msg.get(key)
-        test['ordinal'] = i
-        test['nonce'] = msg['nonces'][i]
-        test['timeout_ms'] = max(1, min(int(msg['test_timeout_ms']), int(remaining * 1000)))
+        test = test_message(msg, i, remaining)
         try:
             result = run_test(test, compiled)
         except OSError as e:
@@ -698,14 +709,9 @@ def run_batch(chan, msg, compiled):
             raise
         chan.send(result)
         i += 1
-        if result['dirty']:
-            reason = 'dirty'
-            break
-        if chan.stop_requested():
-            reason = 'stopped'
-            break
-        if not msg.get('all_results') and not likely_pass(result, test):
-            reason = 'failed'
+        why = stop_reason(chan, result, test, msg.get('all_results'))
+        if why:
+            reason = why
             break
     # The worker's own heap (anonymous RSS): the parent replaces a worker that has grown.
     chan.send({'op': 'done', 'next': i, 'reason': reason, 'rss_kb': anon_rss_kb()})
