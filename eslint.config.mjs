@@ -25,11 +25,51 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  // Import boundaries (test/support/boundaries.ts states them all and test/unit/boundaries.test.ts
+  // checks every file; these rules make the editor say so while typing).
   {
-    // Only the extension folder may import the VS Code API (DESIGN.md boundaries).
-    files: ['server/**/*.ts', 'webview/**/*.ts'],
+    files: ['server/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only extension/ may import vscode.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'Only extension/ may import vscode.' }],
+          patterns: [{ group: ['**/extension/*', '**/webview/*'], message: 'The engine never imports the editor or webview code.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['server/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'Only extension/ may import vscode.' }],
+          patterns: [{ group: ['../*', 'node:*'], message: 'The protocol imports nothing else of ours (and nothing of Node: webviews use it).' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['extension/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../server/*', '!../server/protocol', '../webview/*', '!../webview/contract'], message: 'extension/ reaches the engine only through server/protocol.' }] },
+      ],
+    },
+  },
+  {
+    files: ['webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'A webview has no VS Code API but its message contract.' }],
+          patterns: [{ group: ['node:*', '**/server/*', '**/extension/*'], message: 'webview/ imports its own contract and files only.' }],
+        },
+      ],
     },
   },
 );

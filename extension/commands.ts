@@ -1,7 +1,8 @@
 // Every command of the extension, as one table: id -> handler. package.json `contributes.commands`
-// lists the same ids (a unit test could compare them; the ids are the contract with the palette).
+// lists the same ids (test/unit/extension/manifest.test.ts compares them); the ones the engine puts
+// into code lenses are named by the protocol (LENS_COMMANDS).
 import * as vscode from 'vscode';
-import { CutTargetsRequest, ImportRequest, StatsRequest, type CutTargetsResult, type ImportSummary, type PairNode } from '../server/protocol';
+import { CutTargetsRequest, ImportRequest, LENS_COMMANDS, StatsRequest, type CutTargetsResult, type ImportSummary, type PairNode } from '../server/protocol';
 import type { EngineClient } from './client';
 import { config } from './config';
 import type { DatasetsView } from './datasetsView';
@@ -135,17 +136,17 @@ export const COMMANDS: Record<string, Handler> = {
   'pairforge.refreshDatasets': (ctx) => ctx.datasets.refresh(),
   'pairforge.showStats': (ctx) => showStats(ctx),
   'pairforge.restartServer': (ctx) => restartServer(ctx),
-  'pairforge.runTests': (ctx, arg) => ctx.testRuns.run(uriOf(arg)),
+  [LENS_COMMANDS.runTests]: (ctx, arg) => ctx.testRuns.run(uriOf(arg)),
   'pairforge.linkFileToProblem': (ctx) => linkFileToProblem(ctx.engine),
-  'pairforge.sampleBlock': (ctx, uri, targetId) => {
+  [LENS_COMMANDS.sampleBlock]: (ctx, uri, targetId) => {
     const id = numberArg(targetId);
     if (id === undefined) throw new Error('Sample: use the "Sample" code lens above a block of a stored solution');
     return sample(ctx, uri, id);
   },
-  'pairforge.sampleFile': (ctx, uri) => sample(ctx, uri),
-  'pairforge.showSamples': (ctx, uri, targetId) => showSamples(ctx, uri, targetId),
+  [LENS_COMMANDS.sampleFile]: (ctx, uri) => sample(ctx, uri),
+  [LENS_COMMANDS.showSamples]: (ctx, uri, targetId) => showSamples(ctx, uri, targetId),
   'pairforge.refreshSamples': (ctx) => ctx.samples.refresh(),
-  'pairforge.cutTargets': (ctx) => cutTargets(ctx),
+  [LENS_COMMANDS.cutTargets]: (ctx) => cutTargets(ctx),
   'pairforge.setEndpointApiKey': (ctx, url) => ctx.endpoints.setApiKey(url),
   [CHECK_ENDPOINTS_COMMAND]: (ctx) => ctx.endpoints.check(),
   'pairforge.refreshPairs': (ctx) => ctx.pairs.refresh(),

@@ -1,16 +1,20 @@
-// Typed getters for every `pairforge.*` setting (the schema is in package.json `contributes`).
+// Typed getters for every `pairforge.*` setting. The schema is in package.json `contributes`; the
+// defaults and bounds are server/protocol/settings.ts (a test keeps the two equal).
 import * as vscode from 'vscode';
-import type { BlockKind, EngineSettings, ExecSettings, Preset, SamplingParams } from '../server/protocol';
 import {
-  asEndpoints,
-  asExecSettings,
   asExtraKinds,
   asPreset,
-  asSamplingParams,
   DEFAULT_RUNTIME,
-  resolveProjectPath,
-  type EndpointSetting,
-} from './settingsValues';
+  readExecSettings,
+  readHealthInterval,
+  readSamplingParams,
+  type BlockKind,
+  type EngineSettings,
+  type ExecSettings,
+  type Preset,
+  type SamplingParams,
+} from '../server/protocol';
+import { asEndpoints, resolveProjectPath, type EndpointSetting } from './settingsValues';
 
 export const SECTION = 'pairforge';
 
@@ -52,12 +56,12 @@ export const config = {
   /** `pairforge.exec.*`: sandbox limits and the comparator for Run Tests and sampled candidates. */
   exec(): ExecSettings {
     const s = vscode.workspace.getConfiguration(`${SECTION}.exec`);
-    return asExecSettings((k) => s.get(k));
+    return readExecSettings((k) => s.get(k));
   },
   /** `pairforge.sampling.*` except the endpoints. */
   sampling(): SamplingParams {
     const s = vscode.workspace.getConfiguration(`${SECTION}.sampling`);
-    return asSamplingParams((k) => s.get(k));
+    return readSamplingParams((k) => s.get(k));
   },
   /** `pairforge.sampling.endpoints`, validated; `problems` lists the entries that were dropped. */
   endpoints(): { endpoints: EndpointSetting[]; problems: string[] } {
@@ -65,8 +69,7 @@ export const config = {
   },
   /** `pairforge.sampling.healthIntervalSeconds`: how often the status bar re-checks (0 = only on demand). */
   healthIntervalSeconds(): number {
-    const v = section().get<number>('sampling.healthIntervalSeconds', 60);
-    return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 60;
+    return readHealthInterval(section().get('sampling.healthIntervalSeconds'));
   },
   /** What the engine server needs to know (pushed with ConfigureNotification). */
   engine(): EngineSettings {
@@ -92,6 +95,33 @@ export const config = {
   },
 };
 
-export function affectsEngine(e: vscode.ConfigurationChangeEvent): boolean {
-  return ['project.path', 'blocks.preset', 'blocks.extraKinds', 'exec', 'sampling.n'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
+/**
+ * What a change of each setting takes, in one place:
+ * - restart: the engine server must be restarted (the user is asked);
+ * - engine: pushed to the running engine server (ConfigureNotification);
+ * - client: read by the extension when it next needs it (or by the view that watches it).
+ * Keys are setting names without `pairforge.`; a section (`exec`) covers its settings.
+ */
+export const SETTING_EFFECTS: Readonly<Record<string, 'restart' | 'engine' | 'client'>> = {
+  'server.runtime': 'restart',
+  'project.path': 'engine',
+  'blocks.preset': 'engine',
+  'blocks.extraKinds': 'engine',
+  exec: 'engine',
+  'sampling.n': 'engine',
+  'blocks.highlight': 'client',
+  'trace.server': 'client',
+  sampling: 'client',
+};
+
+/** The effects a configuration change has (a setting listed under its own name and its section
+ * counts once, with its most specific entry). */
+export function effectsOf(e: vscode.ConfigurationChangeEvent): Set<'restart' | 'engine' | 'client'> {
+  const out = new Set<'restart' | 'engine' | 'client'>();
+  for (const [key, effect] of Object.entries(SETTING_EFFECTS)) {
+    if (!e.affectsConfiguration(`${SECTION}.${key}`)) continue;
+    const specific = Object.keys(SETTING_EFFECTS).some((k) => k !== key && k.startsWith(`${key}.`) && e.affectsConfiguration(`${SECTION}.${k}`));
+    if (!specific) out.add(effect);
+  }
+  return out;
 }

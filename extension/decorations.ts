@@ -2,8 +2,7 @@
 // and a gutter icon per kind on each block's first line. Keeps the last BlocksParams per URI and
 // re-applies them when editors become visible; notifications older than the one kept are dropped.
 import * as vscode from 'vscode';
-import type { BlockKind, BlocksParams } from '../server/protocol';
-import { EXTRA_KINDS, CORE_KINDS } from '../server/blocks/types';
+import { type BlockKind, type BlocksParams, EXTRA_KINDS, CORE_KINDS } from '../server/protocol';
 import { depthTints, gutterMarks, DEPTH_STYLES } from './blockStyles';
 
 const ALL_KINDS: readonly BlockKind[] = [...CORE_KINDS, ...EXTRA_KINDS];

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { EngineClient } from './client';
 import { registerCommands } from './commands';
 import { CandidateDocuments } from './candidateDocuments';
-import { affectsEngine, config, SECTION } from './config';
+import { config, effectsOf, SECTION } from './config';
 import { DatasetsView } from './datasetsView';
 import { BlockDecorations } from './decorations';
 import { Endpoints } from './endpoints';
@@ -52,16 +52,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.window.onDidChangeVisibleTextEditors(() => decorations.applyVisible()),
     vscode.workspace.onDidCloseTextDocument((d) => decorations.forget(d.uri.toString())),
     vscode.workspace.onDidChangeConfiguration(async (ev) => {
+      const effects = effectsOf(ev);
       if (ev.affectsConfiguration(`${SECTION}.blocks.highlight`)) decorations.setEnabled(config.highlight());
-      if (affectsEngine(ev)) {
+      if (effects.has('engine')) {
         await e.configure();
         if (ev.affectsConfiguration(`${SECTION}.project.path`)) {
           datasets.refresh();
           pairs.refresh();
         }
       }
-      if (ev.affectsConfiguration(`${SECTION}.server.runtime`)) {
-        const pick = await vscode.window.showInformationMessage('PairForge: restart the engine server to use the new runtime?', 'Restart');
+      if (effects.has('restart')) {
+        const pick = await vscode.window.showInformationMessage('PairForge: restart the engine server to use the new settings?', 'Restart');
         if (pick === 'Restart') await vscode.commands.executeCommand('pairforge.restartServer');
       }
     }),

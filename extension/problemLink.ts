@@ -2,8 +2,7 @@
 // comment that links the active Python file to it (server/lsp/problemLink.ts reads it), so Run
 // Tests can run the problem's tests on the file.
 import * as vscode from 'vscode';
-import { DatasetChildrenRequest, type DatasetNode } from '../server/protocol';
-import { parseProblemHeader, problemHeader } from '../server/lsp/problemLink';
+import { DatasetChildrenRequest, type DatasetNode, parseProblemHeader, problemHeader } from '../server/protocol';
 import type { EngineClient } from './client';
 
 export async function linkFileToProblem(engine: EngineClient): Promise<void> {

@@ -1,13 +1,16 @@
 // How every Node bundle of the engine is made and laid out, shared by scripts/build.mjs (dist/),
 // the CLI tests (test/unit/cliHarness.ts) and the bench scripts: esbuild settings, and the runtime
 // files the engine loads from beside its bundle.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
+
+/** The version the bundles report (server/version.ts), read here so no bundle carries package.json. */
+export const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version;
 
 /** esbuild options for a cjs bundle on Node 20 (add entryPoints/stdin and outfile). */
 export const nodeBundle = {
@@ -18,7 +21,7 @@ export const nodeBundle = {
   target: 'node20',
   logLevel: 'warning',
   // web-tree-sitter's ESM build (picked for `import`) reads import.meta.url, empty in a cjs bundle.
-  define: { 'import.meta.url': '__pairforgeImportMetaUrl' },
+  define: { 'import.meta.url': '__pairforgeImportMetaUrl', PAIRFORGE_VERSION: JSON.stringify(version) },
   banner: { js: "const __pairforgeImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
 };
 

@@ -12,7 +12,8 @@ import { astCandidates } from './astCandidates';
 import { collectBlocks, commentNodes } from './extract';
 import { scanLayout } from './indentation';
 import type { PythonGrammar } from './parser';
-import type { BlockKind, CutResult, Preset, PresetOptions, Target } from './types';
+import type { CutResult, PresetOptions, Target } from './types';
+import type { BlockKind, Preset } from '../protocol';
 
 /** Python's `str.isspace()` characters (what `str.strip()` removes). */
 const PY_WHITESPACE = new Set(

@@ -19,7 +19,8 @@
 //    nor are emitted; their children are still searched.
 import type { Language, Node, TreeCursor } from 'web-tree-sitter';
 import { Query } from 'web-tree-sitter';
-import type { Block, BlockKind, PresetOptions } from './types';
+import type { Block, PresetOptions } from './types';
+import type { BlockKind } from '../protocol';
 
 /** Node types whose children can be statements (or clauses holding statements). */
 const CONTAINERS = [

@@ -1,18 +1,6 @@
-// Domain types for AST blocks and fill-in-the-middle targets. Pure data, no I/O.
-
-/** Which rules decide the target blocks (REFERENCE.md section 1; README "Presets"). */
-export type Preset = 'structurecoder' | 'clean';
-export const PRESETS: readonly Preset[] = ['structurecoder', 'clean'];
-
-/** `structurecoder` only ever yields the first four; `clean` may add the others when asked. */
-export type BlockKind = 'if' | 'for' | 'while' | 'def' | 'async_def' | 'with' | 'try' | 'class';
-export const CORE_KINDS: readonly BlockKind[] = ['if', 'for', 'while', 'def'];
-export const EXTRA_KINDS: readonly BlockKind[] = ['async_def', 'with', 'try', 'class'];
-
-/** `targets.kind` of a whole-program target (`pairforge targets --whole-programs`): depth 0,
- * `pre` and `suf` empty, `mid` the whole prepared code. Not a block: the editor shows no lens for
- * it, and it is always sampled with the chat prompt (REFERENCE.md section 1). */
-export const PROGRAM_KIND = 'program';
+// Domain types for AST blocks and fill-in-the-middle targets. Pure data, no I/O. The block kinds
+// and presets themselves are vocabulary (server/protocol/vocabulary.ts).
+import type { BlockKind, Preset } from '../protocol';
 
 export interface PresetOptions {
   preset: Preset;

@@ -1,8 +1,8 @@
 // Messages between server/blocks/batch.ts and its worker threads, and the span packing they share.
 import { readFileSync } from 'node:fs';
 import type { TargetSpan } from './cut';
-import type { BlockKind, PresetOptions } from './types';
-import { CORE_KINDS, EXTRA_KINDS } from './types';
+import type { PresetOptions } from './types';
+import { type BlockKind, CORE_KINDS, EXTRA_KINDS } from '../protocol';
 
 /** What a worker is asked to cut: a file it reads itself, or the text. */
 export type BatchInput = { file: string } | { source: string };

@@ -8,7 +8,7 @@ import { serveLocalCommand } from '../localvllm/command';
 import { pairsCommand } from '../pairs/command';
 import { runCommand } from '../pipeline/command';
 import { sampleCommand } from '../sampling/command';
-import { statsCommand } from '../store/command';
+import { statsCommand } from '../pipeline/statsCommand';
 import { targetsCommand } from '../targets/command';
 import type { Command } from './kit';
 

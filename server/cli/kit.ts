@@ -1,7 +1,7 @@
 // What every CLI command shares: argument parsing, exit codes, stdout/stderr helpers, Ctrl-C and
 // a progress line. A command is a `Command` in its stage folder, listed in server/cli/commands.ts.
 import { existsSync } from 'node:fs';
-import { EXTRA_KINDS, PRESETS, type BlockKind, type Preset } from '../blocks/types';
+import { EXTRA_KINDS, PRESETS, type BlockKind, type Preset } from '../protocol';
 
 export const EXIT_OK = 0;
 export const EXIT_BAD_INPUT = 1;
@@ -126,6 +126,13 @@ export function requireFiles(command: string, files: string[], what: string): vo
 }
 
 // ---- helpers ------------------------------------------------------------------------------
+
+/** "2 datasets, 40 problems, ...": counts in one line for people. */
+export function formatCounts(counts: object): string {
+  return Object.entries(counts)
+    .map(([k, v]) => `${String(v)} ${k}`)
+    .join(', ');
+}
 
 export const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 export const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);

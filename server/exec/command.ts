@@ -17,8 +17,9 @@ import {
 import { openProject } from '../store/db';
 import { ExecEngine } from './engine';
 import { exitStatusOf, runPending, type RunSummary } from './runPending';
-import { CANDIDATE_KINDS, REFERENCE_KINDS, countCandidates, datasetIdOf, flaggedReferences, type CandidateKind, type FlaggedReference, type Selection } from './store';
-import { COMPARATORS, DEFAULT_LIMITS, VERDICTS, type Comparator, type ExecLimits } from './types';
+import { countCandidates, datasetIdOf, flaggedReferences, type FlaggedReference, type Selection } from './store';
+import { DEFAULT_LIMITS, type ExecLimits } from './types';
+import { CANDIDATE_KINDS, REFERENCE_KINDS, type CandidateKind, COMPARATORS, VERDICTS, type Comparator } from '../protocol';
 
 const COMMON_OPTIONS = `  --comparator C        strict (default: line by line, trailing whitespace ignored, numbers
                         within a relative 1e-6) | apps (the APPS harness's lenient cascade);

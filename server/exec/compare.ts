@@ -7,7 +7,7 @@
 //   relative error of 1e-6 (integers must match exactly).
 // - apps: the APPS harness's lenient cascade (REFERENCE section 3), reproduced step by step with
 //   Python's string semantics (str.splitlines, str.strip, str.split, float(), round(x, 3)).
-import type { Comparator } from './types';
+import type { Comparator } from '../protocol';
 
 export interface Comparison {
   equal: boolean;

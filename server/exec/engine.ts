@@ -10,24 +10,14 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import { findPython, planLaunch, type LaunchPlan } from './sandbox';
-import {
-  DEFAULT_LIMITS,
-  ExecAbortedError,
-  type CandidateResult,
-  type Comparator,
-  type EngineOptions,
-  type ExecLimits,
-  type ExecRunner,
-  type RunOptions,
-  type SandboxInfo,
-  type TestResult,
-  type TestSpec,
-} from './types';
+import { DEFAULT_LIMITS, ExecAbortedError, type CandidateResult, type EngineOptions, type ExecLimits, type ExecRunner, type RunOptions, type SandboxInfo, type TestSpec } from './types';
 import { testResult, worstOf, type WorkerTestResult } from './verdict';
 import { WorkerGoneError, WorkerProcess, type WorkerMessage } from './worker';
+import type { Comparator, TestResult } from '../protocol';
+export { VERDICTS, VERDICT_SEVERITY, type TestResult, type Comparator, type Verdict } from '../protocol';
 
-export { SandboxUnavailableError, ExecAbortedError, DEFAULT_LIMITS, VERDICTS, VERDICT_SEVERITY } from './types';
-export type { CandidateResult, TestResult, TestSpec, ExecLimits, Comparator, Verdict } from './types';
+export { SandboxUnavailableError, ExecAbortedError, DEFAULT_LIMITS } from './types';
+export type { CandidateResult, TestSpec, ExecLimits } from './types';
 
 /** Tests a worker runs before it is replaced, so slow leaks inside it cannot build up. */
 export const RECYCLE_AFTER = 2000;

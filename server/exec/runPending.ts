@@ -5,25 +5,9 @@
 // half-written or duplicated row.
 import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK } from '../cli/kit';
 import type { Project } from '../store/db';
-import {
-  candidatePage,
-  codeSha256,
-  countCandidates,
-  countFlaky,
-  emptyCounts,
-  planCandidate,
-  planDone,
-  problemTests,
-  storedAttempts,
-  tally,
-  writeExecutions,
-  type Candidate,
-  type CandidateKind,
-  type ExecutionRecord,
-  type Selection,
-  type VerdictCounts,
-} from './store';
-import { ExecAbortedError, type CandidateResult, type Comparator, type ExecRunner, type Isolation, type TestSpec, type Verdict } from './types';
+import { candidatePage, codeSha256, countCandidates, countFlaky, emptyCounts, planCandidate, planDone, problemTests, storedAttempts, tally, writeExecutions, type Candidate, type ExecutionRecord, type Selection, type VerdictCounts } from './store';
+import { ExecAbortedError, type CandidateResult, type ExecRunner, type TestSpec } from './types';
+import type { CandidateKind, Comparator, Isolation, Verdict } from '../protocol';
 
 export interface RunPendingOptions {
   selection: Selection;

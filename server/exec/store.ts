@@ -6,10 +6,11 @@
 // judged, so a row that no longer matches its candidate's code is stale: it is replaced, never
 // counted. Everything here is synchronous SQLite; running programs is server/exec/runPending.ts.
 import { createHash } from 'node:crypto';
-import { storeUri } from '../store/browse';
+import { storeUri } from '../import/browse';
 import type { Statement } from 'better-sqlite3';
 import type { Project } from '../store/db';
-import { VERDICTS, type CandidateResult, type Comparator, type TestResult, type TestSpec, type Verdict } from './types';
+import type { CandidateResult, TestSpec } from './types';
+import { VERDICTS, type Comparator, type TestResult, type Verdict } from '../protocol';
 
 export type CandidateKind = 'solution' | 'version' | 'sample';
 export const CANDIDATE_KINDS: readonly CandidateKind[] = ['solution', 'version', 'sample'];
@@ -112,6 +113,28 @@ export function problemTests(p: Project, problemId: number): TestSpec[] {
   return p.db
     .prepare<[number], TestSpec>('SELECT kind, input, expected, fn_name, code, setup FROM tests WHERE problem_id = ? ORDER BY ordinal')
     .all(problemId);
+}
+
+/** Bound parameters per `IN (...)` list (SQLite allows 32,766 in one statement). */
+const IN_CHUNK = 500;
+
+/** The attempt-0 verdict of each candidate, from the row of `comparator` when there is one, else
+ * the newest row; candidates never run are absent. A row whose code no longer matches is still
+ * returned here (a view, not a plan: planCandidate decides what to re-run). */
+export function latestVerdicts(p: Project, kind: CandidateKind, ids: readonly number[], comparator: Comparator): Map<number, Verdict> {
+  const out = new Map<number, Verdict>();
+  for (let i = 0; i < ids.length; i += IN_CHUNK) {
+    const chunk = ids.slice(i, i + IN_CHUNK);
+    const rows = p.db
+      .prepare<unknown[], { candidate_id: number; verdict: Verdict }>(
+        `SELECT candidate_id, verdict FROM executions
+         WHERE candidate_kind = ? AND attempt = 0 AND candidate_id IN (${chunk.map(() => '?').join(',')})
+         ORDER BY candidate_id, comparator = ? DESC, id DESC`,
+      )
+      .all(kind, ...chunk, comparator);
+    for (const r of rows) if (!out.has(r.candidate_id)) out.set(r.candidate_id, r.verdict);
+  }
+  return out;
 }
 
 // ---- what is stored -----------------------------------------------------------------------

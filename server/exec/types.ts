@@ -1,48 +1,9 @@
-// The execution engine's contract (issue 3): what a test is, the limits a candidate runs under,
-// and the verdicts it gets. EXECSTORE (store + CLI) and EDITOR2 (Run Tests) compile against this
-// file; the engine itself is server/exec/engine.ts.
+// The execution engine's types: what a test is, the limits a candidate runs under, and what a run
+// returns. Verdicts, comparators and test kinds are vocabulary (server/protocol/vocabulary.ts); the
+// engine itself is server/exec/engine.ts, the store of verdicts server/exec/store.ts.
 
-export type Verdict =
-  | 'pass'
-  | 'wrong_answer'
-  | 'runtime_error'
-  | 'timeout'
-  | 'memory_limit'
-  | 'output_limit'
-  | 'compile_error';
-
-/** Every verdict in a fixed order: the keys of a JSON summary. */
-export const VERDICTS: readonly Verdict[] = [
-  'pass',
-  'wrong_answer',
-  'runtime_error',
-  'timeout',
-  'memory_limit',
-  'output_limit',
-  'compile_error',
-];
-
-/**
- * How bad a verdict is, from best to worst: a candidate's verdict is its worst test's. The order
- * goes by how far the program got: it ran and printed something wrong (wrong_answer); it ran but
- * flooded its output (output_limit); it crashed (runtime_error); it exhausted memory
- * (memory_limit) or time (timeout), which cut it off before it could finish at all; it never ran
- * (compile_error: every test fails the same way).
- */
-export const VERDICT_SEVERITY: readonly Verdict[] = [
-  'pass',
-  'wrong_answer',
-  'output_limit',
-  'runtime_error',
-  'memory_limit',
-  'timeout',
-  'compile_error',
-];
-
-export type Comparator = 'strict' | 'apps';
-export const COMPARATORS: readonly Comparator[] = ['strict', 'apps'];
-
-export type TestKind = 'stdio' | 'call' | 'humaneval' | 'assert';
+import type { Comparator, Isolation, TestKind, TestResult, Verdict } from '../protocol';
+import { VERDICT_SEVERITY } from '../protocol';
 
 /**
  * One test, exactly a `tests` row (server/import/formats.ts):
@@ -88,22 +49,8 @@ export const DEFAULT_LIMITS: Readonly<ExecLimits> = Object.freeze({
   processes: 64,
 });
 
-/** Per-test details; every text field is an excerpt capped at EXCERPT_CHARS. */
-export interface TestResult {
-  /** 0-based position of the test in the list given to run(). */
-  ordinal: number;
-  verdict: Verdict;
-  durationMs: number;
-  input?: string;
-  expected?: string;
-  output?: string;
-  stderrTail?: string;
-  message?: string;
-}
-
+/** Every text field of a TestResult is an excerpt capped at this many characters. */
 export const EXCERPT_CHARS = 2000;
-
-export type Isolation = 'bwrap' | 'none';
 
 export interface SandboxInfo {
   isolation: Isolation;

@@ -7,7 +7,8 @@
 // early exits -> runtime_error; finally the comparison (stdio: compare.ts; call: done in the child
 // with the same rules) -> pass / wrong_answer.
 import { compareStdout } from './compare';
-import { EXCERPT_CHARS, VERDICT_SEVERITY, type Comparator, type ExecLimits, type TestResult, type TestSpec, type Verdict } from './types';
+import { EXCERPT_CHARS, type ExecLimits, type TestSpec } from './types';
+import { VERDICT_SEVERITY, type Comparator, type TestResult, type Verdict } from '../protocol';
 
 export interface WorkerTestResult {
   status: 'exited' | 'signaled' | 'timeout' | 'output_limit';

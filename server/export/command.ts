@@ -2,12 +2,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT_BAD_INPUT, EXIT_OK, UsageError, choiceOption, dbOf, numberOption, out, parseArgs, showHelp, type Args, type Command } from '../cli/kit';
-import { PAIR_MODES, type PairMode } from '../pairs/types';
-import { FAMILIES, type Family } from '../pairs/render';
 import { openProject } from '../store/db';
 import { CURRICULUM_ORDERS, type CurriculumOrder } from './curriculum';
 import { DEFAULT_EXPORT, MANIFEST_FILE, exportPairs, reExport, type ExportOptions, type ExportSummary } from './export';
 import { EXPORT_FORMATS, type ExportFormat } from './records';
+import { PAIR_MODES, type PairMode, FIM_FAMILIES, type FimFamily } from '../protocol';
 
 const HELP = `usage: pairforge export --db PROJECT.sqlite --format trl|structurecoder|llamafactory --out DIR [options] [--json]
        pairforge export --db PROJECT.sqlite --from-manifest DIR/${MANIFEST_FILE} --out DIR2 [--json]
@@ -51,7 +50,7 @@ export function exportOptionsOf(a: Args): ExportOptions {
     seed: numberOption('export', a, 'seed', int, 'a non-negative integer') ?? DEFAULT_EXPORT.seed,
     fimRate: numberOption('export', a, 'fim-rate', (n) => n >= 0 && n <= 1, 'between 0 and 1') ?? DEFAULT_EXPORT.fimRate,
     fimSeed: numberOption('export', a, 'fim-seed', int, 'a non-negative integer') ?? DEFAULT_EXPORT.fimSeed,
-    family: choiceOption<Family>('export', a, 'family', FAMILIES) ?? DEFAULT_EXPORT.family,
+    family: choiceOption<FimFamily>('export', a, 'family', FIM_FAMILIES) ?? DEFAULT_EXPORT.family,
     trainingSentence: a.flags.has('training-sentence'),
   };
 }

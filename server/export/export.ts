@@ -8,10 +8,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import pkg from '../../package.json';
-import { FAMILIES, type Family } from '../pairs/render';
+import { VERSION } from '../version';
 import { toRecord } from '../pairs/store';
-import { PAIR_MODES, type PairMode } from '../pairs/types';
 import { SCHEMA_VERSION, type Project } from '../store/db';
 import { CURRICULUM_ORDERS, curriculum, drawFormats, type CurriculumOrder } from './curriculum';
 import {
@@ -24,6 +22,7 @@ import {
   type ExportPair,
   type RenderOptions,
 } from './records';
+import { FIM_FAMILIES, type FimFamily, PAIR_MODES, type PairMode } from '../protocol';
 
 export interface ExportOptions {
   format: ExportFormat;
@@ -38,7 +37,7 @@ export interface ExportOptions {
   fimRate: number;
   /** Seed of the FIM/chat draws (published: 3407). */
   fimSeed: number;
-  family: Family;
+  family: FimFamily;
   trainingSentence: boolean;
 }
 
@@ -339,7 +338,7 @@ export function exportPairs(p: Project, outDir: string, opts: ExportOptions, key
   mkdirSync(dir, { recursive: true });
   const { files, byFormat } = writeFiles(p, dir, pairs, opts);
   const manifest: Manifest = {
-    pairforge: { version: pkg.version, schema: SCHEMA_VERSION },
+    pairforge: { version: VERSION, schema: SCHEMA_VERSION },
     createdAt: new Date().toISOString(),
     project: p.file,
     options: opts,
@@ -374,7 +373,7 @@ export function readManifest(file: string): Manifest {
   const bad = (field: string, what: string) => new Error(`${file}: field 'options.${field}' must be ${what} (got ${JSON.stringify(o[field])})`);
   if (!(EXPORT_FORMATS as readonly unknown[]).includes(o.format)) throw bad('format', EXPORT_FORMATS.join(' | '));
   if (o.order !== undefined && !(CURRICULUM_ORDERS as readonly unknown[]).includes(o.order)) throw bad('order', CURRICULUM_ORDERS.join(' | '));
-  if (o.family !== undefined && !(FAMILIES as readonly unknown[]).includes(o.family)) throw bad('family', FAMILIES.join(' | '));
+  if (o.family !== undefined && !(FIM_FAMILIES as readonly unknown[]).includes(o.family)) throw bad('family', FIM_FAMILIES.join(' | '));
   if (o.mode !== undefined && !(PAIR_MODES as readonly unknown[]).includes(o.mode)) throw bad('mode', PAIR_MODES.join(' | '));
   for (const k of ['epochs', 'seed', 'fimSeed'] as const) if (o[k] !== undefined && !(Number.isInteger(o[k]) && (o[k] as number) >= (k === 'epochs' ? 1 : 0))) throw bad(k, 'a non-negative integer');
   if (o.fimRate !== undefined && !(typeof o.fimRate === 'number' && o.fimRate >= 0 && o.fimRate <= 1)) throw bad('fimRate', 'a number between 0 and 1');

@@ -12,9 +12,9 @@
 //   prompt is not wrapped a second time. LLaMA-Factory has no per-token rejected mask, so spans
 //   are carried as extra columns it ignores.
 
-import { renderPair, withTrainingSentence, type Family, type TrainFormat } from '../pairs/render';
+import { renderPair, withTrainingSentence, type TrainFormat } from '../pairs/render';
 import type { PairRecord } from '../pairs/store';
-import type { Span } from '../pairs/types';
+import type { FimFamily, Span } from '../protocol';
 
 export type ExportFormat = 'trl' | 'structurecoder' | 'llamafactory';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['trl', 'structurecoder', 'llamafactory'];
@@ -56,7 +56,7 @@ export interface LlamaFactoryRecord {
 }
 
 export interface RenderOptions {
-  family: Family;
+  family: FimFamily;
   trainingSentence: boolean;
 }
 

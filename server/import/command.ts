@@ -1,7 +1,7 @@
 // `pairforge import`: dataset files into a project.
-import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, UsageError, dbOf, err, interruptSignal, out, parseArgs, progressLine, requireFiles, showHelp, type Command } from '../cli/kit';
+import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, UsageError, dbOf, err, formatCounts, interruptSignal, out, parseArgs, progressLine, requireFiles, showHelp, type Command } from '../cli/kit';
 import { DATASET_FORMATS, type DatasetFormat } from '../protocol';
-import { formatStats, projectStats } from '../store/browse';
+import { importCounts } from './browse';
 import { openProject } from '../store/db';
 import { importFiles } from './importer';
 
@@ -53,7 +53,7 @@ async function run(argv: string[]): Promise<number> {
         out(`${f.file}: ${f.format}, ${f.records} records: ${f.imported} imported, ${f.unchanged} unchanged, ${f.bad.length} bad`);
       }
       if (summary.cancelled) out('interrupted: batches already written are kept; run the same command again to finish');
-      out(`project ${p.file}: ${formatStats(projectStats(p))}`);
+      out(`project ${p.file}: ${formatCounts(importCounts(p))}`);
     }
     if (summary.cancelled) return EXIT_INTERRUPTED;
     return bad > 0 ? EXIT_BAD_INPUT : EXIT_OK;

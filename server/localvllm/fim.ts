@@ -8,8 +8,8 @@
 //   chat            ...<|im_start|>assistant\n```python\nCODE
 // HEAD is the question as `# ` comments followed by a blank line (StructureCoder's format); it is
 // optional here, and the caller decides where it ends by looking the pre up (see candidatesPre).
+import { FIM_FAMILIES, type FimFamily } from '../protocol';
 
-export type FimFamily = 'qwen2.5-coder' | 'deepseek-coder' | 'starcoder2' | 'codellama';
 export type PromptFamily = FimFamily | 'chat';
 
 export interface FimTokens {
@@ -26,8 +26,6 @@ export const FIM_TOKENS: Readonly<Record<FimFamily, FimTokens>> = {
   starcoder2: { prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>', end: ['<|endoftext|>'] },
   codellama: { prefix: '<PRE>', suffix: '<SUF>', middle: '<MID>', end: ['<EOT>', '</s>'] },
 };
-
-export const FIM_FAMILIES: readonly FimFamily[] = ['qwen2.5-coder', 'deepseek-coder', 'starcoder2', 'codellama'];
 
 /** What the chat model emits after the code: the closing fence, then the end of its turn. */
 export const CHAT_END: readonly string[] = ['\n```', '<|im_end|>'];

@@ -3,10 +3,10 @@
 // the solutions its n-gram model learns from. Only hashes and ids stay in memory; a target's text
 // is read back when a prompt asks for it.
 import { createHash } from 'node:crypto';
-import { PROGRAM_KIND } from '../blocks/types';
 import { openProject, type Project } from '../store/db';
 import { candidatesPre, programContinuation } from './fim';
 import { hash32 } from './rng';
+import { PROGRAM_KIND } from '../protocol';
 
 export interface KnownTarget {
   id: number;

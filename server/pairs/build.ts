@@ -9,18 +9,18 @@
 import { createHash } from 'node:crypto';
 import type { PythonGrammar } from '../blocks/parser';
 import { codeSha256 } from '../exec/store';
-import type { Comparator, Verdict } from '../exec/types';
 import type { Project } from '../store/db';
 import { identicalAst } from './ast';
 import { criticalLineFlags, DEFAULT_LIMITS, duplicateKey, tokenFlags, type FilterLimits } from './filters';
 import { pairHistory, type HistoryVersion, type LineMode, type RejectedPick } from './iterpref';
 import { wholeSpan } from './lcs';
-import { isWholeProgram, renderPair, type Family } from './render';
+import { isWholeProgram, renderPair } from './render';
 import { markStale, refreshDuplicates, upsertPairs, type PairDraft, type WriteCounts } from './store';
 import { pairStructureCoder, type ScCandidate, type StructureCoderSelection } from './structurecoder';
 import { estimatingCounter, limitConcurrency, type TokenCounter } from './tokens';
-import { DEFAULT_REJECT, type PairFlag, type PairKind, type PairMode, type TokenCounts } from './types';
+import { DEFAULT_REJECT, type TokenCounts } from './types';
 import type { TargetRecord } from '../store/rows';
+import type { Comparator, Verdict, FimFamily, PairFlag, PairKind, PairMode } from '../protocol';
 
 export interface BuildOptions {
   mode: PairMode;
@@ -41,7 +41,7 @@ export interface BuildOptions {
   limits?: Partial<FilterLimits>;
   tokens?: TokenCounter;
   /** The prompt family the too_long filter renders FIM prompts with. */
-  family?: Family;
+  family?: FimFamily;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -84,7 +84,7 @@ export function defaultComparator(p: Project): Comparator {
   return apps ? 'apps' : 'strict';
 }
 
-async function countTokens(counter: TokenCounter, family: Family, d: { question: string; pre: string; suf: string; chosen: string; rejected: string }): Promise<TokenCounts> {
+async function countTokens(counter: TokenCounter, family: FimFamily, d: { question: string; pre: string; suf: string; chosen: string; rejected: string }): Promise<TokenCounts> {
   // A FIM pair is counted in FIM format (its prompt holds both pre and suf, so it is the longer of
   // the two formats); a whole program in chat format, as it is always trained.
   const r = renderPair({ ...d, chosenSpans: [], rejectedSpans: [] }, isWholeProgram(d.pre, d.suf) ? 'chat' : 'fim', family);

@@ -1,15 +1,14 @@
 // `pairforge pairs`: verdicts in the store -> preference pairs (structurecoder or iterpref).
 import { loadPython } from '../blocks/parser';
 import { EXIT_INTERRUPTED, EXIT_OK, UsageError, choiceOption, dbOf, intOption, interruptSignal, out, parseArgs, progressLine, showHelp, type Command } from '../cli/kit';
-import { COMPARATORS, VERDICTS, type Comparator, type Verdict } from '../exec/types';
 import { openProject } from '../store/db';
 import { buildPairs, type BuildOptions, type BuildSummary } from './build';
 import { DEFAULT_LIMITS } from './filters';
 import { LINE_MODES, type LineMode } from './iterpref';
-import { FAMILIES, type Family } from './render';
 import { SC_SELECTIONS, type StructureCoderSelection } from './structurecoder';
 import { endpointCounter, estimatingCounter } from './tokens';
-import { ADMIT_ERRORS_REJECT, DEFAULT_REJECT, PAIR_MODES, type PairMode } from './types';
+import { ADMIT_ERRORS_REJECT, DEFAULT_REJECT } from './types';
+import { COMPARATORS, VERDICTS, type Comparator, type Verdict, FIM_FAMILIES, type FimFamily, PAIR_MODES, type PairMode } from '../protocol';
 
 const HELP = `usage: pairforge pairs --db PROJECT.sqlite --mode structurecoder|iterpref [options] [--json]
 
@@ -89,7 +88,7 @@ async function run(argv: string[]): Promise<number> {
   const pick = choiceOption<'one' | 'all'>('pairs', a, 'rejected', ['one', 'all']);
   const lines = choiceOption<LineMode>('pairs', a, 'lines', LINE_MODES);
   const comparator = choiceOption<Comparator>('pairs', a, 'comparator', COMPARATORS);
-  const family = choiceOption<Family>('pairs', a, 'family', FAMILIES);
+  const family = choiceOption<FimFamily>('pairs', a, 'family', FIM_FAMILIES);
   const seed = intOption('pairs', a, 'seed', 0);
   const maxTokens = intOption('pairs', a, 'max-tokens', 1);
   const maxCritical = intOption('pairs', a, 'max-critical-lines', 0);

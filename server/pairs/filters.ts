@@ -3,7 +3,8 @@
 
 import { createHash } from 'node:crypto';
 import type { Line } from './lcs';
-import type { PairFlag, TokenCounts } from './types';
+import type { TokenCounts } from './types';
+import type { PairFlag } from '../protocol';
 
 export interface FilterLimits {
   /** IterPref: more critical rejected lines than this sets too_many_critical (paper: 20). */

@@ -6,10 +6,9 @@
 // in the same run and a re-run picks the same version.
 
 import { createHash } from 'node:crypto';
-import type { Verdict } from '../exec/types';
 import { ndiffMarks } from './difflib';
 import { lineDiff, lineSpans, splitLines, wholeSpan, type LineDiff } from './lcs';
-import type { Span } from './types';
+import type { Verdict, Span } from '../protocol';
 
 export type RejectedPick = 'one' | 'all';
 

@@ -12,7 +12,7 @@
 // (as the published code's `splitlines(keepends=True)` positions do).
 
 import { diffArrays } from 'diff';
-import type { Span } from './types';
+import type { Span } from '../protocol';
 
 export interface Line {
   /** The line without its terminator. */

@@ -9,17 +9,12 @@
 // Spans stored on a pair are relative to the bare response (the middle or program); rendering
 // keeps them relative to the rendered response, which only ever appends (the end token).
 
-import { buildFimPrompt, chatTemplate, FAMILIES as SAMPLING_FAMILIES, type Family as SamplingFamily } from '../sampling/prompts';
-import type { Span } from './types';
-
-/** The families a FIM training prompt can be rendered for: SAMPLING's FIM families (its prompt
- * builder renders them; 'custom' and 'chat' have no fixed end token). */
-export type Family = Exclude<SamplingFamily, 'custom' | 'chat'>;
-export const FAMILIES: readonly Family[] = SAMPLING_FAMILIES.filter((f): f is Family => f !== 'custom' && f !== 'chat');
+import { buildFimPrompt, chatTemplate } from '../sampling/prompts';
+import type { FimFamily, Span } from '../protocol';
 
 /** The FIM training input of the published trainer: the sampling prompt with an empty start (the
  * response is the whole middle, keyword included). */
-export function fimTrainingPrompt(family: Family, question: string, pre: string, suf: string): string {
+export function fimTrainingPrompt(family: FimFamily, question: string, pre: string, suf: string): string {
   return buildFimPrompt(family, { question, pre, suf, start: '' }).prompt;
 }
 
@@ -35,7 +30,7 @@ export function withTrainingSentence(question: string): string {
 
 /** The token a FIM training response ends with, per family (the published trainer appends
  * Qwen's `<|endoftext|>`; CodeLlama ends an infilled middle with `<EOT>`). */
-export function endToken(family: Family): string {
+export function endToken(family: FimFamily): string {
   switch (family) {
     case 'deepseek-coder':
       return '<｜end▁of▁sentence｜>';
@@ -76,7 +71,7 @@ function extendSpans(spans: Span[], textLength: number, extra: number): Span[] {
   return spans.map(([a, b]) => [a, b === textLength ? b + extra : b] as Span);
 }
 
-export function renderPair(pair: RenderInput, format: TrainFormat, family: Family): Rendered {
+export function renderPair(pair: RenderInput, format: TrainFormat, family: FimFamily): Rendered {
   if (format === 'fim' && !isWholeProgram(pair.pre, pair.suf)) {
     const eot = endToken(family);
     const prompt = fimTrainingPrompt(family, pair.question, pair.pre, pair.suf);

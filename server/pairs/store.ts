@@ -7,7 +7,8 @@
 
 import type { Project } from '../store/db';
 import { sortFlags } from './filters';
-import { PAIR_FLAGS, REVIEW_STATUSES, type PairFlag, type PairKind, type PairMode, type ReviewStatus, type Span } from './types';
+import { PAIR_FLAGS, PAIR_STATUSES, type PairFlag, type PairKind, type PairMode, type PairStatus, type Span } from '../protocol';
+import { cutCodeOf } from '../targets/lineAlign';
 
 /** What a pairing run computes for one pair, before it is stored. */
 export interface PairDraft {
@@ -36,7 +37,7 @@ export interface PairDraft {
 /** A stored pair as the editor and export read it: what was computed, plus the review. */
 export interface PairRecord extends PairDraft {
   id: number;
-  status: ReviewStatus;
+  status: PairStatus;
   note: string | null;
   createdAt: string;
   updatedAt: string;
@@ -63,7 +64,7 @@ interface PairRowDb {
   edit_distance: number | null;
   flags: string;
   dup_key: string;
-  status: ReviewStatus;
+  status: PairStatus;
   note: string | null;
   created_at: string;
   updated_at: string;
@@ -239,9 +240,17 @@ export function getPair(p: Project, id: number): PairRecord | undefined {
 
 /** Sets a pair's review status (and note, when given; `null` clears it). Throws when the id or
  * the status is unknown. Returns the updated pair. */
-export function setPairStatus(p: Project, id: number, status: ReviewStatus, note?: string | null): PairRecord {
-  if (!(REVIEW_STATUSES as readonly string[]).includes(status)) {
-    throw new Error(`setPairStatus: status must be one of ${REVIEW_STATUSES.join(', ')} (got '${String(status)}')`);
+/** A pair side as a whole program: a block pair's side between its shared prefix and suffix (so a
+ * diff reads as two programs); history pairs are whole programs already (empty pre / suf). */
+export function pairProgram(p: Project, id: number, side: 'chosen' | 'rejected'): string {
+  const pair = getPair(p, id);
+  if (!pair) throw new Error(`no pair ${id} in ${p.file}`);
+  return cutCodeOf({ pre: pair.pre, mid: side === 'chosen' ? pair.chosen : pair.rejected, suf: pair.suf, start_line: pair.pre === '\n' ? 0 : 1 });
+}
+
+export function setPairStatus(p: Project, id: number, status: PairStatus, note?: string | null): PairRecord {
+  if (!(PAIR_STATUSES as readonly string[]).includes(status)) {
+    throw new Error(`setPairStatus: status must be one of ${PAIR_STATUSES.join(', ')} (got '${String(status)}')`);
   }
   const now = new Date().toISOString();
   const res =
@@ -255,9 +264,9 @@ export function setPairStatus(p: Project, id: number, status: ReviewStatus, note
 /** setPairStatus for many pairs in one transaction (the Pairs view's multi-select). Returns how
  * many pairs exist and were set; ids that do not exist (e.g. a tree shown before a re-run) are
  * skipped, so the caller compares the count with what it asked for. */
-export function setPairsStatus(p: Project, ids: readonly number[], status: ReviewStatus, note?: string | null): number {
-  if (!(REVIEW_STATUSES as readonly string[]).includes(status)) {
-    throw new Error(`setPairsStatus: status must be one of ${REVIEW_STATUSES.join(', ')} (got '${String(status)}')`);
+export function setPairsStatus(p: Project, ids: readonly number[], status: PairStatus, note?: string | null): number {
+  if (!(PAIR_STATUSES as readonly string[]).includes(status)) {
+    throw new Error(`setPairsStatus: status must be one of ${PAIR_STATUSES.join(', ')} (got '${String(status)}')`);
   }
   const now = new Date().toISOString();
   const withoutNote = p.db.prepare<[string, string, number]>('UPDATE pairs SET status = ?, updated_at = ? WHERE id = ?');
@@ -274,7 +283,7 @@ export interface PairQuery {
   targetId?: number;
   historyId?: number;
   mode?: PairMode;
-  status?: ReviewStatus;
+  status?: PairStatus;
   limit?: number;
   offset?: number;
 }
@@ -303,7 +312,7 @@ export function listPairs(p: Project, q: PairQuery = {}): PairRecord[] {
     .map(toRecord);
 }
 
-export type StatusCounts = Record<ReviewStatus, number> & { total: number; flagged_by_filters: number };
+export type StatusCounts = Record<PairStatus, number> & { total: number; flagged_by_filters: number };
 
 export interface PairGroup {
   /** 'problem' groups hold 'block' groups (a target) and 'history' groups. */
@@ -364,16 +373,7 @@ export function pairGroups(p: Project, problemId?: number): PairGroup[] {
   ];
 }
 
-/** For `pairforge stats --json`: pairs by mode, kind and status, and how many carry flags. */
-export function pairStats(p: Project): { total: number; byMode: Record<string, number>; byKind: Record<string, number>; byStatus: Record<string, number>; flagged: number } {
-  const group = (col: string) =>
-    Object.fromEntries(
-      p.db
-        .prepare<[], { k: string; n: number }>(`SELECT ${col} AS k, COUNT(*) AS n FROM pairs GROUP BY ${col} ORDER BY ${col}`)
-        .all()
-        .map((r) => [r.k, r.n]),
-    );
-  const total = p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM pairs').get()!.n;
-  const flagged = p.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM pairs WHERE flags <> '[]'").get()!.n;
-  return { total, byMode: group('mode'), byKind: group('kind'), byStatus: group('status'), flagged };
+/** Stored pairs, every mode. */
+export function pairCount(p: Project): number {
+  return p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM pairs').get()!.n;
 }

@@ -12,8 +12,8 @@
 // - one-per-target rejects the FIRST distinct rejectable text in that order;
 // - among passing texts at the same smallest distance, the one that occurs FIRST wins.
 
-import type { Verdict } from '../exec/types';
 import { levenshtein } from './levenshtein';
+import type { Verdict } from '../protocol';
 
 export type StructureCoderSelection = 'one-per-target' | 'one-per-wrong';
 export const SC_SELECTIONS: readonly StructureCoderSelection[] = ['one-per-target', 'one-per-wrong'];

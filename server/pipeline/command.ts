@@ -2,11 +2,10 @@
 // command, resumable at every stage (run it again after a kill or Ctrl-C).
 import path from 'node:path';
 import { EXIT_INTERRUPTED, EXIT_OK, UsageError, choiceOption, err, intOption, interruptSignal, out, parseArgs, presetOf, progressLine, requireFiles, showHelp, type Command } from '../cli/kit';
-import { COMPARATORS, type Comparator } from '../exec/types';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/records';
-import { FAMILIES, type Family } from '../pairs/render';
 import { runPipeline, STAGES, type PipelineSummary, type StageName } from './run';
 import { realStages } from './stages';
+import { COMPARATORS, type Comparator, FIM_FAMILIES, type FimFamily } from '../protocol';
 
 const HELP = `usage: pairforge run --db PROJECT.sqlite [--dataset FILE[,FILE...]] [FILE...] [--endpoint URL|local] [options] [--json]
 
@@ -20,7 +19,7 @@ Ctrl-C and a finished run re-run changes nothing. Progress goes to stderr, a sum
                          stage is skipped. 'local': start the built-in local stand-in server (not
                          a model: for demos and tests) on a free port, learning from the project
   --model NAME           model to sample (default: the server's first)
-  --family F             prompt family (default qwen2.5-coder): ${FAMILIES.join(', ')}
+  --family F             prompt family (default qwen2.5-coder): ${FIM_FAMILIES.join(', ')}
   --n N                  samples per target (default 5)
   --seed N               sampling seed and IterPref pick seed
   --preset P             structurecoder (default) | clean
@@ -102,7 +101,7 @@ async function run(argv: string[]): Promise<number> {
         datasets,
         ...(endpoint ? { endpoint } : {}),
         ...(model ? { model } : {}),
-        family: choiceOption<Family>('run', a, 'family', FAMILIES) ?? 'qwen2.5-coder',
+        family: choiceOption<FimFamily>('run', a, 'family', FIM_FAMILIES) ?? 'qwen2.5-coder',
         n: intOption('run', a, 'n', 1) ?? 5,
         ...(seed !== undefined ? { seed } : {}),
         preset: presetOf('run', a),

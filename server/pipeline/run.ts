@@ -10,18 +10,16 @@
 
 import path from 'node:path';
 import { loadPython, type PythonGrammar } from '../blocks/parser';
-import type { Preset } from '../blocks/types';
-import type { Comparator } from '../exec/types';
 import { DEFAULT_EXPORT, exportPairs, type ExportSummary } from '../export/export';
 import type { ExportFormat } from '../export/records';
 import { importFiles } from '../import/importer';
 import { startLocalVllm, type LocalVllm } from '../localvllm/server';
 import { buildPairs, type BuildSummary } from '../pairs/build';
 import { firstModel } from '../pairs/command';
-import type { Family } from '../pairs/render';
 import { endpointCounter, estimatingCounter } from '../pairs/tokens';
 import { openProject, type Project } from '../store/db';
 import { cutAllTargets, presetKey } from '../targets/cutAll';
+import type { Preset, Comparator, FimFamily } from '../protocol';
 
 export const STAGES = ['import', 'check-refs', 'targets', 'sample', 'exec', 'pairs', 'export'] as const;
 export type StageName = (typeof STAGES)[number];
@@ -33,7 +31,7 @@ export interface PipelineOptions {
   /** A vLLM server (root or /v1 URL); undefined or 'local': start the local server. */
   endpoint?: string;
   model?: string;
-  family: Family;
+  family: FimFamily;
   n: number;
   seed?: number;
   preset: Preset;

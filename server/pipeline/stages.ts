@@ -5,10 +5,10 @@
 import os from 'node:os';
 import { ExecEngine } from '../exec/engine';
 import { runPending, type RunSummary } from '../exec/runPending';
-import type { CandidateKind } from '../exec/store';
 import { runSampleJob } from '../sampling/job';
 import { presetKey } from '../targets/cutAll';
 import type { ExternalStages, StageContext } from './run';
+import type { CandidateKind } from '../protocol';
 
 export interface RealStages extends ExternalStages {
   close(): Promise<void>;

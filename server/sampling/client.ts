@@ -4,21 +4,8 @@
 // repetition_penalty 1.1 and top_k 20, which the published offline sampling did not use), and the
 // errors sorted into what the job does about them. The SDK's own retries are off: the job retries.
 import OpenAI from 'openai';
+import type { EndpointConfig, EndpointHealth, SamplingValues } from '../protocol';
 import { nodeFetch } from './http';
-
-export interface EndpointConfig {
-  url: string;
-  model: string;
-  /** Never stored or logged; from PAIRFORGE_API_KEY or the editor's SecretStorage. */
-  apiKey?: string;
-}
-
-export interface SamplingValues {
-  n: number;
-  temperature: number;
-  topP: number;
-  maxTokens: number;
-}
 
 export interface CompletionRequest extends SamplingValues {
   prompt: string;
@@ -40,16 +27,6 @@ export interface CompletionResult {
   completionTokens: number | null;
   /** The model the server says answered. */
   model: string;
-  latencyMs: number;
-}
-
-export interface Health {
-  url: string;
-  model: string;
-  ok: boolean;
-  served?: string[];
-  maxModelLen?: number;
-  error?: string;
   latencyMs: number;
 }
 
@@ -230,9 +207,9 @@ export class EndpointClient {
   }
 
   /** GET /health, then GET /v1/models: is the server up, and does it serve our model? */
-  async health(signal?: AbortSignal, timeoutMs = 10_000): Promise<Health> {
+  async health(signal?: AbortSignal, timeoutMs = 10_000): Promise<EndpointHealth> {
     const t0 = performance.now();
-    const base: Health = { url: this.root, model: this.model, ok: false, latencyMs: 0 };
+    const base: EndpointHealth = { url: this.root, model: this.model, ok: false, latencyMs: 0 };
     const timeout = AbortSignal.timeout(timeoutMs);
     const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {

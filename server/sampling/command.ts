@@ -3,7 +3,7 @@ import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, dbOf
 import { openProject } from '../store/db';
 import { API_KEY_ENV, type PoolEndpoint } from './endpoints';
 import { DEFAULTS, runSampleJob, type SampleSpec } from './job';
-import { FAMILIES, type CustomTokens, type Family } from './prompts';
+import { SAMPLING_FAMILIES, type CustomTokens, type SamplingFamily } from '../protocol';
 
 const HELP = `usage: pairforge sample --db PROJECT.sqlite --endpoint URL --model NAME --family F [options]
        pairforge sample --db PROJECT.sqlite --resume JOB [--endpoint URL --model NAME]
@@ -18,7 +18,7 @@ stopped: run the same command again (or --resume JOB) and only the missing sampl
   --model NAME[,NAME...]    the served model name (see the server's /v1/models)
   --api-key-env VAR[,VAR...]  environment variables holding each endpoint's API key
                             (default ${API_KEY_ENV} for all)
-  --family F                ${FAMILIES.join(' | ')}
+  --family F                ${SAMPLING_FAMILIES.join(' | ')}
   --custom-tokens JSON      custom family: {"prefix","suffix","middle","stop":[...],"stopTokenIds":[...]}
   --n N                     samples per target (default ${DEFAULTS.n})
   --temperature T           default ${DEFAULTS.temperature}
@@ -99,14 +99,14 @@ async function run(argv: string[]): Promise<number> {
   const family = v('family');
   if (resume === undefined) {
     if (endpoints.length === 0) throw new UsageError('sample: --endpoint URL and --model NAME are required');
-    if (family === undefined) throw new UsageError(`sample: --family is required (${FAMILIES.join(', ')})`);
+    if (family === undefined) throw new UsageError(`sample: --family is required (${SAMPLING_FAMILIES.join(', ')})`);
   }
-  if (family !== undefined && !(FAMILIES as readonly string[]).includes(family)) throw new UsageError(`sample: --family must be one of ${FAMILIES.join(', ')} (got '${family}')`);
+  if (family !== undefined && !(SAMPLING_FAMILIES as readonly string[]).includes(family)) throw new UsageError(`sample: --family must be one of ${SAMPLING_FAMILIES.join(', ')} (got '${family}')`);
   const custom = customOf(v('custom-tokens'));
   if (family === 'custom' && !custom) throw new UsageError('sample: --family custom needs --custom-tokens JSON');
   const limit = number('limit', v('limit'), true);
   const spec: SampleSpec = {
-    family: (family ?? 'qwen2.5-coder') as Family,
+    family: (family ?? 'qwen2.5-coder') as SamplingFamily,
     ...(custom ? { custom } : {}),
     endpoints,
     selection: { preset: v('preset') ?? 'structurecoder', ...(v('dataset') !== undefined ? { dataset: v('dataset') } : {}), ...(limit !== undefined ? { limit } : {}) },

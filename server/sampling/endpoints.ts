@@ -1,7 +1,8 @@
 // The endpoints a job samples from: least-outstanding-requests balancing with a concurrency limit
 // per endpoint, and what happens when one goes away (it is marked down, probed on /health until it
 // answers again or the wait runs out, then it is given up for this run).
-import { EndpointClient, type ClientOptions, type EndpointConfig, type Health } from './client';
+import { EndpointClient, type ClientOptions } from './client';
+import type { EndpointConfig, EndpointHealth } from '../protocol';
 
 export const API_KEY_ENV = 'PAIRFORGE_API_KEY';
 
@@ -59,8 +60,8 @@ export class EndpointPool {
     });
   }
 
-  /** Health of every endpoint (in parallel). */
-  health(signal?: AbortSignal): Promise<Health[]> {
+  /** EndpointHealth of every endpoint (in parallel). */
+  health(signal?: AbortSignal): Promise<EndpointHealth[]> {
     return Promise.all(this.slots.map((s) => s.client.health(signal)));
   }
 

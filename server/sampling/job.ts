@@ -15,12 +15,13 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Project } from '../store/db';
-import type { CompletionResult, Health } from './client';
+import type { CompletionResult } from './client';
 import { SamplingError, completionBody, rootUrl } from './client';
 import { EndpointPool, backoffMs, sleep, type PoolEndpoint } from './endpoints';
 import { postProcess } from './postprocess';
-import { FAMILIES, promptForTarget, type CustomTokens, type Family } from './prompts';
+import { promptForTarget } from './prompts';
 import type { TargetRecord } from '../store/rows';
+import { type EndpointHealth, SAMPLING_FAMILIES, type CustomTokens, type SamplingFamily } from '../protocol';
 
 export const DEFAULTS = {
   n: 5,
@@ -50,7 +51,7 @@ export interface Selection {
 }
 
 export interface SampleSpec {
-  family: Family;
+  family: SamplingFamily;
   custom?: CustomTokens;
   n?: number;
   temperature?: number;
@@ -105,7 +106,7 @@ export interface SampleJobSummary {
   status: JobStatus;
   /** True when an existing job was continued. */
   resumed: boolean;
-  family: Family;
+  family: SamplingFamily;
   targets: number;
   n: number;
   /** targets x n, minus the indices of skipped targets. */
@@ -120,7 +121,7 @@ export interface SampleJobSummary {
   requests: number;
   retries: number;
   elapsedMs: number;
-  endpoints: Health[];
+  endpoints: EndpointHealth[];
   message?: string;
 }
 
@@ -149,7 +150,7 @@ function num(name: string, v: number | undefined, dflt: number, lo: number, hi: 
 
 /** Checks a spec; the message names the field. */
 export function checkSpec(spec: SampleSpec): Values {
-  if (!FAMILIES.includes(spec.family)) throw new Error(`family: one of ${FAMILIES.join(', ')} expected (got '${String(spec.family)}')`);
+  if (!SAMPLING_FAMILIES.includes(spec.family)) throw new Error(`family: one of ${SAMPLING_FAMILIES.join(', ')} expected (got '${String(spec.family)}')`);
   if (spec.family === 'custom' && !spec.custom) throw new Error("family 'custom' needs custom token strings (prefix, suffix, middle, stop)");
   if (!Array.isArray(spec.endpoints) || spec.endpoints.length === 0) throw new Error('endpoints: at least one (url, model) expected');
   spec.endpoints.forEach((e, i) => {
@@ -309,7 +310,7 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     job = p.db.prepare<[number], JobRow>('SELECT id, preset, selection, family, params, endpoints, status, seed FROM sample_jobs WHERE id = ?').get(opts.resume);
     if (!job) throw new Error(`sample job ${opts.resume}: no such job in ${p.file}`);
     const sp = parseJson<StoredParams>(job.params, `sample job ${job.id} params`);
-    family = job.family as Family;
+    family = job.family as SamplingFamily;
     custom = sp.custom;
     values = { n: sp.n, temperature: sp.temperature, topP: sp.topP, maxTokens: sp.maxTokens };
     selection = parseJson<Selection>(job.selection, `sample job ${job.id} selection`);
@@ -342,7 +343,7 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     downAfter: spec.downAfter ?? DEFAULTS.downAfter,
   });
   const storedEndpoints = JSON.stringify(spec.endpoints.map((e) => ({ url: rootUrl(e.url), model: e.model, ...(e.concurrency ? { concurrency: e.concurrency } : {}) })));
-  let health: Health[] = [];
+  let health: EndpointHealth[] = [];
   if (!opts.skipHealthCheck) {
     health = await pool.health(opts.signal);
     health.forEach((h, i) => {
@@ -707,8 +708,8 @@ export function sampleTargets(
   return runSampleJob(p, { ...spec, selection: { targetIds } }, { ...opts, reuse: 'none' });
 }
 
-/** Health of endpoints (the editor's status bar, `pairforge sample` before a job). */
-export async function checkEndpoints(endpoints: PoolEndpoint[], signal?: AbortSignal): Promise<Health[]> {
+/** EndpointHealth of endpoints (the editor's status bar, `pairforge sample` before a job). */
+export async function checkEndpoints(endpoints: PoolEndpoint[], signal?: AbortSignal): Promise<EndpointHealth[]> {
   const pool = new EndpointPool(endpoints, { concurrency: 1, downWaitMs: 0, probeMs: 1000, downAfter: 1 });
   try {
     return await pool.health(signal);

@@ -13,7 +13,7 @@
 // fence). A block sampled through the chat format is then cut like a FIM middle.
 
 import { pyRstrip, pyStrip } from '../blocks/cut';
-import type { BlockKind } from '../blocks/types';
+import type { BlockKind } from '../protocol';
 
 function stripChar(s: string, c: string): string {
   let i = 0;

@@ -1,4 +1,4 @@
-// Sampling prompts for every model family (REFERENCE.md §1, §4). Pure functions, no I/O.
+// Sampling prompts for every model family (docs/published.md "StructureCoder", docs/sampling.md "Prompts"). Pure functions, no I/O.
 //
 // FIM layout (all families share StructureCoder's head: the question as `# ` comments, a blank
 // line, then `pre`):
@@ -24,20 +24,7 @@
 // 'program') are always sampled this way, whatever the job's family.
 
 import { pyStrip } from '../blocks/cut';
-import { PROGRAM_KIND } from '../blocks/types';
-
-export type Family = 'qwen2.5-coder' | 'deepseek-coder' | 'starcoder2' | 'codellama' | 'custom' | 'chat';
-export const FAMILIES: readonly Family[] = ['qwen2.5-coder', 'deepseek-coder', 'starcoder2', 'codellama', 'custom', 'chat'];
-
-/** The `custom` family's token strings (from settings or the CLI). */
-export interface CustomTokens {
-  prefix: string;
-  suffix: string;
-  middle: string;
-  /** Stop strings (at least the model's end-of-text token). */
-  stop: string[];
-  stopTokenIds?: number[];
-}
+import { PROGRAM_KIND, SAMPLING_FAMILIES, type CustomTokens, type FimFamily, type SamplingFamily } from '../protocol';
 
 export interface PromptParts {
   question: string;
@@ -66,7 +53,7 @@ interface FamilyTokens {
  * are not "special" in vLLM, so a model that emits one would run on into another file: they are
  * stop strings too (REFERENCE §4). Their ids are not stop ids, so a stop string is what ends the
  * text and it never reaches the output. */
-const FIM: Readonly<Record<Exclude<Family, 'custom' | 'chat'>, FamilyTokens>> = {
+const FIM: Readonly<Record<FimFamily, FamilyTokens>> = {
   'qwen2.5-coder': {
     prefix: '<|fim_prefix|>',
     suffix: '<|fim_suffix|>',
@@ -133,7 +120,7 @@ export function startOf(mid: string): string {
   return first.slice(0, k) + word[0];
 }
 
-function fimTokensOf(family: Family, custom?: CustomTokens): FamilyTokens {
+function fimTokensOf(family: SamplingFamily, custom?: CustomTokens): FamilyTokens {
   if (family === 'custom') {
     if (!custom) throw new Error("family 'custom' needs token strings (prefix, suffix, middle, stop)");
     for (const k of ['prefix', 'suffix', 'middle'] as const) {
@@ -144,7 +131,7 @@ function fimTokensOf(family: Family, custom?: CustomTokens): FamilyTokens {
   }
   if (family === 'chat') throw new Error('chat is not a FIM family');
   const t = FIM[family];
-  if (!t) throw new Error(`unknown family '${String(family)}' (one of ${FAMILIES.join(', ')})`);
+  if (!t) throw new Error(`unknown family '${String(family)}' (one of ${SAMPLING_FAMILIES.join(', ')})`);
   return t;
 }
 
@@ -154,7 +141,7 @@ export function isWholeProgram(parts: Pick<PromptParts, 'pre' | 'suf'>): boolean
 }
 
 /** The prompt, stop strings and stop token ids for one target. */
-export function buildFimPrompt(family: Family, parts: PromptParts, custom?: CustomTokens): BuiltPrompt {
+export function buildFimPrompt(family: SamplingFamily, parts: PromptParts, custom?: CustomTokens): BuiltPrompt {
   if (family === 'chat') {
     const code = isWholeProgram(parts) ? parts.start : `\n${parts.pre}${parts.start}`;
     return { prompt: `${chatTemplate(parts.question)}\`\`\`python${code}`, stop: [...CHAT_STOP], stopTokenIds: [...CHAT_STOP_IDS] };
@@ -192,7 +179,7 @@ export interface TargetPrompt extends BuiltPrompt {
 /** The prompt of one target under a job's family. A whole-program target (kind PROGRAM_KIND) is
  * always prompted as chat — the chat template, "```python" and the stripped starter code —
  * whatever the family; other targets use the family's format. */
-export function promptForTarget(family: Family, t: PromptTarget, custom?: CustomTokens): TargetPrompt {
+export function promptForTarget(family: SamplingFamily, t: PromptTarget, custom?: CustomTokens): TargetPrompt {
   const program = t.kind === PROGRAM_KIND;
   const chat = family === 'chat' || program;
   const whole = program || isWholeProgram(t);

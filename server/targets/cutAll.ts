@@ -23,8 +23,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cutSources, type CutOutcome } from '../blocks/batch';
 import { formatWithBlack, pyWordCount, STRUCTURECODER_MAX_WORDS } from '../blocks/cut';
-import { PROGRAM_KIND, type PresetOptions, type Target } from '../blocks/types';
+import type { PresetOptions, Target } from '../blocks/types';
 import type { Project } from '../store/db';
+import { PROGRAM_KIND } from '../protocol';
 
 export interface CutAllOptions extends PresetOptions {
   /** Format each solution with Black first (`black --quiet --fast -`); needs `black` on PATH. */
@@ -257,4 +258,32 @@ export async function addProgramTargets(p: Project, key: string, signal?: AbortS
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return { programs, cancelled: false };
+}
+
+export interface CutStats {
+  preset: string;
+  solutions: number;
+  ok: number;
+  unparsed: number;
+  tooLong: number;
+  formatFailed: number;
+  targets: number;
+}
+
+/** Per preset key: how the cut solutions fared (for `pairforge stats`). */
+export function cutStats(p: Project): CutStats[] {
+  return p.db
+    .prepare<[], CutStats>(
+      `SELECT preset, COUNT(*) AS solutions,
+              SUM(status = 'ok') AS ok, SUM(status = 'unparsed') AS unparsed,
+              SUM(status = 'too_long') AS tooLong, SUM(status = 'format_failed') AS formatFailed,
+              SUM(targets) AS targets
+       FROM cuts GROUP BY preset ORDER BY preset`,
+    )
+    .all();
+}
+
+/** Stored targets, every preset key. */
+export function targetCount(p: Project): number {
+  return p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM targets').get()!.n;
 }

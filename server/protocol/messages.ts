@@ -1,0 +1,348 @@
+// Every message between the extension (client) and the engine server, with who sends it and which
+// stage answers it. The wire names (`pairforge/...`) are the contract; the TypeScript names are
+// how both sides refer to them. Long-running requests take an LSP work-done token (created by the
+// client) on which the server reports progress, and honour the request's cancellation.
+//
+//   message                     direction          answered by (server/<stage>/feature.ts)
+//   ConfigureNotification       client -> server   server.ts (settings for every feature)
+//   BlocksNotification          server -> client   blocks
+//   DatasetChildrenRequest      client -> server   import
+//   DocumentContentRequest      client -> server   import
+//   ImportRequest               client -> server   import        (progress, cancel)
+//   LinkedProblemRequest        client -> server   import
+//   CutTargetsRequest           client -> server   targets       (progress, cancel)
+//   RunTestsRequest             client -> server   exec          (progress, cancel)
+//   EndpointHealthRequest       client -> server   sampling      (cancel)
+//   SampleRequest               client -> server   sampling      (progress, cancel)
+//   BlockSamplesRequest         client -> server   sampling
+//   CandidateTextRequest        client -> server   pairs
+//   PairsTreeRequest            client -> server   pairs
+//   SetPairStatusRequest        client -> server   pairs
+//   StatsRequest                client -> server   pipeline
+// Standard LSP requests the server answers: hover (blocks), code lenses (sampling); it asks the
+// client for workspace/codeLens/refresh when stored data behind the lenses changed.
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { ExecSettings, SamplingParams } from './settings';
+import type {
+  BlockKind,
+  Comparator,
+  DatasetFormat,
+  Isolation,
+  PairStatus,
+  Preset,
+  TestKind,
+  Verdict,
+} from './vocabulary';
+
+/** An LSP work-done token the client created for a long-running request. */
+export type WorkDoneToken = string | number;
+
+/** Client commands the server puts into code lenses, with the arguments it passes
+ * (extension/commands.ts registers them under these ids). */
+export const LENS_COMMANDS = {
+  /** (uri) */
+  runTests: 'pairforge.runTests',
+  /** (uri, targetId) */
+  sampleBlock: 'pairforge.sampleBlock',
+  /** (uri) */
+  sampleFile: 'pairforge.sampleFile',
+  /** (uri, targetId) */
+  showSamples: 'pairforge.showSamples',
+  /** () */
+  cutTargets: 'pairforge.cutTargets',
+} as const;
+
+// ---- settings (client -> server) ----------------------------------------------------------------
+
+export interface EngineSettings {
+  /** Absolute path of the project SQLite file ('' when none can be resolved). */
+  dbPath: string;
+  /** Block rules used for highlighting in the editor. */
+  preset: Preset;
+  /** `clean` preset: extra kinds to highlight. */
+  extraKinds: BlockKind[];
+  /** `vscode.workspace.isTrusted`. Absent = untrusted: the server then runs no code at all
+   * (the client also refuses; this is the second lock). */
+  trusted?: boolean;
+  /** Absent fields take the defaults of server/protocol/settings.ts. */
+  exec?: Partial<ExecSettings>;
+  /** `pairforge.sampling.n`, shown in the "Sample xN" lenses. */
+  sampleN?: number;
+}
+/** Client -> server, once after the server started and after every change of a setting the
+ * engine uses (extension/config.ts `affectsEngine`). */
+export const ConfigureNotification = new NotificationType<EngineSettings>('pairforge/configure');
+
+// ---- blocks in open documents (server -> client) ------------------------------------------------
+
+/** A block in an open document; 0-based lines/characters, endLine inclusive. */
+export interface BlockInfo {
+  kind: BlockKind;
+  depth: number;
+  startLine: number;
+  startCharacter: number;
+  endLine: number;
+  endCharacter: number;
+}
+export interface BlocksParams {
+  uri: string;
+  version: number;
+  preset: Preset;
+  blocks: BlockInfo[];
+  /** True when the tree has syntax errors (blocks are still reported where found). */
+  hasErrors: boolean;
+}
+/** Server -> client after every open / change of a Python document. */
+export const BlocksNotification = new NotificationType<BlocksParams>('pairforge/blocks');
+
+// ---- datasets (client -> server, answered by import) --------------------------------------------
+
+export type DatasetNodeKind = 'dataset' | 'problem' | 'solution' | 'history' | 'version';
+export interface DatasetNode {
+  /** Opaque id, passed back as `parent` to list the children. */
+  id: string;
+  kind: DatasetNodeKind;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  /** For solutions and versions: a `pairforge:` URI whose content the server serves. */
+  uri?: string;
+  hasChildren: boolean;
+}
+export interface DatasetChildrenParams {
+  parent?: string;
+}
+/** Client -> server: the Datasets view's children of `parent` (the datasets when absent). */
+export const DatasetChildrenRequest = new RequestType<DatasetChildrenParams, DatasetNode[], void>('pairforge/datasetChildren');
+
+export interface DocumentContentParams {
+  uri: string;
+}
+/** Client -> server: the stored code a `pairforge:` URI names. */
+export const DocumentContentRequest = new RequestType<DocumentContentParams, { text: string }, void>('pairforge/documentContent');
+
+export interface BadLine {
+  file: string;
+  /** 1-based line number in the (decompressed) file. */
+  line: number;
+  reason: string;
+}
+export interface FileImportSummary {
+  file: string;
+  format: DatasetFormat;
+  datasetId: number;
+  /** Non-empty records read. */
+  records: number;
+  /** Problems newly stored. */
+  imported: number;
+  /** Problems already stored with identical content (re-import). */
+  unchanged: number;
+  bad: BadLine[];
+}
+export interface ImportSummary {
+  files: FileImportSummary[];
+  cancelled: boolean;
+}
+export interface ImportParams {
+  files: string[];
+  workDoneToken?: WorkDoneToken;
+  format?: DatasetFormat;
+}
+/** Client -> server: imports dataset files into the project (created if needed). Long-running. */
+export const ImportRequest = new RequestType<ImportParams, ImportSummary, void>('pairforge/import');
+
+/** A document's problem: a stored solution / version (`pairforge:` URI) or a file whose first
+ * lines carry the header comment of vocabulary.ts `problemHeader`. */
+export interface ProblemRef {
+  problemId: number;
+  dataset: string;
+  /** The problem's id in its dataset (`HumanEval/0`, `9001`). */
+  externalId: string;
+  /** How the link was found. */
+  via: 'store' | 'header';
+  solutionId?: number;
+  versionId?: number;
+  tests: number;
+}
+/** Client -> server: the problem an open document is linked to, or null. */
+export const LinkedProblemRequest = new RequestType<{ uri: string }, ProblemRef | null, void>('pairforge/linkedProblem');
+
+// ---- stats (client -> server, answered by pipeline) ---------------------------------------------
+
+export interface ProjectStats {
+  datasets: number;
+  problems: number;
+  tests: number;
+  solutions: number;
+  histories: number;
+  versions: number;
+  targets: number;
+  samples: number;
+  executions: number;
+  pairs: number;
+}
+/** Client -> server: counts of what the project holds, every stage's. */
+export const StatsRequest = new RequestType<Record<string, never>, ProjectStats, void>('pairforge/stats');
+
+// ---- targets (client -> server) -----------------------------------------------------------------
+
+export interface CutTargetsResult {
+  preset: string;
+  cut: number;
+  targets: number;
+  cancelled: boolean;
+}
+/** Client -> server: cuts the project's solutions not yet cut under the current preset
+ * (resumable, idempotent). Long-running. */
+export const CutTargetsRequest = new RequestType<{ workDoneToken?: WorkDoneToken }, CutTargetsResult, void>('pairforge/cutTargets');
+
+// ---- run tests (client -> server, answered by exec) ---------------------------------------------
+
+/** Per-test details as the engine reports them; every text field is an excerpt (capped). */
+export interface TestResult {
+  /** 0-based position of the test in the list that ran. */
+  ordinal: number;
+  verdict: Verdict;
+  durationMs: number;
+  input?: string;
+  expected?: string;
+  output?: string;
+  stderrTail?: string;
+  message?: string;
+}
+/** A test's result plus what the editor needs. */
+export interface TestRunView extends TestResult {
+  kind: TestKind;
+  /** 0-based document line the failure points at (the candidate's last traceback frame). */
+  line?: number;
+}
+export interface RunTestsParams {
+  uri: string;
+  /** Run every test (default true: a person wants to see all failures). */
+  allResults?: boolean;
+  workDoneToken?: WorkDoneToken;
+}
+export interface RunTestsResult {
+  problem: ProblemRef;
+  /** Document version whose text ran. */
+  version: number;
+  verdict: Verdict;
+  testsTotal: number;
+  durationMs: number;
+  comparator: Comparator;
+  isolation: Isolation;
+  tests: TestRunView[];
+}
+/** Client -> server: runs an open document against its problem's tests in the sandbox (trusted
+ * workspaces only). Long-running. */
+export const RunTestsRequest = new RequestType<RunTestsParams, RunTestsResult, void>('pairforge/runTests');
+
+// ---- sampling (client -> server) ----------------------------------------------------------------
+
+/** One vLLM-compatible endpoint. In the editor the API key comes from SecretStorage with each
+ * request and is never written to settings, the store or a log. */
+export interface EndpointConfig {
+  url: string;
+  model: string;
+  /** Never stored or logged; from PAIRFORGE_API_KEY (CLI) or the editor's SecretStorage. */
+  apiKey?: string;
+}
+/** An endpoint's health (GET /health, then /v1/models). */
+export interface EndpointHealth {
+  url: string;
+  model: string;
+  ok: boolean;
+  served?: string[];
+  maxModelLen?: number;
+  error?: string;
+  latencyMs: number;
+}
+/** Client -> server: checks each endpoint (status bar, Check Endpoints). Cancellable. */
+export const EndpointHealthRequest = new RequestType<{ endpoints: EndpointConfig[] }, EndpointHealth[], void>('pairforge/endpointHealth');
+
+export interface SampleParams {
+  uri: string;
+  /** Targets to sample; absent = every target of the document. */
+  targetIds?: number[];
+  endpoints: EndpointConfig[];
+  params: SamplingParams;
+  /** Run the new samples' tests right after sampling (the client sends false when untrusted). */
+  runTests: boolean;
+  workDoneToken?: WorkDoneToken;
+}
+export interface SampleSummary {
+  jobId: number | null;
+  targets: number;
+  samples: number;
+  skipped: number;
+  /** Samples whose tests ran, by verdict. */
+  verdicts: Partial<Record<Verdict, number>>;
+  cancelled: boolean;
+  /** Why the tests did not run, or why the job stopped. */
+  message?: string;
+}
+/** Client -> server: samples blocks of an open stored solution, then runs the samples' tests.
+ * Long-running. */
+export const SampleRequest = new RequestType<SampleParams, SampleSummary, void>('pairforge/sample');
+
+export interface SampleView {
+  id: number;
+  index: number;
+  jobId: number;
+  middle: string;
+  finishReason: string | null;
+  model: string;
+  endpoint: string;
+  verdict: Verdict | null;
+  createdAt: string;
+}
+export interface TargetSamples {
+  targetId: number;
+  kind: BlockKind;
+  depth: number;
+  /** 0-based lines in the open document (mapped from the cut code). */
+  startLine: number;
+  endLine: number;
+  golden: string;
+  samples: SampleView[];
+}
+/** Client -> server: the samples of every target of an open document (the Samples view). */
+export const BlockSamplesRequest = new RequestType<{ uri: string }, TargetSamples[], void>('pairforge/blockSamples');
+
+export type CandidateTextKind = 'sample' | 'target' | 'pair-chosen' | 'pair-rejected';
+export const CANDIDATE_TEXT_KINDS: readonly CandidateTextKind[] = ['sample', 'target', 'pair-chosen', 'pair-rejected'];
+/** Full program text of a stored candidate, for read-only views and diffs. */
+export interface CandidateTextParams {
+  kind: CandidateTextKind;
+  id: number;
+}
+/** Client -> server: a sample's, a target's or a pair side's whole program. */
+export const CandidateTextRequest = new RequestType<CandidateTextParams, { text: string }, void>('pairforge/candidateText');
+
+// ---- pairs (client -> server) -------------------------------------------------------------------
+
+export type PairCounts = Record<PairStatus, number>;
+export interface PairNode {
+  /** Opaque; passed back as `parent`. */
+  id: string;
+  kind: 'problem' | 'group' | 'pair';
+  label: string;
+  description?: string;
+  tooltip?: string;
+  counts?: PairCounts;
+  /** For pairs. */
+  pairId?: number;
+  status?: PairStatus;
+  flags?: string[];
+  hasChildren: boolean;
+}
+/** Client -> server: the Pairs view's children of `parent` (problems when absent). */
+export const PairsTreeRequest = new RequestType<{ parent?: string }, PairNode[], void>('pairforge/pairsTree');
+
+export interface SetPairStatusParams {
+  pairIds: number[];
+  status: PairStatus;
+  note?: string;
+}
+/** Client -> server: a reviewer's decision on one or many pairs. */
+export const SetPairStatusRequest = new RequestType<SetPairStatusParams, { updated: number }, void>('pairforge/setPairStatus');

@@ -1,0 +1,293 @@
+// pairforge pairs against a real project file: rows inserted with SQL as EXECSTORE and SAMPLING
+// write them; checks what is paired, provenance, idempotence, review survival, stale, flaky,
+// duplicate and identical-AST flags, and IterPref spans.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadPython, type PythonGrammar } from '../../../server/blocks/parser';
+import { codeSha256 } from '../../../server/exec/store';
+import { buildPairs } from '../../../server/pairs/build';
+import { getPair, listPairs, pairCount, pairGroups, refreshDuplicates, setPairStatus, setPairsStatus } from '../../../server/pairs/store';
+import { openProject, type Project } from '../../../server/store/db';
+import type { Verdict } from '../../../server/protocol';
+
+let grammar: PythonGrammar;
+let dir: string;
+let p: Project;
+const NOW = '2026-01-01T00:00:00.000Z';
+
+beforeAll(async () => {
+  grammar = await loadPython();
+});
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'pairs-build-'));
+  p = openProject(path.join(dir, 'p.sqlite'));
+  p.db.prepare("INSERT INTO datasets (id, name, source_file, format, imported_at) VALUES (1, 'demo', 'demo.jsonl', 'apps', ?)").run(NOW);
+  p.db.prepare("INSERT INTO problems (id, dataset_id, external_id, question, content_hash, raw) VALUES (1, 1, 'p1', 'Sum the numbers.', 'h1', '{}')").run();
+  p.db.prepare("INSERT INTO sample_jobs (id, preset, selection, family, params, endpoints, status, created_at) VALUES (1, 'structurecoder', '{}', 'qwen2.5-coder', '{\"n\":5}', '[\"http://x/v1\"]', 'done', ?)").run(NOW);
+});
+afterEach(() => {
+  p.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const PRE = 'n = int(input())\ns = 0\n';
+const MID = 'for i in range(n):\n    s += i';
+const SUF = '\nprint(s)';
+
+function target(id = 1, pre = PRE, mid = MID, suf = SUF): number {
+  p.db.prepare('INSERT OR IGNORE INTO solutions (id, problem_id, ordinal, code) VALUES (1, 1, 0, ?)').run(pre + mid + suf);
+  p.db
+    .prepare("INSERT INTO targets (id, solution_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf) VALUES (?, 1, 'structurecoder', ?, 'for', 1, 2, 3, ?, ?, ?)")
+    .run(id, id, pre, mid, suf);
+  return id;
+}
+
+let sampleIndex = 0;
+function sample(targetId: number, middle: string, verdict: Verdict | null, opts: { flaky?: boolean; staleSha?: boolean } = {}): number {
+  const t = p.db.prepare<[number], { pre: string; suf: string }>('SELECT pre, suf FROM targets WHERE id = ?').get(targetId)!;
+  const id = Number(
+    p.db
+      .prepare("INSERT INTO samples (job_id, target_id, sample_index, raw, middle, endpoint, model, params, latency_ms, created_at) VALUES (1, ?, ?, ?, ?, 'http://x/v1', 'm', '{}', 1, ?)")
+      .run(targetId, sampleIndex++, middle, middle, NOW).lastInsertRowid,
+  );
+  if (verdict) execution('sample', id, verdict, opts.staleSha ? 'other code' : t.pre + middle + t.suf);
+  if (opts.flaky) p.db.prepare("INSERT INTO flaky_candidates VALUES ('sample', ?, 'strict', '[]', ?)").run(id, NOW);
+  return id;
+}
+
+function execution(kind: 'sample' | 'solution' | 'version', id: number, verdict: Verdict, code: string): void {
+  p.db
+    .prepare(
+      "INSERT INTO executions (candidate_kind, candidate_id, problem_id, attempt, comparator, verdict, tests_run, tests_total, details, duration_ms, sandbox, code_sha256, executed_at) VALUES (?, ?, 1, 0, 'strict', ?, 1, 1, '[]', 1, '{}', ?, ?)",
+    )
+    .run(kind, id, verdict, codeSha256(code), NOW);
+}
+
+describe('structurecoder pairs in the store', () => {
+  it('pairs, provenance, spans and FIM kind', async () => {
+    const t = target();
+    const w = sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
+    const ok = sample(t, 'for i in range(n):\n    s += i\n', 'pass');
+    sample(t, 'for i in range(n):\n    s = i', 'runtime_error');
+    sample(t, 'for i in range(m):', null); // not executed yet
+    const s = await buildPairs(p, grammar, { mode: 'structurecoder' });
+    expect(s).toMatchObject({ sources: 1, paired: 1, pairs: 1, inserted: 1, unexecuted: 1, comparator: 'strict' });
+    const [pair] = listPairs(p);
+    expect(pair).toMatchObject({
+      mode: 'structurecoder',
+      kind: 'fim',
+      targetId: t,
+      problemId: 1,
+      pre: PRE,
+      suf: SUF,
+      blockKind: 'for',
+      depth: 1,
+      goldenLines: 2,
+      chosen: 'for i in range(n):\n    s += i',
+      rejected: 'for i in range(n + 1):\n    s += i',
+      editDistance: 4,
+      status: 'pending',
+      flags: [],
+    });
+    expect(pair.chosenSpans).toEqual([[0, pair.chosen.length]]);
+    expect(pair.rejectedSpans).toEqual([[0, pair.rejected.length]]);
+    expect(pair.provenance).toMatchObject({
+      chosen: { samples: [ok] },
+      rejected: { samples: [w], verdicts: ['wrong_answer'] },
+      endpoints: ['http://x/v1'],
+      models: ['m'],
+      jobs: [1],
+      tokens: { method: 'estimate' },
+    });
+  });
+
+  it('a re-run changes nothing; a review survives it', async () => {
+    const t = target();
+    sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
+    sample(t, 'for i in range(n):\n    s += i', 'pass');
+    await buildPairs(p, grammar, { mode: 'structurecoder' });
+    const [before] = listPairs(p);
+    setPairStatus(p, before.id, 'accepted', 'looks right');
+    const again = await buildPairs(p, grammar, { mode: 'structurecoder' });
+    expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 1 });
+    const after = getPair(p, before.id)!;
+    expect(after.status).toBe('accepted');
+    expect(after.note).toBe('looks right');
+    expect(listPairs(p)).toHaveLength(1);
+  });
+
+  it('flaky and stale verdicts are left out', async () => {
+    const t = target();
+    sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer', { flaky: true });
+    sample(t, 'for i in range(n - 1):\n    s += i', 'wrong_answer', { staleSha: true });
+    sample(t, 'for i in range(n):\n    s += i', 'pass');
+    const s = await buildPairs(p, grammar, { mode: 'structurecoder' });
+    expect(s).toMatchObject({ pairs: 0, flaky: 1, unexecuted: 1 });
+    expect(s.skipped).toEqual({ no_rejectable_sample: 1 });
+  });
+
+  it('a pair the next run no longer produces is flagged stale, keeps its status, and is not deleted', async () => {
+    const t = target();
+    sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
+    sample(t, 'for j in range(n):\n    s += j', 'pass');
+    await buildPairs(p, grammar, { mode: 'structurecoder' });
+    const [first] = listPairs(p);
+    setPairStatus(p, first.id, 'rejected');
+    sample(t, 'for i in range(n):\n    s += i', 'pass'); // nearer to the wrong middle
+    const s = await buildPairs(p, grammar, { mode: 'structurecoder' });
+    expect(s).toMatchObject({ inserted: 1, stale: 1 });
+    const all = listPairs(p);
+    expect(all).toHaveLength(2);
+    expect(getPair(p, first.id)).toMatchObject({ status: 'rejected', flags: ['stale'] });
+    expect(all[1]).toMatchObject({ chosen: 'for i in range(n):\n    s += i', flags: [] });
+  });
+
+  it('identical-AST flag: middles differing only in a comment', async () => {
+    const t = target();
+    sample(t, 'for i in range(n):\n    s += i  # wrong?', 'wrong_answer');
+    sample(t, 'for i in range(n):\n    s += i', 'pass');
+    const s = await buildPairs(p, grammar, { mode: 'structurecoder' });
+    expect(s.flags).toEqual({ identical_ast: 1 });
+    expect(listPairs(p)[0].flags).toEqual(['identical_ast']);
+  });
+
+  it('exact duplicates: the second pair with the same question, context and texts is flagged', async () => {
+    const a = target(1);
+    p.db.prepare("INSERT INTO solutions (id, problem_id, ordinal, code) VALUES (2, 1, 1, 'x')").run();
+    p.db
+      .prepare("INSERT INTO targets (id, solution_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf) VALUES (2, 2, 'structurecoder', 0, 'for', 1, 2, 3, ?, ?, ?)")
+      .run(PRE, MID, SUF);
+    for (const t of [a, 2]) {
+      sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
+      sample(t, 'for i in range(n):\n    s += i', 'pass');
+    }
+    const s = await buildPairs(p, grammar, { mode: 'structurecoder' });
+    expect(s.duplicates).toBe(1);
+    expect(listPairs(p).map((x) => x.flags)).toEqual([[], ['duplicate']]);
+    // The older one gone, the survivor is no longer a duplicate.
+    p.db.prepare('DELETE FROM pairs WHERE id = ?').run(listPairs(p)[0].id);
+    expect(refreshDuplicates(p)).toBe(0);
+    expect(listPairs(p).map((x) => x.flags)).toEqual([[]]);
+  });
+
+  it('too_long with a tiny token limit; golden fallback only when the reference passes', async () => {
+    const t = target();
+    sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
+    let s = await buildPairs(p, grammar, { mode: 'structurecoder', goldenFallback: true });
+    expect(s.pairs).toBe(0); // the reference has no verdict yet
+    execution('solution', 1, 'pass', PRE + MID + SUF);
+    s = await buildPairs(p, grammar, { mode: 'structurecoder', goldenFallback: true, limits: { maxTokens: 10 } });
+    expect(s.pairs).toBe(1);
+    const [pair] = listPairs(p);
+    expect(pair.chosen).toBe(MID);
+    expect(pair.provenance.chosen).toMatchObject({ golden: true, solutionId: 1 });
+    expect(pair.flags).toEqual(['too_long']);
+  });
+
+  it('one-per-wrong with --admit-errors', async () => {
+    const t = target();
+    sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
+    sample(t, 'for i in range(n):\n    s += j', 'runtime_error');
+    sample(t, 'for i in range(n):\n    s += i', 'pass');
+    const s = await buildPairs(p, grammar, { mode: 'structurecoder', selection: 'one-per-wrong', reject: ['wrong_answer', 'runtime_error', 'timeout'] });
+    expect(s.pairs).toBe(2);
+    expect(listPairs(p).map((x) => x.rejected)).toEqual(['for i in range(n + 1):\n    s += i', 'for i in range(n):\n    s += j']);
+  });
+});
+
+describe('iterpref pairs in the store', () => {
+  function history(versions: [string, Verdict | null][]): number {
+    const hid = Number(p.db.prepare("INSERT INTO histories (problem_id, ordinal, content_hash, raw) VALUES (1, (SELECT COUNT(*) FROM histories), hex(randomblob(8)), '{}')").run().lastInsertRowid);
+    versions.forEach(([code, verdict], i) => {
+      const vid = Number(p.db.prepare('INSERT INTO history_versions (history_id, ordinal, code) VALUES (?, ?, ?)').run(hid, i, code).lastInsertRowid);
+      if (verdict) execution('version', vid, verdict, code);
+    });
+    return hid;
+  }
+
+  it('chosen = final pass, rejected spans = the critical lines, comment-only flagged', async () => {
+    const h1 = history([
+      ['n = int(input())\nprint(n + 1)\n', 'wrong_answer'],
+      ['n = int(input())\nprint(n)\n', 'pass'],
+    ]);
+    const h2 = history([
+      ['n = int(input())\n# todo\nprint(n)\n', 'wrong_answer'],
+      ['n = int(input())\nprint(n)\n', 'pass'],
+    ]);
+    history([['x = 1\n', 'wrong_answer']]); // never passes
+    const s = await buildPairs(p, grammar, { mode: 'iterpref' });
+    expect(s).toMatchObject({ sources: 3, paired: 2, pairs: 2 });
+    expect(s.skipped).toEqual({ no_passing_version: 1 });
+    const [a, b] = listPairs(p);
+    expect(a).toMatchObject({ kind: 'iterpref', historyId: h1, pre: '', suf: '', flags: [], chosen: 'n = int(input())\nprint(n)\n' });
+    expect(a.rejectedSpans).toEqual([[17, 30]]);
+    expect(a.rejected.slice(17, 30)).toBe('print(n + 1)\n');
+    expect(a.provenance.critical).toEqual({ chosenLines: [1], rejectedLines: [1], commonLines: 1 });
+    expect(b).toMatchObject({ historyId: h2, flags: ['identical_ast', 'comment_only'] }); // a comment changes no syntax
+    expect(pairGroups(p)).toEqual([{ level: 'problem', problemId: 1, label: 'demo / p1', counts: { total: 2, pending: 2, accepted: 0, rejected: 0, flagged: 0, flagged_by_filters: 1 } }]);
+    expect(pairGroups(p, 1).map((g) => g.label)).toEqual(['history 1', 'history 2']);
+    expect(pairCount(p)).toBe(2);
+  });
+});
+
+describe('setPairStatus', () => {
+  it('rejects unknown ids and statuses; null clears the note', async () => {
+    const t = target();
+    sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
+    sample(t, 'for i in range(n):\n    s += i', 'pass');
+    await buildPairs(p, grammar, { mode: 'structurecoder' });
+    const [pair] = listPairs(p);
+    expect(() => setPairStatus(p, 999, 'accepted')).toThrow(/no pair 999/);
+    expect(() => setPairStatus(p, pair.id, 'bogus' as never)).toThrow(/status must be one of/);
+    expect(setPairStatus(p, pair.id, 'flagged', 'check').note).toBe('check');
+    expect(setPairStatus(p, pair.id, 'accepted').note).toBe('check');
+    expect(setPairStatus(p, pair.id, 'accepted', null).note).toBeNull();
+    expect(pairGroups(p, 1)[0]).toMatchObject({ level: 'block', targetId: t, label: 'for, depth 1, lines 3-4' });
+  });
+});
+
+describe('setPairsStatus', () => {
+  it('sets many in one go, skips unknown ids, validates the status', async () => {
+    const t = target();
+    sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
+    sample(t, 'for i in range(n - 1):\n    s += i', 'wrong_answer');
+    sample(t, 'for i in range(n):\n    s += i', 'pass');
+    await buildPairs(p, grammar, { mode: 'structurecoder', selection: 'one-per-wrong' });
+    const ids = listPairs(p).map((x) => x.id);
+    expect(ids).toHaveLength(2);
+    expect(setPairsStatus(p, [...ids, 999], 'accepted', 'batch')).toBe(2);
+    expect(listPairs(p, { status: 'accepted' }).map((x) => x.note)).toEqual(['batch', 'batch']);
+    expect(() => setPairsStatus(p, ids, 'nope' as never)).toThrow(/status must be one of/);
+  });
+});
+
+describe('references that fail their own tests', () => {
+  it('their targets are not paired (skipped as reference_fails)', async () => {
+    const t = target();
+    sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
+    sample(t, 'for i in range(n):\n    s += i', 'pass');
+    execution('solution', 1, 'wrong_answer', PRE + MID + SUF);
+    const s = await buildPairs(p, grammar, { mode: 'structurecoder' });
+    expect(s.pairs).toBe(0);
+    expect(s.skipped).toEqual({ reference_fails: 1 });
+  });
+});
+
+describe('--preset', () => {
+  it('pairs only the targets cut under that preset key', async () => {
+    const t = target();
+    p.db
+      .prepare("INSERT INTO targets (id, solution_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf) VALUES (2, 1, 'clean', 0, 'for', 1, 2, 3, ?, ?, ?)")
+      .run(PRE, MID, SUF);
+    for (const id of [t, 2]) {
+      sample(id, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
+      sample(id, 'for i in range(n):\n    s += i', 'pass');
+    }
+    sample(2, 'for i in range(m):', null);
+    const s = await buildPairs(p, grammar, { mode: 'structurecoder', preset: 'structurecoder' });
+    expect(s).toMatchObject({ sources: 1, pairs: 1, unexecuted: 0 });
+    expect(listPairs(p).map((x) => x.targetId)).toEqual([t]);
+  });
+});
