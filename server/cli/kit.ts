@@ -1,7 +1,7 @@
 // What every CLI command shares: argument parsing, exit codes, stdout/stderr helpers, Ctrl-C and
 // a progress line. A command is a `Command` in its stage folder, listed in server/cli/commands.ts.
 import { existsSync } from 'node:fs';
-import { EXTRA_KINDS, PRESETS, type BlockKind, type Preset } from '../protocol';
+import { EXTRA_KINDS, inRange, PRESETS, rangeText, type BlockKind, type NumberSetting, type Preset } from '../protocol';
 
 export const EXIT_OK = 0;
 export const EXIT_BAD_INPUT = 1;
@@ -85,6 +85,16 @@ export function numberOption(command: string, a: Args, name: string, check: (n: 
 /** `--name` as an integer >= min, or undefined when absent. */
 export function intOption(command: string, a: Args, name: string, min: number): number | undefined {
   return numberOption(command, a, name, (n) => Number.isInteger(n) && n >= min, `an integer >= ${min}`);
+}
+
+/** `--name` as a value of the setting `setting`, within its bounds (server/protocol/settings.ts),
+ * or undefined when absent: the CLI and the editor accept the same values. */
+export function settingOption(command: string, a: Args, name: string, setting: NumberSetting): number | undefined {
+  const v = a.values.get(name);
+  if (v === undefined) return undefined;
+  const n = v.trim() === '' ? Number.NaN : Number(v);
+  if (inRange(setting, n) === undefined) throw new UsageError(`${command}: --${name} must be ${rangeText(setting)} (got '${v}')`);
+  return n;
 }
 
 /** `--name` as one of `allowed`, or undefined when absent. */

@@ -2,32 +2,21 @@
 // their verdicts (issue 3 item 6). Both are runPending over a different selection; check-refs
 // also lists the references that fail their own tests.
 import os from 'node:os';
-import {
-  UsageError,
-  dbOf,
-  err,
-  interruptSignal,
-  out,
-  parseArgs,
-  progressLine,
-  showHelp,
-  type Args,
-  type Command,
-} from '../cli/kit';
+import { UsageError, dbOf, err, intOption, interruptSignal, out, parseArgs, progressLine, settingOption, showHelp, type Args, type Command } from '../cli/kit';
 import { openProject } from '../store/db';
 import { ExecEngine } from './engine';
 import { exitStatusOf, runPending, type RunSummary } from './runPending';
 import { countCandidates, datasetIdOf, flaggedReferences, type FlaggedReference, type Selection } from './store';
-import { DEFAULT_LIMITS, type ExecLimits } from './types';
+import { DEFAULT_EXEC_LIMITS, type ExecLimits } from './types';
 import { CANDIDATE_KINDS, REFERENCE_KINDS, type CandidateKind, COMPARATORS, VERDICTS, type Comparator } from '../protocol';
 
 const COMMON_OPTIONS = `  --comparator C        strict (default: line by line, trailing whitespace ignored, numbers
                         within a relative 1e-6) | apps (the APPS harness's lenient cascade);
                         recorded with every verdict; each comparator has its own verdicts
   --all-results         run every test of a candidate (default: stop at its first failure)
-  --timeout-ms N        wall clock per test (default ${DEFAULT_LIMITS.testTimeoutMs})
-  --memory-mb N         address space per test (default ${DEFAULT_LIMITS.memoryBytes / 1024 ** 2})
-  --output-kb N         stdout / stderr kept per test; more is output_limit (default ${DEFAULT_LIMITS.outputBytes / 1024})
+  --timeout-ms N        wall clock per test (default ${DEFAULT_EXEC_LIMITS.testTimeoutMs})
+  --memory-mb N         address space per test (default ${DEFAULT_EXEC_LIMITS.memoryBytes / 1024 ** 2})
+  --output-kb N         stdout / stderr kept per test; more is output_limit (default ${DEFAULT_EXEC_LIMITS.outputBytes / 1024})
   --workers N           warm sandboxed workers (default: one per core)
   --confirm N           re-run every failing candidate N more times; a candidate whose verdicts
                         disagree is marked flaky (pairing skips it)
@@ -77,13 +66,6 @@ const MAX_FLAGGED_LINES = 50;
 const VALUE_OPTIONS = ['db', 'comparator', 'timeout-ms', 'memory-mb', 'output-kb', 'workers', 'confirm', 'limit', 'dataset'];
 const FLAGS = ['all-results', 'allow-unsandboxed', 'json'];
 
-function intOption(command: string, a: Args, name: string, min: number): number | undefined {
-  const v = a.values.get(name);
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${command}: --${name} must be an integer >= ${min} (got '${v}')`);
-  return Number(v);
-}
-
 interface Setup {
   db: string;
   comparator: Comparator;
@@ -105,15 +87,15 @@ function setupOf(command: string, a: Args): Setup {
     throw new UsageError(`${command}: --comparator must be one of ${COMPARATORS.join(', ')} (got '${comparator}')`);
   }
   const limits: Partial<ExecLimits> = {};
-  const timeout = intOption(command, a, 'timeout-ms', 1);
+  const timeout = settingOption(command, a, 'timeout-ms', 'exec.testTimeoutMs');
   if (timeout !== undefined) {
     limits.testTimeoutMs = timeout;
     // The per-candidate clock keeps its default ratio to the per-test one.
-    limits.candidateTimeoutMs = Math.max(DEFAULT_LIMITS.candidateTimeoutMs, timeout);
+    limits.candidateTimeoutMs = Math.max(DEFAULT_EXEC_LIMITS.candidateTimeoutMs, timeout);
   }
-  const memory = intOption(command, a, 'memory-mb', 16);
+  const memory = settingOption(command, a, 'memory-mb', 'exec.memoryMB');
   if (memory !== undefined) limits.memoryBytes = memory * 1024 ** 2;
-  const output = intOption(command, a, 'output-kb', 1);
+  const output = settingOption(command, a, 'output-kb', 'exec.outputKB');
   if (output !== undefined) limits.outputBytes = output * 1024;
   const limit = intOption(command, a, 'limit', 0);
   const dataset = a.values.get('dataset');

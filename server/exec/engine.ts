@@ -10,13 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import { findPython, planLaunch, type LaunchPlan } from './sandbox';
-import { DEFAULT_LIMITS, ExecAbortedError, type CandidateResult, type EngineOptions, type ExecLimits, type ExecRunner, type RunOptions, type SandboxInfo, type TestSpec } from './types';
+import { DEFAULT_EXEC_LIMITS, ExecAbortedError, type CandidateResult, type EngineOptions, type ExecLimits, type ExecRunner, type RunOptions, type SandboxInfo, type TestSpec } from './types';
 import { testResult, worstOf, type WorkerTestResult } from './verdict';
 import { WorkerGoneError, WorkerProcess, type WorkerMessage } from './worker';
 import type { Comparator, TestResult } from '../protocol';
 export { VERDICTS, VERDICT_SEVERITY, type TestResult, type Comparator, type Verdict } from '../protocol';
 
-export { SandboxUnavailableError, ExecAbortedError, DEFAULT_LIMITS } from './types';
+export { SandboxUnavailableError, ExecAbortedError, DEFAULT_EXEC_LIMITS } from './types';
 export type { CandidateResult, TestSpec, ExecLimits } from './types';
 
 /** Tests a worker runs before it is replaced, so slow leaks inside it cannot build up. */
@@ -28,7 +28,7 @@ export const BACKSTOP_MS = 3000;
 const LOAD_TIMEOUT_MS = 15_000;
 
 export function resolveLimits(partial: Partial<ExecLimits> | undefined): ExecLimits {
-  const limits: ExecLimits = { ...DEFAULT_LIMITS, ...(partial ?? {}) };
+  const limits: ExecLimits = { ...DEFAULT_EXEC_LIMITS, ...(partial ?? {}) };
   for (const [key, value] of Object.entries(limits)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
       throw new RangeError(`exec limit '${key}' must be a positive number, got ${JSON.stringify(value)}`);

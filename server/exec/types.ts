@@ -3,7 +3,7 @@
 // engine itself is server/exec/engine.ts, the store of verdicts server/exec/store.ts.
 
 import type { Comparator, Isolation, TestKind, TestResult, Verdict } from '../protocol';
-import { VERDICT_SEVERITY } from '../protocol';
+import { SETTINGS, VERDICT_SEVERITY } from '../protocol';
 
 /**
  * One test, exactly a `tests` row (server/import/formats.ts):
@@ -39,11 +39,13 @@ export interface ExecLimits {
   processes: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<ExecLimits> = Object.freeze({
-  testTimeoutMs: 5000,
+/** The engine's limits unless told otherwise; the three a person can set are the settings'
+ * defaults (server/protocol/settings.ts). */
+export const DEFAULT_EXEC_LIMITS: Readonly<ExecLimits> = Object.freeze({
+  testTimeoutMs: SETTINGS['exec.testTimeoutMs'].default,
   candidateTimeoutMs: 120_000,
-  memoryBytes: 2 * 1024 ** 3,
-  outputBytes: 1024 ** 2,
+  memoryBytes: SETTINGS['exec.memoryMB'].default * 1024 ** 2,
+  outputBytes: SETTINGS['exec.outputKB'].default * 1024,
   tmpfsBytes: 64 * 1024 ** 2,
   openFiles: 64,
   processes: 64,

@@ -11,7 +11,7 @@ import type { PythonGrammar } from '../blocks/parser';
 import { codeSha256 } from '../exec/store';
 import type { Project } from '../store/db';
 import { identicalAst } from './ast';
-import { criticalLineFlags, DEFAULT_LIMITS, duplicateKey, tokenFlags, type FilterLimits } from './filters';
+import { criticalLineFlags, DEFAULT_FILTER_LIMITS, duplicateKey, tokenFlags, type FilterLimits } from './filters';
 import { pairHistory, type HistoryVersion, type LineMode, type RejectedPick } from './iterpref';
 import { wholeSpan } from './lcs';
 import { isWholeProgram, renderPair } from './render';
@@ -143,7 +143,7 @@ interface SampleRow {
 async function buildStructureCoder(p: Project, grammar: PythonGrammar, opts: BuildOptions, comparator: Comparator, summary: BuildSummary): Promise<void> {
   const selection = opts.selection ?? 'one-per-target';
   const reject = opts.reject ?? DEFAULT_REJECT;
-  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const limits = { ...DEFAULT_FILTER_LIMITS, ...opts.limits };
   const counter = limitConcurrency(opts.tokens ?? estimatingCounter(), TOKEN_REQUESTS);
   const family = opts.family ?? 'qwen2.5-coder';
   const targetIds = p.db
@@ -296,7 +296,7 @@ async function buildIterPref(p: Project, grammar: PythonGrammar, opts: BuildOpti
   const pick = opts.pick ?? 'one';
   const seed = opts.seed ?? 42;
   const lines = opts.lines ?? 'lcs';
-  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const limits = { ...DEFAULT_FILTER_LIMITS, ...opts.limits };
   const counter = limitConcurrency(opts.tokens ?? estimatingCounter(), TOKEN_REQUESTS);
   const family = opts.family ?? 'qwen2.5-coder';
   const historyIds = p.db

@@ -3,7 +3,7 @@ import { loadPython } from '../blocks/parser';
 import { EXIT_INTERRUPTED, EXIT_OK, UsageError, choiceOption, dbOf, intOption, interruptSignal, out, parseArgs, progressLine, showHelp, type Command } from '../cli/kit';
 import { openProject } from '../store/db';
 import { buildPairs, type BuildOptions, type BuildSummary } from './build';
-import { DEFAULT_LIMITS } from './filters';
+import { DEFAULT_FILTER_LIMITS } from './filters';
 import { LINE_MODES, type LineMode } from './iterpref';
 import { SC_SELECTIONS, type StructureCoderSelection } from './structurecoder';
 import { endpointCounter, estimatingCounter } from './tokens';
@@ -31,8 +31,8 @@ iterpref:
   --lines lcs|difflib    critical lines: exact line LCS (default), or the lines Python's
                          difflib.ndiff marks, as the published code does
 filters:
-  --max-tokens N         flag too_long above N tokens a side (default ${DEFAULT_LIMITS.maxTokens})
-  --max-critical-lines N flag too_many_critical above N lines (default ${DEFAULT_LIMITS.maxCriticalLines})
+  --max-tokens N         flag too_long above N tokens a side (default ${DEFAULT_FILTER_LIMITS.maxTokens})
+  --max-critical-lines N flag too_many_critical above N lines (default ${DEFAULT_FILTER_LIMITS.maxCriticalLines})
   --endpoint URL         count tokens with this vLLM server's /tokenize (else estimated, and marked)
   --model NAME           the model /tokenize is asked about (default: the server's first)
   --family F             prompt family the token count renders FIM prompts with (default qwen2.5-coder)

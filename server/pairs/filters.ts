@@ -13,7 +13,7 @@ export interface FilterLimits {
   maxTokens: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<FilterLimits> = Object.freeze({ maxCriticalLines: 20, maxTokens: 2048 });
+export const DEFAULT_FILTER_LIMITS: Readonly<FilterLimits> = Object.freeze({ maxCriticalLines: 20, maxTokens: 2048 });
 
 /** A line that carries no code: blank, or a comment (after leading whitespace). */
 export function isCommentOrBlank(text: string): boolean {

@@ -1,11 +1,11 @@
 // `pairforge run`: import -> check-refs -> targets -> sample -> exec -> pairs -> export in one
 // command, resumable at every stage (run it again after a kill or Ctrl-C).
 import path from 'node:path';
-import { EXIT_INTERRUPTED, EXIT_OK, UsageError, choiceOption, err, intOption, interruptSignal, out, parseArgs, presetOf, progressLine, requireFiles, showHelp, type Command } from '../cli/kit';
+import { EXIT_INTERRUPTED, EXIT_OK, UsageError, choiceOption, err, intOption, interruptSignal, out, parseArgs, presetOf, progressLine, requireFiles, settingOption, showHelp, type Command } from '../cli/kit';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/records';
 import { runPipeline, STAGES, type PipelineSummary, type StageName } from './run';
 import { realStages } from './stages';
-import { COMPARATORS, type Comparator, FIM_FAMILIES, type FimFamily } from '../protocol';
+import { COMPARATORS, FIM_FAMILIES, SAMPLING_DEFAULTS, type Comparator, type FimFamily } from '../protocol';
 
 const HELP = `usage: pairforge run --db PROJECT.sqlite [--dataset FILE[,FILE...]] [FILE...] [--endpoint URL|local] [options] [--json]
 
@@ -102,7 +102,7 @@ async function run(argv: string[]): Promise<number> {
         ...(endpoint ? { endpoint } : {}),
         ...(model ? { model } : {}),
         family: choiceOption<FimFamily>('run', a, 'family', FIM_FAMILIES) ?? 'qwen2.5-coder',
-        n: intOption('run', a, 'n', 1) ?? 5,
+        n: settingOption('run', a, 'n', 'sampling.n') ?? SAMPLING_DEFAULTS.n,
         ...(seed !== undefined ? { seed } : {}),
         preset: presetOf('run', a),
         wholePrograms: a.flags.has('whole-programs'),

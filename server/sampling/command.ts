@@ -1,9 +1,9 @@
 // `pairforge sample`: samples FIM middles for the project's targets from vLLM-compatible endpoints.
-import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, dbOf, err, interruptSignal, out, parseArgs, progressLine, showHelp, type Command } from '../cli/kit';
+import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, dbOf, err, interruptSignal, out, parseArgs, progressLine, settingOption, showHelp, type Command } from '../cli/kit';
 import { openProject } from '../store/db';
 import { API_KEY_ENV, type PoolEndpoint } from './endpoints';
 import { DEFAULTS, runSampleJob, type SampleSpec } from './job';
-import { SAMPLING_FAMILIES, type CustomTokens, type SamplingFamily } from '../protocol';
+import { SAMPLING_FAMILIES, type CustomTokens, type NumberSetting, type SamplingFamily } from '../protocol';
 
 const HELP = `usage: pairforge sample --db PROJECT.sqlite --endpoint URL --model NAME --family F [options]
        pairforge sample --db PROJECT.sqlite --resume JOB [--endpoint URL --model NAME]
@@ -93,7 +93,6 @@ async function run(argv: string[]): Promise<number> {
   if (a.positionals.length > 0) throw new UsageError(`sample: unexpected argument ${a.positionals[0]}`);
   const db = dbOf('sample', a, true);
   const v = (k: string) => a.values.get(k);
-  const concurrency = number('concurrency', v('concurrency'), true);
   const endpoints = endpointsOf(v('endpoint'), v('model'), v('api-key-env'));
   const resume = number('resume', v('resume'), true);
   const family = v('family');
@@ -114,12 +113,13 @@ async function run(argv: string[]): Promise<number> {
   const opt = <K extends keyof SampleSpec>(k: K, x: SampleSpec[K] | undefined) => {
     if (x !== undefined) spec[k] = x;
   };
-  opt('n', number('n', v('n'), true));
-  opt('temperature', number('temperature', v('temperature'), false));
-  opt('topP', number('top-p', v('top-p'), false));
-  opt('maxTokens', number('max-tokens', v('max-tokens'), true));
+  const bounded = (setting: NumberSetting, flag: string) => settingOption('sample', a, flag, setting);
+  opt('n', bounded('sampling.n', 'n'));
+  opt('temperature', bounded('sampling.temperature', 'temperature'));
+  opt('topP', bounded('sampling.topP', 'top-p'));
+  opt('maxTokens', bounded('sampling.maxTokens', 'max-tokens'));
   opt('seed', number('seed', v('seed'), true));
-  opt('concurrency', concurrency);
+  opt('concurrency', bounded('sampling.concurrency', 'concurrency'));
   opt('timeoutMs', number('timeout-ms', v('timeout-ms'), true));
   opt('maxRetries', number('retries', v('retries'), true));
   opt('downWaitMs', number('down-wait-ms', v('down-wait-ms'), true));

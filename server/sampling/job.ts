@@ -21,14 +21,12 @@ import { EndpointPool, backoffMs, sleep, type PoolEndpoint } from './endpoints';
 import { postProcess } from './postprocess';
 import { promptForTarget } from './prompts';
 import type { TargetRecord } from '../store/rows';
-import { type EndpointHealth, SAMPLING_FAMILIES, type CustomTokens, type SamplingFamily } from '../protocol';
+import { checkSamplingValues, checkSetting, SAMPLING_DEFAULTS, SAMPLING_FAMILIES, type CustomTokens, type EndpointHealth, type SamplingFamily, type SamplingValues } from '../protocol';
 
+/** The job's defaults: the sampling values and concurrency are the settings' (one place:
+ * server/protocol/settings.ts); the rest are the job's own knobs. */
 export const DEFAULTS = {
-  n: 5,
-  temperature: 0.7,
-  topP: 0.95,
-  maxTokens: 512,
-  concurrency: 64,
+  ...SAMPLING_DEFAULTS,
   timeoutMs: 600_000,
   maxRetries: 5,
   retryBaseMs: 500,
@@ -133,13 +131,6 @@ export function seedFor(base: number, targetId: number, index: number): number {
   return createHash('sha256').update(`${base}:${targetId}:${index}`).digest().readUInt32BE(0) & 0x7fffffff;
 }
 
-interface Values {
-  n: number;
-  temperature: number;
-  topP: number;
-  maxTokens: number;
-}
-
 function num(name: string, v: number | undefined, dflt: number, lo: number, hi: number, int: boolean): number {
   const x = v ?? dflt;
   if (typeof x !== 'number' || !Number.isFinite(x) || x < lo || x > hi || (int && !Number.isInteger(x))) {
@@ -149,7 +140,7 @@ function num(name: string, v: number | undefined, dflt: number, lo: number, hi: 
 }
 
 /** Checks a spec; the message names the field. */
-export function checkSpec(spec: SampleSpec): Values {
+export function checkSpec(spec: SampleSpec): SamplingValues {
   if (!SAMPLING_FAMILIES.includes(spec.family)) throw new Error(`family: one of ${SAMPLING_FAMILIES.join(', ')} expected (got '${String(spec.family)}')`);
   if (spec.family === 'custom' && !spec.custom) throw new Error("family 'custom' needs custom token strings (prefix, suffix, middle, stop)");
   if (!Array.isArray(spec.endpoints) || spec.endpoints.length === 0) throw new Error('endpoints: at least one (url, model) expected');
@@ -163,17 +154,12 @@ export function checkSpec(spec: SampleSpec): Values {
   if (sel.targetIds !== undefined && (!Array.isArray(sel.targetIds) || sel.targetIds.length === 0 || !sel.targetIds.every((t) => Number.isInteger(t)))) {
     throw new Error('targetIds: a non-empty list of target ids expected');
   }
-  num('concurrency', spec.concurrency, DEFAULTS.concurrency, 1, 4096, true);
-  return {
-    n: num('n', spec.n, DEFAULTS.n, 1, 100_000, true),
-    temperature: num('temperature', spec.temperature, DEFAULTS.temperature, 0, 2, false),
-    topP: num('top_p', spec.topP, DEFAULTS.topP, Number.MIN_VALUE, 1, false),
-    maxTokens: num('max_tokens', spec.maxTokens, DEFAULTS.maxTokens, 1, 1_048_576, true),
-  };
+  checkSetting('sampling.concurrency', spec.concurrency ?? DEFAULTS.concurrency, 'concurrency');
+  return checkSamplingValues(spec);
 }
 
 /** What makes two jobs the same command (not URLs, keys or concurrency). */
-export function specKey(spec: SampleSpec, v: Values): string {
+export function specKey(spec: SampleSpec, v: SamplingValues): string {
   const sel = spec.selection;
   const key = {
     selection: sel.targetIds ? { targetIds: [...sel.targetIds].sort((a, b) => a - b) } : { preset: sel.preset ?? 'structurecoder', dataset: sel.dataset ?? null, limit: sel.limit ?? null },
@@ -200,7 +186,7 @@ interface JobRow {
 }
 
 /** What is stored in sample_jobs.params. */
-interface StoredParams extends Values {
+interface StoredParams extends SamplingValues {
   seed: number | null;
   custom?: CustomTokens;
 }
@@ -303,7 +289,7 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
   let job: JobRow | undefined;
   let family = spec.family;
   let custom = spec.custom;
-  let values: Values;
+  let values: SamplingValues;
   let selection = spec.selection;
   let givenSeed = spec.seed;
   if (opts.resume !== undefined) {

@@ -132,7 +132,7 @@ describe('pairforge check-refs', () => {
       [['--comparator', 'loose'], "--comparator must be one of strict, apps (got 'loose')"],
       [['--dataset', 'nope'], "no dataset 'nope' in"],
       [['--workers', '0'], '--workers must be an integer >= 1'],
-      [['--timeout-ms', 'soon'], "--timeout-ms must be an integer >= 1 (got 'soon')"],
+      [['--timeout-ms', 'soon'], "--timeout-ms must be an integer from 100 to 600000 (got 'soon')"],
     ];
     for (const [args, msg] of cases) {
       const r = run('check-refs', '--db', db, ...args);

@@ -1,7 +1,7 @@
 // The server-held execution engine: options from the settings, created lazily, replaced when they change.
 import { describe, expect, it } from 'vitest';
 import { engineOptions, ExecHost } from '../../../server/exec/host';
-import { DEFAULT_LIMITS, type EngineOptions, type ExecRunner } from '../../../server/exec/types';
+import { DEFAULT_EXEC_LIMITS, type EngineOptions, type ExecRunner } from '../../../server/exec/types';
 
 describe('engine options from settings', () => {
   it('converts MiB / KiB, drops workers = 0 (one per core) and values out of the settings\' bounds', () => {
@@ -30,7 +30,7 @@ describe('the server-held execution engine', () => {
       const rec = { opts, closed: false };
       made.push(rec);
       return {
-        sandbox: { isolation: 'bwrap', limits: { ...DEFAULT_LIMITS } },
+        sandbox: { isolation: 'bwrap', limits: { ...DEFAULT_EXEC_LIMITS } },
         run: async () => {
           throw new Error('not used');
         },

@@ -19,7 +19,7 @@ import {
   writeExecutions,
   type Selection,
 } from '../../../server/exec/store';
-import { DEFAULT_LIMITS, ExecAbortedError, type CandidateResult, type ExecRunner, type RunOptions, type TestSpec } from '../../../server/exec/types';
+import { DEFAULT_EXEC_LIMITS, ExecAbortedError, type CandidateResult, type ExecRunner, type RunOptions, type TestSpec } from '../../../server/exec/types';
 import { openProject, type Project } from '../../../server/store/db';
 import type { Verdict } from '../../../server/protocol';
 
@@ -39,7 +39,7 @@ function scriptedRunner(opts: { delayMs?: number } = {}): ExecRunner & { calls: 
     calls: [] as Call[],
     inFlight: 0,
     maxInFlight: 0,
-    sandbox: { isolation: 'bwrap' as const, limits: { ...DEFAULT_LIMITS } },
+    sandbox: { isolation: 'bwrap' as const, limits: { ...DEFAULT_EXEC_LIMITS } },
     async run(code: string, tests: TestSpec[], o?: RunOptions): Promise<CandidateResult> {
       r.calls.push({ code, tests, opts: o });
       r.inFlight++;
@@ -239,7 +239,7 @@ describe('runPending', () => {
     const row = p.db.prepare<[], Record<string, unknown>>("SELECT * FROM executions WHERE candidate_kind = 'solution' AND candidate_id = 2").get()!;
     expect(row).toMatchObject({ attempt: 0, comparator: 'strict', verdict: 'wrong_answer', tests_run: 1, tests_total: 1, executed_at: '2026-11-23T10:00:00.000Z' });
     expect(JSON.parse(row.details as string)).toEqual([{ ordinal: 0, verdict: 'wrong_answer', durationMs: 1, input: 'input 0', expected: 'x', output: 'y', message: 'test 0 failed' }]);
-    expect(JSON.parse(row.sandbox as string)).toEqual({ isolation: 'bwrap', limits: DEFAULT_LIMITS });
+    expect(JSON.parse(row.sandbox as string)).toEqual({ isolation: 'bwrap', limits: DEFAULT_EXEC_LIMITS });
     const code = p.db.prepare<[], { code: string }>('SELECT code FROM solutions WHERE id = 2').get()!.code;
     expect(row.code_sha256).toBe(codeSha256(code));
 
@@ -400,7 +400,7 @@ describe('writeExecutions', () => {
     testsTotal: 1,
     durationMs: 2,
     comparator: 'strict',
-    sandbox: { isolation: 'bwrap', limits: { ...DEFAULT_LIMITS } },
+    sandbox: { isolation: 'bwrap', limits: { ...DEFAULT_EXEC_LIMITS } },
   });
   it('keeps the first of two writers of the same verdict and writes a batch all or nothing', async () => {
     await load([he('W/0', '    return x\n')]);

@@ -1,7 +1,7 @@
 // From the engine's result to what the editor shows: traceback lines and the test views.
 import { describe, expect, it } from 'vitest';
 import { failureLine, runTestsResult, tracebackLine } from '../../../server/exec/testResults';
-import { DEFAULT_LIMITS, type CandidateResult } from '../../../server/exec/types';
+import { DEFAULT_EXEC_LIMITS, type CandidateResult } from '../../../server/exec/types';
 import { type ProblemRef } from '../../../server/protocol';
 
 describe('test results', () => {
@@ -29,7 +29,7 @@ describe('test results', () => {
       testsTotal: 2,
       durationMs: 40,
       comparator: 'strict',
-      sandbox: { isolation: 'bwrap', limits: { ...DEFAULT_LIMITS } },
+      sandbox: { isolation: 'bwrap', limits: { ...DEFAULT_EXEC_LIMITS } },
       tests: [
         { ordinal: 0, verdict: 'pass', durationMs: 10, input: '1\n', expected: '1\n', output: '1\n' },
         { ordinal: 1, verdict: 'runtime_error', durationMs: 12, input: '0\n', stderrTail: 'x', message: 'ZeroDivisionError' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, EXCERPT_CHARS, type TestSpec } from '../../../server/exec/types';
+import { DEFAULT_EXEC_LIMITS, EXCERPT_CHARS, type TestSpec } from '../../../server/exec/types';
 import { testResult, type ChildReport, type WorkerTestResult } from '../../../server/exec/verdict';
 
 const NONCE = 'n0nce';
@@ -26,7 +26,7 @@ function worker(over: Partial<WorkerTestResult> = {}, report: ChildReport | null
   };
 }
 const verdictOf = (test: TestSpec, r: WorkerTestResult, comparator: 'strict' | 'apps' = 'strict', oom = false) =>
-  testResult(0, test, r, comparator, DEFAULT_LIMITS, NONCE, oom);
+  testResult(0, test, r, comparator, DEFAULT_EXEC_LIMITS, NONCE, oom);
 
 describe('verdict of a test', () => {
   it('passes and keeps the details', () => {

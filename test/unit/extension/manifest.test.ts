@@ -2,7 +2,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CORE_KINDS, EXTRA_KINDS, LENS_COMMANDS } from '../../../server/protocol';
+import {
+  COMPARATORS,
+  CORE_KINDS,
+  DEFAULT_COMPARATOR,
+  DEFAULT_FAMILY,
+  DEFAULT_PRESET,
+  DEFAULT_PROJECT_PATH,
+  DEFAULT_RUNTIME,
+  EXEC_DEFAULTS,
+  EXTRA_KINDS,
+  LENS_COMMANDS,
+  PRESETS,
+  SAMPLING_FAMILIES,
+  SETTINGS,
+} from '../../../server/protocol';
 import { root } from '../../support/paths';
 
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -93,5 +107,29 @@ describe('extension manifest', () => {
       expect(where.some((m: { group: string }) => !m.group.startsWith('inline'))).toBe(true);
       for (const m of where) expect(m.when).toContain('view == pairforge.pairs');
     }
+  });
+});
+
+describe('settings schema and server/protocol/settings.ts', () => {
+  const props = pkg.contributes.configuration.properties as Record<string, Record<string, unknown>>;
+
+  it('every numeric setting has the same type, default and bounds in both', () => {
+    const numeric = Object.entries(props).filter(([, v]) => v.type === 'integer' || v.type === 'number');
+    expect(numeric.map(([k]) => k.replace(/^pairforge\./, '')).sort()).toEqual(Object.keys(SETTINGS).sort());
+    for (const [key, bounds] of Object.entries(SETTINGS)) {
+      const schema = props[`pairforge.${key}`];
+      expect({ type: schema.type, default: schema.default, minimum: schema.minimum, maximum: schema.maximum }, key).toEqual({ ...bounds });
+      expect(schema.exclusiveMinimum, key).toBeUndefined();
+    }
+  });
+
+  it('choices and defaults of the other shared settings are the protocol\'s', () => {
+    expect(props['pairforge.blocks.preset']).toMatchObject({ enum: [...PRESETS], default: DEFAULT_PRESET });
+    expect((props['pairforge.blocks.extraKinds'].items as { enum: string[] }).enum).toEqual([...EXTRA_KINDS]);
+    expect(props['pairforge.exec.comparator']).toMatchObject({ enum: [...COMPARATORS], default: DEFAULT_COMPARATOR });
+    expect(props['pairforge.sampling.family']).toMatchObject({ enum: [...SAMPLING_FAMILIES], default: DEFAULT_FAMILY });
+    expect(props['pairforge.server.runtime'].default).toBe(DEFAULT_RUNTIME);
+    expect(props['pairforge.project.path'].default).toBe(DEFAULT_PROJECT_PATH);
+    expect(props['pairforge.exec.allowUnsandboxed'].default).toBe(EXEC_DEFAULTS.allowUnsandboxed);
   });
 });

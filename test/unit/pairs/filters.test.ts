@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPython, type PythonGrammar } from '../../../server/blocks/parser';
 import { astFingerprint, identicalAst } from '../../../server/pairs/ast';
-import { criticalLineFlags, DEFAULT_LIMITS, duplicateKey, isCommentOrBlank, sortFlags, tokenFlags } from '../../../server/pairs/filters';
+import { criticalLineFlags, DEFAULT_FILTER_LIMITS, duplicateKey, isCommentOrBlank, sortFlags, tokenFlags } from '../../../server/pairs/filters';
 import { lineDiff } from '../../../server/pairs/lcs';
 import { estimateTokens } from '../../../server/pairs/tokens';
 import { PAIR_FLAGS } from '../../../server/protocol';
@@ -39,33 +39,33 @@ describe('critical-line flags (IterPref)', () => {
   it('comment-only critical lines', () => {
     const d = lineDiff('a = 1\nprint(a)\n', 'a = 1\n# debug\n\nprint(a)\n');
     expect(d.rejectedCritical).toEqual([1, 2]);
-    expect(criticalLineFlags(d.rejectedLines, d.rejectedCritical, DEFAULT_LIMITS)).toEqual(['comment_only']);
+    expect(criticalLineFlags(d.rejectedLines, d.rejectedCritical, DEFAULT_FILTER_LIMITS)).toEqual(['comment_only']);
   });
   it('a code line with a trailing comment is not comment-only', () => {
     expect(isCommentOrBlank('x = 1  # note')).toBe(false);
     expect(isCommentOrBlank('   # note')).toBe(true);
     const d = lineDiff('a = 1\n', 'a = 2  # fix\n');
-    expect(criticalLineFlags(d.rejectedLines, d.rejectedCritical, DEFAULT_LIMITS)).toEqual([]);
+    expect(criticalLineFlags(d.rejectedLines, d.rejectedCritical, DEFAULT_FILTER_LIMITS)).toEqual([]);
   });
   it('no critical line at all', () => {
     const d = lineDiff('a = 1\nb = 2\n', 'a = 1\n');
-    expect(criticalLineFlags(d.rejectedLines, d.rejectedCritical, DEFAULT_LIMITS)).toEqual(['no_critical_lines']);
+    expect(criticalLineFlags(d.rejectedLines, d.rejectedCritical, DEFAULT_FILTER_LIMITS)).toEqual(['no_critical_lines']);
   });
   it('more than 20 critical lines, and exactly 20', () => {
     const body = (n: number, v: string) => Array.from({ length: n }, (_, i) => `x${i} = ${v}\n`).join('');
     const d21 = lineDiff(body(21, '1'), body(21, '2'));
-    expect(criticalLineFlags(d21.rejectedLines, d21.rejectedCritical, DEFAULT_LIMITS)).toEqual(['too_many_critical']);
+    expect(criticalLineFlags(d21.rejectedLines, d21.rejectedCritical, DEFAULT_FILTER_LIMITS)).toEqual(['too_many_critical']);
     const d20 = lineDiff(body(20, '1'), body(20, '2'));
-    expect(criticalLineFlags(d20.rejectedLines, d20.rejectedCritical, DEFAULT_LIMITS)).toEqual([]);
-    expect(criticalLineFlags(d20.rejectedLines, d20.rejectedCritical, { ...DEFAULT_LIMITS, maxCriticalLines: 5 })).toEqual(['too_many_critical']);
+    expect(criticalLineFlags(d20.rejectedLines, d20.rejectedCritical, DEFAULT_FILTER_LIMITS)).toEqual([]);
+    expect(criticalLineFlags(d20.rejectedLines, d20.rejectedCritical, { ...DEFAULT_FILTER_LIMITS, maxCriticalLines: 5 })).toEqual(['too_many_critical']);
   });
 });
 
 describe('token and duplicate filters', () => {
   it('too_long when either side is over the limit', () => {
-    expect(tokenFlags({ chosen: 2048, rejected: 2048, method: 'tokenize' }, DEFAULT_LIMITS)).toEqual([]);
-    expect(tokenFlags({ chosen: 10, rejected: 2049, method: 'tokenize' }, DEFAULT_LIMITS)).toEqual(['too_long']);
-    expect(tokenFlags({ chosen: 2049, rejected: 1, method: 'estimate' }, DEFAULT_LIMITS)).toEqual(['too_long']);
+    expect(tokenFlags({ chosen: 2048, rejected: 2048, method: 'tokenize' }, DEFAULT_FILTER_LIMITS)).toEqual([]);
+    expect(tokenFlags({ chosen: 10, rejected: 2049, method: 'tokenize' }, DEFAULT_FILTER_LIMITS)).toEqual(['too_long']);
+    expect(tokenFlags({ chosen: 2049, rejected: 1, method: 'estimate' }, DEFAULT_FILTER_LIMITS)).toEqual(['too_long']);
   });
   it('the estimate is code points / 3, rounded up', () => {
     expect(estimateTokens('')).toBe(0);

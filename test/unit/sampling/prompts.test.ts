@@ -205,7 +205,7 @@ describe('client and job helpers', () => {
     expect(specKey({ ...spec, endpoints: [{ url: 'http://b', model: 'm' }], concurrency: 3 }, v)).toBe(specKey(spec, v));
     expect(specKey({ ...spec, seed: 1 }, v)).not.toBe(specKey(spec, v));
     expect(() => checkSpec({ ...spec, n: 0 })).toThrow(/^n: an integer from 1/);
-    expect(() => checkSpec({ ...spec, topP: 0 })).toThrow(/^top_p:/);
+    expect(() => checkSpec({ ...spec, topP: 0 })).toThrow('topP: a number from 0.01 to 1 expected (got 0)');
     expect(() => checkSpec({ ...spec, temperature: -1 })).toThrow(/^temperature:/);
     expect(() => checkSpec({ ...spec, family: 'gpt' as SamplingFamily })).toThrow(/^family:/);
     expect(() => checkSpec({ ...spec, endpoints: [{ url: 'http://a', model: '' }] })).toThrow(/endpoints\[0\]\.model/);
