@@ -1,4 +1,4 @@
-// The headless CLI over the engine: `pairforge <command>` (README "CLI"); the commands are listed
+// The headless CLI over the engine: `pairforge <command>` (README "The pipeline from the command line"); the commands are listed
 // in server/cli/commands.ts and live in their stage folders.
 //
 // Exit status: 0 ok, 1 some input was bad (bad dataset lines, Python files that do not parse),

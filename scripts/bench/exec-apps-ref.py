@@ -1,4 +1,4 @@
-# Independent Python rendering of the APPS harness's stdin/stdout cascade (from the facts in REFERENCE.md section 3),
+# Independent Python rendering of the APPS harness's stdin/stdout cascade (from the facts in docs/published.md "Datasets and their harnesses"),
 # the oracle of scripts/bench/exec-apps-parity.mjs for server/exec/compare.ts (apps comparator and round(x, 3)).
 # Reads JSON {"pairs": [[stdout, expected], ...], "floats": [...]} on stdin; needs numpy.
 import json, sys

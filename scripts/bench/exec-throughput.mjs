@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Execution throughput (issue 3, "Tests and figures"): the same candidates through
+// Execution throughput: the same candidates through
 //   (a) a naive runner that starts a fresh python3 per candidate and runs its tests in that
 //       process, as the human-eval and APPS harnesses do (scripts/bench/exec-naive.py), unisolated;
 //   (b) the engine (server/exec), fully isolated in bubblewrap, warm workers forking per test;

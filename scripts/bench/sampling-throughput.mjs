@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /* global performance, fetch, setInterval, clearInterval */
-// Sampling throughput (issue 4 "Figures"): the sampling engine (server/sampling, runSampleJob, in
+// Sampling throughput: the sampling engine (server/sampling, runSampleJob, in
 // this process) against the local vLLM stand-in (its own process, `pairforge serve-local`) with a
 // fixed per-request latency L and C requests in flight, over R requests (default 20,000).
 // Ideal throughput is C/L; the engine should reach >= 95% of it. Baseline measured in the same

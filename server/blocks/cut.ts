@@ -1,4 +1,4 @@
-// Cuts a solution into fill-in-the-middle targets (REFERENCE.md section 1; README "Presets").
+// Cuts a solution into fill-in-the-middle targets (docs/published.md "StructureCoder"; docs/datasets.md "Presets").
 //
 // The two presets and how they differ (`structurecoder` reproduces the published code, `clean`
 // fixes its quirks) are tabled in docs/datasets.md#presets, with how parity was checked and the

@@ -1,5 +1,5 @@
 // `pairforge check-refs` and `pairforge exec`: run stored candidates in the sandbox and store
-// their verdicts (issue 3 item 6). Both are runPending over a different selection; check-refs
+// their verdicts. Both are runPending over a different selection; check-refs
 // also lists the references that fail their own tests.
 import os from 'node:os';
 import { UsageError, dbOf, err, intOption, interruptSignal, out, parseArgs, progressLine, settingOption, showHelp, type Args, type Command } from '../cli/kit';

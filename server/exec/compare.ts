@@ -1,11 +1,11 @@
-// Comparators for stdin/stdout tests (issue 3 item 2). Pure functions: the program's captured
+// Comparators for stdin/stdout tests (docs/execution.md "Comparators"). Pure functions: the program's captured
 // stdout against the expected text.
 //
 // - strict (the default): line by line; trailing whitespace of each line and trailing blank lines
 //   are ignored; a line also matches when it has the same whitespace-separated tokens, where two
 //   numeric tokens of which at least one is a decimal/exponent number match within an absolute or
 //   relative error of 1e-6 (integers must match exactly).
-// - apps: the APPS harness's lenient cascade (REFERENCE section 3), reproduced step by step with
+// - apps: the APPS harness's lenient cascade (docs/published.md "Datasets and their harnesses"), reproduced step by step with
 //   Python's string semantics (str.splitlines, str.strip, str.split, float(), round(x, 3)).
 import type { Comparator } from '../protocol';
 

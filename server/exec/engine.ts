@@ -1,4 +1,4 @@
-// The execution engine (issue 3 items 1-5): runs one candidate program against its tests on a
+// The execution engine: runs one candidate program against its tests on a
 // pool of warm sandboxed workers and returns a verdict per test and for the candidate.
 //
 // A candidate takes one worker for all its tests: the worker compiles the code once, then forks

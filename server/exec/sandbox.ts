@@ -1,4 +1,4 @@
-// How a warm worker is started: the bubblewrap command line (issue 3 item 4, REFERENCE section 5)
+// How a warm worker is started: the bubblewrap command line (docs/published.md "Sandboxing facts"; docs/execution.md "Isolation")
 // or, with an explicit opt-in, a plain unisolated process.
 //
 // Inside: a read-only view of /usr (and the /bin, /lib* it implies), fresh /proc and /dev (both

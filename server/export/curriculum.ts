@@ -1,4 +1,4 @@
-// Curriculum order and format mixing at export (issue 5 item 5; REFERENCE §1). Pure.
+// Curriculum order and format mixing at export (docs/published.md "StructureCoder" "Curriculum"). Pure.
 //
 // `lines` is the published order: pairs bucketed by the golden middle's line count, fewest lines
 // first; one generator seeded 42 runs through the buckets in that order and, for each bucket,

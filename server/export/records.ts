@@ -1,4 +1,4 @@
-// One exported line per format (issue 5 item 6). Pure: a stored pair plus its question in, a
+// One exported line per format (docs/pairs.md "pairforge export"). Pure: a stored pair plus its question in, a
 // JSON-ready object out.
 //
 // - trl: {prompt, chosen, rejected, chosen_loss_spans, rejected_loss_spans, metadata}. prompt is

@@ -1,5 +1,5 @@
 // Dataset formats: detection from a record's fields and one validator per format that turns a
-// record into a normalised problem or says precisely what is wrong (README "Dataset formats").
+// record into a normalised problem or says precisely what is wrong (docs/datasets.md "Dataset formats").
 // Pure: no I/O.
 import { createHash } from 'node:crypto';
 import type { DatasetFormat } from '../protocol';

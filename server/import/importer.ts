@@ -1,4 +1,4 @@
-// Imports dataset files into a project (README "Dataset formats").
+// Imports dataset files into a project (docs/datasets.md "Dataset formats").
 //
 // Idempotent and resumable: records are written in transactions of BATCH_SIZE, problems are keyed
 // by (dataset, external id) with INSERT ... ON CONFLICT DO NOTHING, and a stored problem is never

@@ -1,4 +1,4 @@
-// vLLM's error responses, as its OpenAI-compatible server sends them (REFERENCE.md §4):
+// vLLM's error responses, as its OpenAI-compatible server sends them (docs/published.md "vLLM's OpenAI-compatible server"):
 //   - body `{"error": {"message", "type", "param", "code"}}` with `code` the HTTP status;
 //   - `type` "BadRequestError" (400) for errors found while serving a request (unknown `suffix`,
 //     context length, sampling values), "NotFoundError" (404) for an unknown model,

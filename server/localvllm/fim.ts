@@ -1,4 +1,4 @@
-// Reading a fill-in-the-middle prompt back into its parts, for every family in REFERENCE.md §1.
+// Reading a fill-in-the-middle prompt back into its parts, for every family in docs/published.md "StructureCoder".
 // Pure functions: the local server uses them to find which target a prompt asks for.
 //
 //   qwen2.5-coder   <|fim_prefix|>HEAD+pre<|fim_suffix|>suf<|fim_middle|>start

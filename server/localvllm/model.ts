@@ -33,7 +33,7 @@ export interface Mix {
   runOn: number;
   /** Qwen2.5-Coder / StarCoder2 only: chance that the middle is followed by the (non-EOS)
    * file-separator token and a next file, as real repo-level models do; a client that does not
-   * stop on it explicitly keeps the junk (REFERENCE.md §4). Off by default. */
+   * stop on it explicitly keeps the junk (docs/published.md "vLLM's OpenAI-compatible server"). Off by default. */
   fileSep: number;
 }
 

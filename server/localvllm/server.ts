@@ -1,6 +1,6 @@
 // A local stand-in for a vLLM OpenAI-compatible server, for tests, benchmarks and the offline
 // demo. It is never a default endpoint of the real pipeline: a client reaches it only when it is
-// given its URL. Routes, bodies and status codes follow vLLM (REFERENCE.md §4):
+// given its URL. Routes, bodies and status codes follow vLLM (docs/published.md "vLLM's OpenAI-compatible server"):
 //   GET  /health            200 with an empty body (503 when told to be unhealthy)
 //   GET  /v1/models         the one served model, with max_model_len
 //   POST /v1/completions    see completions.ts

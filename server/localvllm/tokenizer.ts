@@ -1,6 +1,6 @@
 // The local server's own tokenizer: deterministic, data-independent and reversible
 // (`decode(encode(s)) === s` for every string), with the FIM and chat control tokens of every
-// family in REFERENCE.md §1 as single tokens.
+// family in docs/published.md "StructureCoder" as single tokens.
 //
 // Layout (ids are sparse, like a real model's vocabulary):
 //   0 <unk>, 1 <s>, 2 </s>                       (Llama / CodeLlama control tokens)

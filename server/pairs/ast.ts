@@ -1,4 +1,4 @@
-// The identical-AST filter (issue 5 item 4): two programs are "the same" when their tree-sitter
+// The identical-AST filter (docs/pairs.md "Filters"): two programs are "the same" when their tree-sitter
 // syntax trees match node for node with comments and line continuations left out. Whitespace and
 // layout are not nodes (indentation only shows as the nesting of blocks), so reformatting alone
 // never makes two programs differ; any token that changes (a name, a literal, an operator, a

@@ -189,7 +189,7 @@ async function buildStructureCoder(p: Project, grammar: PythonGrammar, opts: Bui
     for (const s of samplesOf.all({ cmp: comparator, lo, hi })) {
       if (!inChunk.has(s.target_id)) continue; // another preset's target inside the id range
       const t = targets.get(s.target_id);
-      // A verdict for other code than pre + middle + suf is stale (EXECSTORE replaces it): unexecuted.
+      // A verdict for other code than pre + middle + suf is stale (server/exec/store.ts replaces it): unexecuted.
       if (s.verdict === null || !t || s.code_sha256 !== codeSha256(t.pre + s.middle + t.suf)) summary.unexecuted++;
       else if (s.flaky) summary.flaky++;
       else {

@@ -1,6 +1,6 @@
 // The `difflib` critical-line mode: which lines Python's `difflib.ndiff(chosen, rejected)` marks
-// '- ' (chosen) and '+ ' (rejected), as the published IterPref code builds its masks (REFERENCE
-// §2). ndiff is not an exact LCS: it matches lines with SequenceMatcher (longest matching block
+// '- ' (chosen) and '+ ' (rejected), as the published IterPref code builds its masks
+// (docs/published.md "IterPref"). ndiff is not an exact LCS: it matches lines with SequenceMatcher (longest matching block
 // first, recursively, with the "popular element" heuristic on sequences of 200+ lines) and then,
 // inside each replaced block, pairs similar lines by a character-level similarity ratio (spaces
 // and tabs as junk). This module reimplements that behaviour (CPython 3.11's difflib) so the

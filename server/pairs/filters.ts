@@ -1,4 +1,4 @@
-// The filters of issue 5 item 4, as pure predicates. They only ever set flags on a pair; what a
+// The filters (docs/pairs.md "Filters"; docs/published.md "IterPref"), as pure predicates. They only ever set flags on a pair; what a
 // flag means is listed with PairFlag (types.ts). Limits default to the papers' values.
 
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-// IterPref pairing of one iteration history (REFERENCE §2, issue 5 item 2). Pure.
+// IterPref pairing of one iteration history (docs/published.md "IterPref"). Pure.
 //
 // chosen = the final passing version (the latest version whose verdict is pass); rejected = an
 // earlier version that fails (any verdict but pass), one picked with a seed, or all of them.

@@ -1,4 +1,4 @@
-// Critical lines of an IterPref pair (REFERENCE §2, issue 5 item 2). Pure.
+// Critical lines of an IterPref pair (docs/published.md "IterPref"). Pure.
 //
 // Both programs are split into lines; the exact line-level longest common subsequence is found
 // with jsdiff's Myers diff over the arrays of line texts (Myers finds a shortest edit script, so

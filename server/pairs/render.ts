@@ -1,4 +1,4 @@
-// A stored pair rendered as training text (issue 5 item 3; REFERENCE §1 "Training formats").
+// A stored pair rendered as training text (docs/published.md "StructureCoder", "Training formats").
 // Pure. Chosen and rejected always share the format.
 //
 // - FIM: prompt = the family's FIM prompt of the query (the question as comments, then pre, the

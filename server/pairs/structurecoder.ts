@@ -1,4 +1,4 @@
-// StructureCoder pairing of one target's sampled middles (REFERENCE §1, issue 5 item 1). Pure.
+// StructureCoder pairing of one target's sampled middles (docs/published.md "StructureCoder", "Testing and pairing"). Pure.
 //
 // Faithful rules: candidates are de-duplicated after stripping newlines from both ends (Python's
 // `c.strip('\n')`); only `pass` may be chosen and only the rejectable verdicts (wrong_answer by

@@ -53,7 +53,7 @@ export interface PipelineOptions {
   progress: (line: string) => void;
 }
 
-/** What the sandbox and sampling stages need; the command wires EXECSTORE's and SAMPLING's
+/** What the sandbox and sampling stages need; the command wires the exec and sampling stages'
  * modules in (server/pipeline/stages.ts). */
 export interface ExternalStages {
   checkRefs(ctx: StageContext): Promise<Record<string, unknown>>;

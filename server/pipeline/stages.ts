@@ -1,6 +1,6 @@
-// The pipeline's sandbox and sampling stages, wired to the modules that own them: EXECSTORE's
-// runPending over SANDBOX's ExecEngine (check-refs: reference solutions and history versions;
-// exec: samples) and SAMPLING's job runner. One engine serves both execution stages.
+// The pipeline's sandbox and sampling stages, wired to the modules that own them: the exec
+// stage's runPending over its ExecEngine (check-refs: reference solutions and history versions;
+// exec: samples) and the sampling stage's job runner. One engine serves both execution stages.
 
 import os from 'node:os';
 import { ExecEngine } from '../exec/engine';

@@ -1,4 +1,4 @@
-// One vLLM-compatible endpoint, spoken to through the `openai` package (REFERENCE.md §4):
+// One vLLM-compatible endpoint, spoken to through the `openai` package (docs/published.md "vLLM's OpenAI-compatible server"):
 // raw prompts to /v1/completions (never `suffix`, which vLLM rejects), every sampling value sent
 // explicitly (vLLM fills omitted ones from the model's generation_config, e.g. Qwen's
 // repetition_penalty 1.1 and top_k 20, which the published offline sampling did not use), and the

@@ -1,4 +1,4 @@
-// From a model's raw text to the middle that is tested (REFERENCE.md §1). Pure.
+// From a model's raw text to the middle that is tested (docs/published.md "StructureCoder", "Post-processing"). Pure.
 //
 // FIM (the published `post`): text = start + output, leading/trailing newlines dropped; keep the
 // first line, then every line until the first non-blank line indented no deeper than the first

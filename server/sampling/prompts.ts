@@ -51,7 +51,7 @@ interface FamilyTokens {
 /** FIM tokens, stop strings and stop token ids (the models' real vocabulary ids).
  * qwen2.5-coder: the published stops are `<|endoftext|>` and `<|im_end|>`; its FIM and repo tokens
  * are not "special" in vLLM, so a model that emits one would run on into another file: they are
- * stop strings too (REFERENCE §4). Their ids are not stop ids, so a stop string is what ends the
+ * stop strings too (docs/published.md "vLLM's OpenAI-compatible server"). Their ids are not stop ids, so a stop string is what ends the
  * text and it never reaches the output. */
 const FIM: Readonly<Record<FimFamily, FamilyTokens>> = {
   'qwen2.5-coder': {

@@ -4,7 +4,7 @@
 // key, and that row is written in the same transaction as its targets. A kill loses at most the
 // chunk being written; a re-run picks up the solutions without a row and never cuts one twice.
 //
-// StructureCoder's selection before cutting (REFERENCE.md section 1): optional Black formatting,
+// StructureCoder's selection before cutting (docs/published.md "StructureCoder"): optional Black formatting,
 // solutions over STRUCTURECODER_MAX_WORDS whitespace-separated words skipped (applied to both
 // presets: it is a size cap, not a quirk), then the preset's own preparation (`structurecoder`
 // strips the code). Passing the tests is checked by a later stage (execution), not here.

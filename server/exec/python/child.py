@@ -25,8 +25,8 @@ SETUP_FILE = '<setup>'
 EXCERPT = 2000
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 
-# The APPS harness runs every solution with this block of imports in front of it (REFERENCE
-# section 3); LeetCode-style call-based solutions rely on it (`List[int]` without an import).
+# The APPS harness runs every solution with this block of imports in front of it
+# (docs/published.md "Datasets and their harnesses"); LeetCode-style call-based solutions rely on it (`List[int]` without an import).
 APPS_PRELUDE = '''
 import sys
 import time

@@ -1,4 +1,4 @@
-// Schema version 1: what import and targets write (issue 2).
+// Schema version 1: what import and targets write.
 import type { Migration } from '../db';
 
 export const foundation: Migration = {
@@ -22,7 +22,7 @@ export const foundation: Migration = {
       difficulty   TEXT,
       url          TEXT,
       entry_point  TEXT,
-      -- sha256 of the record's content (README "Dataset formats"): same id + same hash = unchanged.
+      -- sha256 of the record's content (docs/datasets.md "Dataset formats"): same id + same hash = unchanged.
       content_hash TEXT NOT NULL,
       raw          TEXT NOT NULL,
       UNIQUE (dataset_id, external_id)

@@ -1,4 +1,4 @@
-// Schema version 2: verdicts of the execution engine (issue 3: pairforge check-refs / exec).
+// Schema version 2: verdicts of the execution engine (pairforge check-refs / exec).
 import type { Migration } from '../db';
 
 export const executions: Migration = {

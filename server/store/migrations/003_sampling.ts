@@ -1,4 +1,4 @@
-// Schema version 3: FIM sampling jobs and their samples (issue 4: pairforge sample).
+// Schema version 3: FIM sampling jobs and their samples (pairforge sample).
 import type { Migration } from '../db';
 
 export const sampling: Migration = {

@@ -1,4 +1,4 @@
-// Schema version 4: preference pairs and their review (issue 5: pairforge pairs / export).
+// Schema version 4: preference pairs and their review (pairforge pairs / export).
 import type { Migration } from '../db';
 
 export const pairs: Migration = {

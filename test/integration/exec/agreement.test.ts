@@ -1,4 +1,4 @@
-// Agreement (issue 3, "Tests and figures"): on HumanEval-style data every canonical solution
+// Agreement: on HumanEval-style data every canonical solution
 // passes in the sandbox, and deliberately broken ones get the verdict a plain `python3` run of
 // prompt + completion + test + check(entry_point) gives (exit status, last exception, wall clock).
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The adversarial suite (issue 3, "Tests and figures"): hostile programs run in the real
+// The adversarial suite: hostile programs run in the real
 // bubblewrap sandbox. Each must end with the expected verdict within its limit, leave no process
 // behind (checked in the host's process table) and leave the host unchanged.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';

@@ -23,7 +23,7 @@ const json = (r: ReturnType<typeof run>) => {
   return JSON.parse(r.stdout) as Record<string, unknown>;
 };
 
-/** What SAMPLING and EXECSTORE would store: per target, a wrong middle (the first `for`/`while`
+/** What the sampling and exec stages would store: per target, a wrong middle (the first `for`/`while`
  * line's comparison flipped) and the golden middle as a passing one; per history version its
  * verdict from running the fixture's tests by hand (see the fixture: v1, v2 fail, v3 passes). */
 function simulateSamplingAndExec(): void {

@@ -1,4 +1,4 @@
-// The editor requests of issues 3-5 against the built engine server over stdio, with the real
+// The editor requests against the built engine server over stdio, with the real
 // store, the real sandbox engine and (for sampling) the project's local vLLM-compatible server:
 // problem links, code lenses on stored solutions and linked files, Run Tests (pass, wrong answer
 // with expected / actual, runtime error on the right line, refusal when untrusted), the Pairs
@@ -89,7 +89,7 @@ async function solutionsOf(id: string): Promise<DatasetNode[]> {
   return ((await server.conn.sendRequest(DatasetChildrenRequest, { parent: pr.id })) as DatasetNode[]).filter((n) => n.kind === 'solution');
 }
 
-describe('editor requests (issues 3-5) over stdio', () => {
+describe('editor requests over stdio', () => {
   let solutionUri = '';
   let solutionText = '';
 

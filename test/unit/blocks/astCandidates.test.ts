@@ -47,7 +47,7 @@ function program(next: () => number): string {
       lines.push(anyIndent() + '2');
     } else if (r < 0.3) {
       // Not `{1:` + a line break + a line indented less than the block: tree-sitter-python rejects
-      // that (a known grammar gap, README "Presets"), Python accepts it.
+      // that (a known grammar gap, docs/datasets.md "Presets"), Python accepts it.
       emit(level, 'd = {1,');
       lines.push(anyIndent() + '2}');
     } else if (r < 0.4) emit(level, pick(['if a: b', 'for i in x: pass', 'while 0: pass', 'def g(): return 1', 'if a: b\nelse: c'.replace('\n', '\n' + unit.repeat(level))]));
@@ -136,7 +136,7 @@ function program(next: () => number): string {
   return text.join(next() < 0.15 ? '\r\n' : '\n') + (next() < 0.5 ? '\n' : '');
 }
 
-/** A known tree-sitter-python gap (README "Presets"): around a line holding only a backslash
+/** A known tree-sitter-python gap (docs/datasets.md "Presets"): around a line holding only a backslash
  * continuation its indentation tracking goes wrong (a dedented `elif` after it is a parse error, a
  * block may end a line early), where Python reads on. Such programs are only checked where Python
  * rejects them. */

@@ -29,7 +29,6 @@ describe('extension manifest', () => {
     expect(ids.sort()).toEqual(
       [
         'pairforge.importDataset', 'pairforge.refreshDatasets', 'pairforge.restartServer', 'pairforge.showStats', 'pairforge.toggleBlockHighlights',
-        // issues 3-5
         'pairforge.runTests', 'pairforge.linkFileToProblem', 'pairforge.sampleBlock', 'pairforge.sampleFile', 'pairforge.showSamples',
         'pairforge.refreshSamples', 'pairforge.cutTargets', 'pairforge.setEndpointApiKey', 'pairforge.checkEndpoints', 'pairforge.refreshPairs',
         'pairforge.acceptPair', 'pairforge.rejectPair', 'pairforge.flagPair', 'pairforge.resetPair',

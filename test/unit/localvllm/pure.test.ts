@@ -11,7 +11,7 @@ import { FIM_FAMILIES, type FimFamily } from '../../../server/protocol';
 
 const tok = localTokenizer();
 
-/** A FIM prompt as the families write it (REFERENCE.md §1), with StructureCoder's question header. */
+/** A FIM prompt as the families write it (docs/published.md "StructureCoder"), with StructureCoder's question header. */
 export function fimPrompt(family: FimFamily, question: string, pre: string, suf: string, start: string): string {
   const t = FIM_TOKENS[family];
   const head = `${questionComments(question)}\n\n${pre}`;

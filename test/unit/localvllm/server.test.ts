@@ -37,7 +37,7 @@ function fimPrompt(family: FimFamily, question: string, pre: string, suf: string
   return `${t.prefix}${head}${t.suffix}${suf}${t.middle}${start}`;
 }
 const startOf = (mid: string) => /^\s*\w+/.exec(mid)?.[0] ?? '';
-/** REFERENCE.md §1 truncation: first line, then lines until one indented no deeper than it. */
+/** The published truncation: first line, then lines until one indented no deeper than it. */
 function postProcess(start: string, output: string): string {
   const lines = (start + output).split('\n');
   const ind = (l: string) => l.length - l.trimStart().length;

@@ -1,4 +1,4 @@
-// pairforge pairs against a real project file: rows inserted with SQL as EXECSTORE and SAMPLING
+// pairforge pairs against a real project file: rows inserted with SQL as the exec and sampling stages
 // write them; checks what is paired, provenance, idempotence, review survival, stale, flaky,
 // duplicate and identical-AST flags, and IterPref spans.
 import { mkdtempSync, rmSync } from 'node:fs';

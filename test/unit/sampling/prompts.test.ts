@@ -1,4 +1,4 @@
-// Prompt builders and post-processing (REFERENCE.md §1) against exact expected strings.
+// Prompt builders and post-processing (docs/published.md "StructureCoder") against exact expected strings.
 import { describe, expect, it } from 'vitest';
 import { buildFimPrompt, chatStart, promptForTarget, questionAsComments, startOf } from '../../../server/sampling/prompts';
 import { cutAtFence, postProcess, truncateBlock } from '../../../server/sampling/postprocess';
