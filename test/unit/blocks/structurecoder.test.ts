@@ -1,10 +1,9 @@
 // The `structurecoder` preset: hand-checked spans on hard inputs, and the full output of the
 // published code on the same cases (test/fixtures/blocks/structurecoder-cases.json, regenerated
 // with scripts/parity/make_fixture.py from a checkout of SenseLLM/StructureCoder).
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cutTargets, formatWithBlack, pyStrip, pyWordCount, stripCommentsStructureCoder, unterminatedString } from '../../../server/blocks/cut';
+import { cutTargets, pyStrip, pyWordCount, stripCommentsStructureCoder, unterminatedString } from '../../../server/blocks/cut';
 import { findBlocks } from '../../../server/blocks/extract';
 import type { PythonGrammar } from '../../../server/blocks/parser';
 import { loadPython } from '../../../server/blocks/parser';
@@ -253,22 +252,5 @@ describe('findBlocks (editor view) under structurecoder rules', () => {
     t2.delete();
     t3.delete();
     parser.delete();
-  });
-});
-
-describe('formatWithBlack', () => {
-  const hasBlack = spawnSync('black', ['--version']).status === 0;
-  it('without black on PATH: a clear error', async () => {
-    const saved = process.env.PATH;
-    process.env.PATH = '/nonexistent';
-    try {
-      await expect(formatWithBlack('x=1\n')).rejects.toThrow(/black is not installed/);
-    } finally {
-      process.env.PATH = saved;
-    }
-  });
-  it.runIf(hasBlack)('formats like `black --fast` and normalises line endings', async () => {
-    expect(await formatWithBlack("x=1\r\nif x :\r\n  y='a'\r\n")).toBe('x = 1\nif x:\n    y = "a"\n');
-    await expect(formatWithBlack('def (:\n')).rejects.toThrow(/black could not format/);
   });
 });

@@ -1,11 +1,10 @@
 // cutAllTargets on a real project: every solution cut once per preset key, failures recorded,
 // the word limit applied, and an interrupted run finished by a re-run without duplicates.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cutTargets, formatWithBlack } from '../../../server/blocks/cut';
+import { cutTargets } from '../../../server/blocks/cut';
 import { loadPython, type PythonGrammar } from '../../../server/blocks/parser';
 import { importFiles } from '../../../server/import/importer';
 import { documentTargets } from '../../../server/targets/documentTargets';
@@ -78,7 +77,6 @@ describe('cutAllTargets', () => {
     expect(clean).toMatchObject({ preset: 'clean[class]', cut: solutions.length });
     expect(projectStats(p).targets).toBe(total + clean.targets);
   });
-
   it('records solutions that do not parse and skips ones over 2048 words', async () => {
     const long = `x = [${Array.from({ length: 2100 }, (_, i) => `${i},`).join(' ')}]\nif x:\n    print(x)\n`;
     const edge = `x = [${Array.from({ length: 2046 }, (_, i) => `${i},`).join(' ')}]\n`; // 2048 words
@@ -95,7 +93,6 @@ describe('cutAllTargets', () => {
     expect(rows[3].words).toBe(2048);
     expect(cutStats(p)).toEqual([{ preset: 'structurecoder', solutions: 4, ok: 2, unparsed: 1, tooLong: 1, formatFailed: 0, targets: 1 }]);
   });
-
   it('stops between chunks on abort, and a re-run cuts the rest without duplicates', async () => {
     const n = 450;
     const f = appsFile('many.jsonl', Array.from({ length: n }, (_, i) => [`for i in range(${i}):\n    if i % 2:\n        print(i)\n`]));
@@ -117,7 +114,6 @@ describe('cutAllTargets', () => {
     const dup = p.db.prepare('SELECT COUNT(*) AS n FROM (SELECT solution_id FROM cuts GROUP BY solution_id, preset HAVING COUNT(*) > 1)').get() as { n: number };
     expect(dup.n).toBe(0);
   });
-
   it('stores one whole-program target per solution cut ok with --whole-programs, also for solutions cut before, once', async () => {
     const prog = 'n = int(input())  # read\nfor i in range(n):\n    print(i)\n';
     const f = appsFile('progs.jsonl', [[prog, 'def f(:\n    pass\n'], ['x = 1\n', '   \n# only a comment\n']]);
@@ -151,34 +147,5 @@ describe('cutAllTargets', () => {
     // The editor places blocks only: no lens or tint for the whole program.
     const ref = { problemId: 1, dataset: 'progs', externalId: '0', via: 'store' as const, solutionId: ids[0], tests: 0 };
     expect(documentTargets(p, ref, prog, 'structurecoder').map((t) => t.kind)).toEqual(['for']);
-  });
-
-  const hasBlack = spawnSync('black', ['--version']).status === 0;
-  it('fails before writing anything when --black is asked for and black is missing', async () => {
-    await importFiles(p, [path.join(FIXTURES, 'apps-mini.jsonl')]);
-    // A PATH holding no `black`, whether or not this machine has one.
-    const saved = process.env.PATH;
-    process.env.PATH = dir;
-    try {
-      await expect(cutAllTargets(p, { preset: 'structurecoder', black: true })).rejects.toThrow(/black is not installed/);
-    } finally {
-      process.env.PATH = saved;
-    }
-    expect(projectStats(p).targets).toBe(0);
-  });
-  it.skipIf(!hasBlack)('formats with black before cutting', async () => {
-    const f = appsFile('ugly.jsonl', [['if   a :\n  b( 1,2 )\n', 'def f(:\n']]);
-    await importFiles(p, [f]);
-    const s = await cutAllTargets(p, { preset: 'structurecoder', black: true });
-    expect(s).toMatchObject({ preset: 'structurecoder+black', ok: 1, formatFailed: 1 });
-    expect(p.db.prepare(`SELECT mid FROM targets`).get()).toEqual({ mid: 'if a:\n    b(1, 2)' });
-    expect(p.db.prepare(`SELECT error FROM cuts WHERE status = 'format_failed'`).get()).toEqual({ error: expect.stringMatching(/^black could not format the code: Cannot parse/) });
-  });
-  it.skipIf(!hasBlack)('formats a whole chunk with one Black run exactly as formatWithBlack does per solution', async () => {
-    await importFiles(p, ['apps-mini.jsonl', 'humaneval-mini.jsonl', 'mbpp-mini.jsonl'].map((f) => path.join(FIXTURES, f)));
-    await cutAllTargets(p, { preset: 'structurecoder', black: true });
-    const rows = p.db.prepare(`SELECT s.code AS source, c.code AS cut FROM solutions s JOIN cuts c ON c.solution_id = s.id`).all() as { source: string; cut: string }[];
-    expect(rows).toHaveLength(8);
-    for (const r of rows) expect(r.cut).toBe(cutTargets(g, await formatWithBlack(r.source), { preset: 'structurecoder' }).code);
   });
 });
