@@ -110,11 +110,11 @@ export class EngineClient implements vscode.Disposable {
     const client = new LanguageClient('pairforge', 'PairForge Engine', serverOptions, clientOptions);
     client.onNotification(BlocksNotification, (p) => this.blocksEmitter.fire(p));
     client.onDidChangeState((e) => {
-      // Also after an automatic restart: the new server process needs the settings again.
-      if (e.newState === State.Running) {
-        running = true;
-        void client.sendNotification(ConfigureNotification, config.engine());
-      }
+      if (e.newState !== State.Running) return;
+      // After an automatic restart the new server process needs the settings again; the first
+      // start sends them below, before anyone is told the server is up.
+      if (running) void client.sendNotification(ConfigureNotification, config.engine());
+      running = true;
     });
     this.client = client;
     try {

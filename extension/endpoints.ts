@@ -15,7 +15,6 @@ export class Endpoints implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private timer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
-  private lastHealth: EndpointHealth[] = [];
   private checking: Promise<EndpointHealth[]> | undefined;
   private reportedProblems = '';
   private warnedTrace = false;
@@ -88,10 +87,6 @@ export class Endpoints implements vscode.Disposable {
     return this.checking;
   }
 
-  health(): EndpointHealth[] {
-    return this.lastHealth;
-  }
-
   private async doCheck(): Promise<EndpointHealth[]> {
     const endpoints = await this.withKeys();
     if (endpoints.length === 0) {
@@ -108,7 +103,6 @@ export class Endpoints implements vscode.Disposable {
     this.item.show();
     try {
       const health = await client.sendRequest(EndpointHealthRequest, { endpoints });
-      this.lastHealth = health;
       const s = healthSummary(health);
       this.item.text = s.text;
       this.item.tooltip = new vscode.MarkdownString(s.tooltip);

@@ -19,8 +19,6 @@ export class TestRuns implements vscode.Disposable {
   private readonly controller: vscode.TestController;
   private readonly diagnostics: vscode.DiagnosticCollection;
   private readonly disposables: vscode.Disposable[] = [];
-  /** The last result per document URI (for tests and commands). */
-  private readonly last = new Map<string, RunTestsResult>();
 
   constructor(
     private readonly engine: EngineClient,
@@ -37,10 +35,6 @@ export class TestRuns implements vscode.Disposable {
       }),
       vscode.workspace.onDidCloseTextDocument((d) => this.diagnostics.delete(d.uri)),
     );
-  }
-
-  lastResult(uri: string): RunTestsResult | undefined {
-    return this.last.get(uri);
   }
 
   /** Runs the tests of `uri` (default: the active editor's document) and shows the result. */
@@ -72,7 +66,6 @@ export class TestRuns implements vscode.Disposable {
 
   private show(doc: vscode.TextDocument, r: RunTestsResult): void {
     const key = doc.uri.toString();
-    this.last.set(key, r);
     const summary = runSummaryText(r);
     this.output.appendLine(`Run Tests ${doc.uri.toString(true)}: ${summary}`);
 

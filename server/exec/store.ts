@@ -392,9 +392,9 @@ interface FlaggedRow {
  */
 export function flaggedReferences(p: Project, sel: Selection, comparator: Comparator): FlaggedReference[] {
   const flagged: FlaggedReference[] = [];
-  const common = (kind: CandidateKind) => `
+  const common = `
     e.verdict, e.tests_run, e.tests_total, e.details, e.code_sha256,
-    EXISTS (SELECT 1 FROM flaky_candidates f WHERE f.candidate_kind = '${kind}' AND f.candidate_id = e.candidate_id AND f.comparator = e.comparator) AS flaky`;
+    EXISTS (SELECT 1 FROM flaky_candidates f WHERE f.candidate_kind = e.candidate_kind AND f.candidate_id = e.candidate_id AND f.comparator = e.comparator) AS flaky`;
   const filters = (problemCol: string) => {
     const params: (number | string)[] = [comparator];
     let sql = '';
@@ -408,7 +408,7 @@ export function flaggedReferences(p: Project, sel: Selection, comparator: Compar
     const f = filters('s.problem_id');
     const rows = p.db
       .prepare<unknown[], FlaggedRow>(
-        `SELECT s.id, s.problem_id, pr.external_id, d.name AS dataset, s.ordinal, NULL AS h_ordinal, s.code, ${common('solution')}
+        `SELECT s.id, s.problem_id, pr.external_id, d.name AS dataset, s.ordinal, NULL AS h_ordinal, s.code, ${common}
          FROM executions e JOIN solutions s ON e.candidate_kind = 'solution' AND s.id = e.candidate_id
          JOIN problems pr ON pr.id = s.problem_id JOIN datasets d ON d.id = pr.dataset_id
          WHERE e.attempt = 0 AND e.verdict <> 'pass' AND e.comparator = ?${f.sql}
@@ -421,7 +421,7 @@ export function flaggedReferences(p: Project, sel: Selection, comparator: Compar
     const f = filters('h.problem_id');
     const rows = p.db
       .prepare<unknown[], FlaggedRow>(
-        `SELECT v.id, h.problem_id, pr.external_id, d.name AS dataset, v.ordinal, h.ordinal AS h_ordinal, v.code, ${common('version')}
+        `SELECT v.id, h.problem_id, pr.external_id, d.name AS dataset, v.ordinal, h.ordinal AS h_ordinal, v.code, ${common}
          FROM executions e JOIN history_versions v ON e.candidate_kind = 'version' AND v.id = e.candidate_id
          JOIN histories h ON h.id = v.history_id
          JOIN problems pr ON pr.id = h.problem_id JOIN datasets d ON d.id = pr.dataset_id

@@ -7,8 +7,8 @@
 // early exits -> runtime_error; finally the comparison (stdio: compare.ts; call: done in the child
 // with the same rules) -> pass / wrong_answer.
 import { compareStdout } from './compare';
-import { EXCERPT_CHARS, type ExecLimits, type TestSpec } from './types';
-import { VERDICT_SEVERITY, type Comparator, type TestResult, type Verdict } from '../protocol';
+import { EXCERPT_CHARS, worseVerdict, type ExecLimits, type TestSpec } from './types';
+import type { Comparator, TestResult, Verdict } from '../protocol';
 
 export interface WorkerTestResult {
   status: 'exited' | 'signaled' | 'timeout' | 'output_limit';
@@ -60,9 +60,10 @@ function tail(text: string, limit = STDERR_TAIL_CHARS): string | undefined {
 
 const MEMORY_HINT = /MemoryError|Cannot allocate memory|out of memory|std::bad_alloc|mmap\(\) failed/i;
 
+/** A candidate's verdict: its worst test's (VERDICT_SEVERITY), pass when nothing failed. */
 export function worstOf(verdicts: Iterable<Verdict>): Verdict {
   let worst: Verdict = 'pass';
-  for (const v of verdicts) if (VERDICT_SEVERITY.indexOf(v) > VERDICT_SEVERITY.indexOf(worst)) worst = v;
+  for (const v of verdicts) worst = worseVerdict(worst, v);
   return worst;
 }
 

@@ -6,7 +6,7 @@
 // status is now) with the same options, and says whether the files came out byte-identical.
 
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { VERSION } from '../version';
 import { toRecord } from '../pairs/store';
@@ -252,6 +252,7 @@ class FileSink {
   private readonly hash = createHash('sha256');
   private buffered: string[] = [];
   private bufferedChars = 0;
+  private closed = false;
   bytes = 0;
   records = 0;
 
@@ -279,17 +280,44 @@ class FileSink {
   close(): ManifestFile {
     this.flush();
     closeSync(this.fd);
+    this.closed = true;
     renameSync(this.tmp, this.file);
     return { name: path.basename(this.file), records: this.records, bytes: this.bytes, sha256: this.hash.digest('hex') };
+  }
+
+  /** After a failure: closes the descriptor and removes the temporary file (nothing is left). */
+  abort(): void {
+    if (!this.closed) {
+      this.closed = true;
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already closed by a failed close(): only the file is left to remove
+      }
+    }
+    rmSync(this.tmp, { force: true });
+  }
+}
+
+/** Every file an export opens, so a failure anywhere removes all their temporary files. */
+class Sinks {
+  private readonly open: FileSink[] = [];
+  sink(file: string): FileSink {
+    const s = new FileSink(file);
+    this.open.push(s);
+    return s;
+  }
+  abortAll(): void {
+    for (const s of this.open) s.abort();
   }
 }
 
 /** Writes the data file(s) in curriculum order; returns them and the format drawn per record. */
-function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: ExportOptions): { files: ManifestFile[]; byFormat: Record<string, number> } {
+function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: ExportOptions, sinks: Sinks): { files: ManifestFile[]; byFormat: Record<string, number> } {
   const ordered = curriculum(pairs, { order: opts.order, epochs: opts.epochs, seed: opts.seed });
   const read = pairReader(p);
   const byFormat: Record<string, number> = {};
-  const sink = new FileSink(path.join(dir, dataFileOf(opts.format)));
+  const sink = sinks.sink(path.join(dir, dataFileOf(opts.format)));
   if (opts.format === 'structurecoder') {
     for (const x of ordered) {
       sink.write(`${JSON.stringify(structureCoderRecord(read(x.id)))}\n`);
@@ -322,7 +350,7 @@ function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: Expo
   });
   sink.write('\n]\n');
   const data = sink.close();
-  const info = new FileSink(path.join(dir, 'dataset_info.json'));
+  const info = sinks.sink(path.join(dir, 'dataset_info.json'));
   info.write(`${JSON.stringify(llamaFactoryDatasetInfo(LLAMAFACTORY_NAME, dataFileOf('llamafactory')), null, 2)}\n`);
   info.records = 1;
   return { files: [data, info.close()], byFormat };
@@ -336,7 +364,17 @@ export function exportPairs(p: Project, outDir: string, opts: ExportOptions, key
   const about = describePairs(p, pairs);
   const dir = path.resolve(outDir);
   mkdirSync(dir, { recursive: true });
-  const { files, byFormat } = writeFiles(p, dir, pairs, opts);
+  const sinks = new Sinks();
+  try {
+    return writeExport(p, dir, pairs, about, opts, sinks);
+  } catch (e) {
+    sinks.abortAll();
+    throw e;
+  }
+}
+
+function writeExport(p: Project, dir: string, pairs: readonly Light[], about: ReturnType<typeof describePairs>, opts: ExportOptions, sinks: Sinks): ExportSummary {
+  const { files, byFormat } = writeFiles(p, dir, pairs, opts, sinks);
   const manifest: Manifest = {
     pairforge: { version: VERSION, schema: SCHEMA_VERSION },
     createdAt: new Date().toISOString(),
@@ -351,7 +389,7 @@ export function exportPairs(p: Project, outDir: string, opts: ExportOptions, key
     pairKeys: pairs.map((x) => x.pairKey),
     files,
   };
-  const m = new FileSink(path.join(dir, MANIFEST_FILE));
+  const m = sinks.sink(path.join(dir, MANIFEST_FILE));
   m.write(`${JSON.stringify(manifest, null, 2)}\n`);
   m.close();
   return { dir, manifest };

@@ -91,14 +91,6 @@ export function candidatesPre(prefixText: string): string[] {
   return out;
 }
 
-/** StructureCoder's question header: each line `p` becomes `# p`, a blank line stays blank. */
-export function questionComments(question: string): string {
-  return question
-    .split('\n')
-    .map((l) => (l.trim() === '' ? '' : `# ${l}`))
-    .join('\n');
-}
-
 const CHAT_ASSISTANT = '<|im_start|>assistant\n';
 const CHAT_USER = '<|im_start|>user\n';
 

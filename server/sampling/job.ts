@@ -220,10 +220,10 @@ export function selectTargets(p: Project, sel: Selection): number[] {
     where += ' AND pr.dataset_id = ?';
     args.push(d.id);
   }
-  const limit = sel.limit !== undefined ? ` LIMIT ${sel.limit}` : '';
+  // LIMIT -1 is SQLite's "no limit".
   const ids = p.db
-    .prepare<(string | number)[], { id: number }>(`SELECT t.id FROM ${TARGET_PROBLEM} WHERE ${where} ORDER BY t.id${limit}`)
-    .all(...args)
+    .prepare<(string | number)[], { id: number }>(`SELECT t.id FROM ${TARGET_PROBLEM} WHERE ${where} ORDER BY t.id LIMIT ?`)
+    .all(...args, sel.limit ?? -1)
     .map((r) => r.id);
   if (ids.length === 0) {
     const presets = p.db.prepare<[], { preset: string; n: number }>('SELECT preset, COUNT(*) AS n FROM targets GROUP BY preset').all();
@@ -356,8 +356,8 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     } else {
       const presets = selection.targetIds
         ? p.db
-            .prepare<[], { preset: string }>(`SELECT DISTINCT preset FROM targets WHERE id IN (${targetIds.join(',')}) ORDER BY preset`)
-            .all()
+            .prepare<number[], { preset: string }>(`SELECT DISTINCT preset FROM targets WHERE id IN (${targetIds.map(() => '?').join(',')}) ORDER BY preset`)
+            .all(...targetIds)
             .map((r) => r.preset)
             .join(',')
         : (selection.preset ?? 'structurecoder');

@@ -1,6 +1,6 @@
 // Export round-trips: pairs stored -> trl / structurecoder / llamafactory files -> read back; the
 // rendered FIM and chat formats; the selection; the manifest and re-export from it.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -186,6 +186,19 @@ describe('exportPairs', () => {
     expect(reExport(p, path.join(first, 'manifest.json'), path.join(dir, 'third')).reproduced).toEqual({ identical: false, differing: ['pairs.trl.jsonl'] });
     p.db.prepare('DELETE FROM pairs WHERE id = 2').run();
     expect(() => reExport(p, path.join(first, 'manifest.json'), path.join(dir, 'fourth'))).toThrow(/no longer has: sc:2/);
+  });
+});
+
+describe('exportPairs when writing fails', () => {
+  it('leaves no temporary file and no open descriptor behind', () => {
+    seed();
+    const out = path.join(dir, 'out');
+    // A folder where the manifest should go: its rename fails after the data file was written.
+    mkdirSync(path.join(out, 'manifest.json'), { recursive: true });
+    const fds = readdirSync('/proc/self/fd').length;
+    expect(() => exportPairs(p, out, opts({ format: 'trl' }))).toThrow();
+    expect(readdirSync(out).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync('/proc/self/fd').length).toBe(fds);
   });
 });
 

@@ -2,7 +2,8 @@
 // for every family, mutants, the n-gram model and fault specs.
 import { describe, expect, it } from 'vitest';
 import { FaultInjector, faultSpec, parseFaultSpec } from '../../../server/localvllm/faults';
-import { FIM_TOKENS, candidatesPre, parseChatPrompt, parseFimPrompt, programContinuation, questionComments } from '../../../server/localvllm/fim';
+import { questionAsComments } from '../../../server/sampling/prompts';
+import { FIM_TOKENS, candidatesPre, parseChatPrompt, parseFimPrompt, programContinuation } from '../../../server/localvllm/fim';
 import { codeMask, dropLine, flipComparisons, offByOne, reformats, swapBranches, variants } from '../../../server/localvllm/mutants';
 import { NgramModel } from '../../../server/localvllm/ngram';
 import { rngFrom } from '../../../server/localvllm/rng';
@@ -14,7 +15,7 @@ const tok = localTokenizer();
 /** A FIM prompt as the families write it (docs/published.md "StructureCoder"), with StructureCoder's question header. */
 export function fimPrompt(family: FimFamily, question: string, pre: string, suf: string, start: string): string {
   const t = FIM_TOKENS[family];
-  const head = `${questionComments(question)}\n\n${pre}`;
+  const head = `${questionAsComments(question)}\n\n${pre}`;
   if (family === 'codellama') return `${t.prefix} ${head} ${t.suffix}${suf} ${t.middle}${start}`;
   return `${t.prefix}${head}${t.suffix}${suf}${t.middle}${start}`;
 }
@@ -73,14 +74,14 @@ describe('FIM prompt parsing', () => {
     const p = parseFimPrompt(fimPrompt(family, question, pre, suf, 'for'));
     expect(p).not.toBeNull();
     expect(p?.family).toBe(family);
-    expect(p?.prefixText).toBe(`${questionComments(question)}\n\n${pre}`);
+    expect(p?.prefixText).toBe(`${questionAsComments(question)}\n\n${pre}`);
     expect(p?.suf).toBe(suf);
     expect(p?.start).toBe('for');
     expect(candidatesPre(p?.prefixText ?? '')).toContain(pre);
   });
 
   it('question header: comments, blank lines kept blank; pre may be "\\n" or empty', () => {
-    expect(questionComments('a\n\n  b')).toBe('# a\n\n#   b');
+    expect(questionAsComments('a\n\n  b')).toBe('# a\n\n#   b');
     const p = parseFimPrompt(fimPrompt('qwen2.5-coder', 'q', '\n', suf, '    if'));
     expect(candidatesPre(p?.prefixText ?? '')).toEqual(expect.arrayContaining(['\n', '']));
     expect(p?.start).toBe('    if');

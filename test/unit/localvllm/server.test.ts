@@ -8,7 +8,8 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFiles } from '../../../server/import/importer';
-import { FIM_TOKENS, programContinuation, questionComments } from '../../../server/localvllm/fim';
+import { questionAsComments } from '../../../server/sampling/prompts';
+import { FIM_TOKENS, programContinuation } from '../../../server/localvllm/fim';
 import { variants } from '../../../server/localvllm/mutants';
 import { startLocalVllm, type LocalVllm } from '../../../server/localvllm/server';
 import { openProject } from '../../../server/store/db';
@@ -32,7 +33,7 @@ let targets: Row[];
 
 function fimPrompt(family: FimFamily, question: string, pre: string, suf: string, start: string): string {
   const t = FIM_TOKENS[family];
-  const head = `${questionComments(question)}\n\n${pre}`;
+  const head = `${questionAsComments(question)}\n\n${pre}`;
   if (family === 'codellama') return `${t.prefix} ${head} ${t.suffix}${suf} ${t.middle}${start}`;
   return `${t.prefix}${head}${t.suffix}${suf}${t.middle}${start}`;
 }
