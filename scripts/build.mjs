@@ -20,6 +20,26 @@ const builds = [
   { ...common, entryPoints: ['server/blocks/worker.ts'], outfile: 'dist/blocks-worker.js' },
 ].filter((b) => existsSync(path.join(root, b.entryPoints[0])));
 
+// The webviews: browser bundles (no Node), their CSS and fonts beside them in dist/webview/.
+// Monaco's editor worker is its own bundle, which the room loads through a blob URL.
+const browser = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  logLevel: 'warning',
+  sourcemap: !production,
+  minify: true,
+  loader: { '.ttf': 'file' },
+  assetNames: '[name]',
+  define: { 'process.env.NODE_ENV': '"production"' },
+};
+builds.push(
+  { ...browser, entryPoints: ['webview/review/main.ts'], outfile: 'dist/webview/review.js' },
+  { ...browser, entryPoints: ['monaco-editor/editor/editor.worker.js'], outfile: 'dist/webview/editor.worker.js' },
+);
+
 copyRuntimeAssets(dist);
 
 if (watch) {

@@ -9,6 +9,7 @@ import { importFeature } from './import/feature';
 import { Documents } from './lsp/documents';
 import { normalizeSettings, type EngineContext, type Settings } from './lsp/context';
 import { pairsFeature } from './pairs/feature';
+import { reviewFeature } from './review/feature';
 import { statsFeature } from './pipeline/feature';
 import { ConfigureNotification } from './protocol';
 import { samplingFeature } from './sampling/feature';
@@ -54,6 +55,7 @@ export function startServer(connection: Connection): EngineContext {
   const exec = execFeature(ctx);
   samplingFeature(ctx, exec);
   pairsFeature(ctx);
+  reviewFeature(ctx, exec);
   statsFeature(ctx);
 
   connection.onInitialize(async (params): Promise<InitializeResult> => {

@@ -466,3 +466,29 @@ function toFlagged(kind: 'solution' | 'version', r: FlaggedRow): FlaggedReferenc
     ...(failure ? { failure } : {}),
   };
 }
+
+/** A stored execution, for showing it (the review room's side runs). */
+export interface StoredExecution {
+  verdict: Verdict;
+  testsRun: number;
+  testsTotal: number;
+  details: TestResult[];
+  comparator: Comparator;
+  executedAt: string;
+}
+
+export function executionById(p: Project, id: number): StoredExecution | undefined {
+  const r = p.db
+    .prepare<[number], { verdict: Verdict; tests_run: number; tests_total: number; details: string; comparator: Comparator; executed_at: string }>(
+      'SELECT verdict, tests_run, tests_total, details, comparator, executed_at FROM executions WHERE id = ?',
+    )
+    .get(id);
+  if (!r) return undefined;
+  let details: TestResult[] = [];
+  try {
+    details = JSON.parse(r.details) as TestResult[];
+  } catch {
+    // written by this module as JSON; a damaged row shows without its tests
+  }
+  return { verdict: r.verdict, testsRun: r.tests_run, testsTotal: r.tests_total, details, comparator: r.comparator, executedAt: r.executed_at };
+}

@@ -208,3 +208,16 @@ export function importCounts(p: Project): ImportCounts {
     )
     .get()!;
 }
+
+/** Each problem's label (`dataset/external id`) and question, by id (the review room). */
+export function problemInfo(p: Project, ids: readonly number[]): Map<number, { label: string; question: string }> {
+  const out = new Map<number, { label: string; question: string }>();
+  const stmt = p.db.prepare<[number], { label: string; question: string }>(
+    `SELECT d.name || '/' || pr.external_id AS label, pr.question FROM problems pr JOIN datasets d ON d.id = pr.dataset_id WHERE pr.id = ?`,
+  );
+  for (const id of new Set(ids)) {
+    const r = stmt.get(id);
+    if (r) out.set(id, r);
+  }
+  return out;
+}

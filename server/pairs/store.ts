@@ -7,7 +7,8 @@
 
 import type { Project } from '../store/db';
 import { sortFlags } from './filters';
-import { PAIR_FLAGS, PAIR_STATUSES, type PairFlag, type PairKind, type PairMode, type PairStatus, type Span } from '../protocol';
+import { PAIR_FLAGS, type PairFlag, type PairKind, type PairMode, type PairStatus, type Span } from '../protocol';
+import { decide } from './review';
 import { cutCodeOf } from '../targets/lineAlign';
 
 /** What a pairing run computes for one pair, before it is stored. */
@@ -130,6 +131,7 @@ export function upsertPairs(p: Project, drafts: readonly PairDraft[], now = new 
      VALUES (@pairKey, @mode, @kind, @problemId, @targetId, @historyId, @pre, @suf, @blockKind, @depth, @goldenLines,
        @chosen, @rejected, @chosenSpans, @rejectedSpans, @provenance, @editDistance, @flags, @dupKey, @now, @now)`,
   );
+  const edited = p.db.prepare<[number], { 1: number }>('SELECT 1 FROM pair_edits WHERE pair_id = ? AND undone_at IS NULL');
   const update = p.db.prepare(
     `UPDATE pairs SET chosen_loss_spans = @chosenSpans, rejected_loss_spans = @rejectedSpans, provenance = @provenance,
        edit_distance = @editDistance, flags = @flags, dup_key = @dupKey, updated_at = @now WHERE id = @id`,
@@ -152,6 +154,11 @@ export function upsertPairs(p: Project, drafts: readonly PairDraft[], now = new 
           flags: JSON.stringify(sortFlags(d.flags, PAIR_FLAGS)),
         });
         counts.inserted++;
+        continue;
+      }
+      // A reviewer-made chosen side (review.ts) is the reviewer's: a re-run leaves the pair alone.
+      if (edited.get(row.id)) {
+        counts.unchanged++;
         continue;
       }
       const kept = parseJson<PairFlag[]>(row.flags, `pairs row ${row.id} flags`).filter((f) => f === 'duplicate');
@@ -238,8 +245,6 @@ export function getPair(p: Project, id: number): PairRecord | undefined {
   return r ? toRecord(r) : undefined;
 }
 
-/** Sets a pair's review status (and note, when given; `null` clears it). Throws when the id or
- * the status is unknown. Returns the updated pair. */
 /** A pair side as a whole program: a block pair's side between its shared prefix and suffix (so a
  * diff reads as two programs); history pairs are whole programs already (empty pre / suf). */
 export function pairProgram(p: Project, id: number, side: 'chosen' | 'rejected'): string {
@@ -248,34 +253,19 @@ export function pairProgram(p: Project, id: number, side: 'chosen' | 'rejected')
   return cutCodeOf({ pre: pair.pre, mid: side === 'chosen' ? pair.chosen : pair.rejected, suf: pair.suf, start_line: pair.pre === '\n' ? 0 : 1 });
 }
 
+/** Sets a pair's review status (and note, when given; `null` clears it), recorded for undo
+ * (review.ts). Throws when the id or the status is unknown. Returns the updated pair. */
 export function setPairStatus(p: Project, id: number, status: PairStatus, note?: string | null): PairRecord {
-  if (!(PAIR_STATUSES as readonly string[]).includes(status)) {
-    throw new Error(`setPairStatus: status must be one of ${PAIR_STATUSES.join(', ')} (got '${String(status)}')`);
-  }
-  const now = new Date().toISOString();
-  const res =
-    note === undefined
-      ? p.db.prepare('UPDATE pairs SET status = ?, updated_at = ? WHERE id = ?').run(status, now, id)
-      : p.db.prepare('UPDATE pairs SET status = ?, note = ?, updated_at = ? WHERE id = ?').run(status, note, now, id);
-  if (res.changes === 0) throw new Error(`setPairStatus: no pair ${id} in ${p.file}`);
+  const r = decide(p, { pairIds: [id], status, note });
+  if (r.updated === 0) throw new Error(`setPairStatus: no pair ${id} in ${p.file}`);
   return getPair(p, id)!;
 }
 
-/** setPairStatus for many pairs in one transaction (the Pairs view's multi-select). Returns how
- * many pairs exist and were set; ids that do not exist (e.g. a tree shown before a re-run) are
- * skipped, so the caller compares the count with what it asked for. */
+/** setPairStatus for many pairs in one transaction and one undo step (the Pairs view's
+ * multi-select). Returns how many pairs exist and were set; ids that do not exist (e.g. a tree
+ * shown before a re-run) are skipped, so the caller compares the count with what it asked for. */
 export function setPairsStatus(p: Project, ids: readonly number[], status: PairStatus, note?: string | null): number {
-  if (!(PAIR_STATUSES as readonly string[]).includes(status)) {
-    throw new Error(`setPairsStatus: status must be one of ${PAIR_STATUSES.join(', ')} (got '${String(status)}')`);
-  }
-  const now = new Date().toISOString();
-  const withoutNote = p.db.prepare<[string, string, number]>('UPDATE pairs SET status = ?, updated_at = ? WHERE id = ?');
-  const withNote = p.db.prepare<[string, string | null, string, number]>('UPDATE pairs SET status = ?, note = ?, updated_at = ? WHERE id = ?');
-  let n = 0;
-  p.db.transaction(() => {
-    for (const id of ids) n += (note === undefined ? withoutNote.run(status, now, id) : withNote.run(status, note, now, id)).changes;
-  }).immediate();
-  return n;
+  return decide(p, { pairIds: ids, status, note }).updated;
 }
 
 export interface PairQuery {

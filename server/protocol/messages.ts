@@ -18,6 +18,14 @@
 //   CandidateTextRequest        client -> server   pairs
 //   PairsTreeRequest            client -> server   pairs
 //   SetPairStatusRequest        client -> server   pairs
+//   QueuePageRequest            client -> server   review        (the review room's queue)
+//   PairDetailRequest           client -> server   review
+//   ReviewDecisionRequest       client -> server   review
+//   UndoReviewRequest           client -> server   review
+//   RunPairTestsRequest         client -> server   review        (progress, cancel)
+//   SavePairEditRequest         client -> server   review
+//   BuildPairsRequest           client -> server   review        (progress, cancel)
+//   ExportPairsRequest          client -> server   review        (progress, cancel)
 //   StatsRequest                client -> server   pipeline
 // Standard LSP requests the server answers: hover (blocks), code lenses (sampling); it asks the
 // client for workspace/codeLens/refresh when stored data behind the lenses changed.
@@ -27,9 +35,14 @@ import type {
   BlockKind,
   Comparator,
   DatasetFormat,
+  FimFamily,
   Isolation,
+  PairFlag,
+  PairKind,
+  PairMode,
   PairStatus,
   Preset,
+  Span,
   TestKind,
   Verdict,
 } from './vocabulary';
@@ -346,3 +359,193 @@ export interface SetPairStatusParams {
 }
 /** Client -> server: a reviewer's decision on one or many pairs. */
 export const SetPairStatusRequest = new RequestType<SetPairStatusParams, { updated: number }, void>('pairforge/setPairStatus');
+
+// ---- the review room (client -> server, answered by server/review/feature.ts) -----------------
+
+/** Which pairs the queue shows and in what order; every field optional (absent = no filter). */
+export interface PairQueueQuery {
+  kinds?: PairKind[];
+  blockKinds?: string[];
+  depths?: number[];
+  statuses?: PairStatus[];
+  /** The verdict of the rejected side's run. */
+  rejectedVerdicts?: Verdict[];
+  /** Pairs with any of these flags, with some flag ('any'), or with none ('none'). */
+  flags?: PairFlag[] | 'any' | 'none';
+  /** Words that must all occur (as words or word prefixes) in the problem, chosen or rejected. */
+  search?: string;
+  /** Only these pairs (the Pairs view's selection). */
+  pairIds?: number[];
+  /** The scoring run whose margins the queue shows, filters and sorts by. */
+  runId?: number;
+  marginMin?: number;
+  marginMax?: number;
+  /** id (default), edit_distance, or margin (lowest first: the policy still prefers the rejected side). */
+  sort?: 'id' | 'edit_distance' | 'margin';
+  descending?: boolean;
+}
+
+/** A pair as a row of the queue. */
+export interface PairQueueRow {
+  pairId: number;
+  status: PairStatus;
+  mode: PairMode;
+  kind: PairKind;
+  blockKind: string | null;
+  depth: number | null;
+  editDistance: number | null;
+  flags: PairFlag[];
+  problemId: number;
+  /** dataset/problem id. */
+  problem: string;
+  /** The rejected side's first code line. */
+  rejectedLine: string;
+  rejectedVerdict: string | null;
+  /** Reward margin in the query's scoring run, when scored. */
+  margin: number | null;
+  note: string | null;
+}
+
+export interface QueuePageParams {
+  query: PairQueueQuery;
+  offset: number;
+  limit: number;
+}
+export interface QueuePage {
+  /** Pairs matching the query. */
+  total: number;
+  offset: number;
+  rows: PairQueueRow[];
+  /** The matching pairs by status. */
+  counts: PairCounts;
+  /** Every pair of the project by status. */
+  allCounts: PairCounts;
+}
+/** Client -> server: one page of the review queue. */
+export const QueuePageRequest = new RequestType<QueuePageParams, QueuePage, void>('pairforge/queuePage');
+
+/** A test run of one side, for the review room: the first failing test, or the run's summary. */
+export interface SideRun {
+  verdict: Verdict;
+  testsRun: number;
+  testsTotal: number;
+  /** The first test that did not pass (or the first test when all passed). */
+  test?: TestResult;
+  comparator: Comparator;
+  executedAt: string;
+}
+
+/** Another candidate of the same target (a sample), openable against the chosen side. */
+export interface CandidateView {
+  sampleId: number;
+  index: number;
+  verdict: Verdict | null;
+  middle: string;
+  model: string;
+  /** This candidate is the pair's chosen or rejected side. */
+  role?: 'chosen' | 'rejected';
+}
+
+/** A range [start, end) of the rejected side (UTF-16 code units of the JS string) and why it is marked. */
+export interface MarkedRange {
+  start: number;
+  end: number;
+  /** line: a critical line (outside the LCS); token: a token inside it that differs from chosen. */
+  kind: 'line' | 'token';
+}
+
+export interface PairDetail {
+  pairId: number;
+  pairKey: string;
+  mode: PairMode;
+  kind: PairKind;
+  status: PairStatus;
+  note: string | null;
+  flags: PairFlag[];
+  problem: { id: number; label: string; question: string };
+  blockKind: string | null;
+  depth: number | null;
+  editDistance: number | null;
+  /** The shared context of a FIM pair ('' for whole programs). */
+  pre: string;
+  suf: string;
+  chosen: string;
+  rejected: string;
+  chosenSpans: Span[];
+  rejectedSpans: Span[];
+  /** The rejected side's critical lines and the tokens in them that differ from the chosen side. */
+  marks: MarkedRange[];
+  rejectedRun?: SideRun;
+  chosenRun?: SideRun;
+  candidates: CandidateView[];
+  /** Set when the chosen side is a reviewer's edit. */
+  edit?: { id: number; reviewer: string; at: string; replaced: string; verdict: string | null };
+}
+/** Client -> server: everything the room shows of one pair. */
+export const PairDetailRequest = new RequestType<{ pairId: number; runId?: number }, PairDetail, void>('pairforge/pairDetail');
+
+export interface ReviewDecisionParams {
+  pairIds: number[];
+  status: PairStatus;
+  note?: string;
+}
+/** Client -> server: a decision, recorded for undo (also across reloads). */
+export const ReviewDecisionRequest = new RequestType<ReviewDecisionParams, { updated: number; batch: number | null }, void>('pairforge/reviewDecision');
+
+export interface UndoResult {
+  action: 'status' | 'edit';
+  pairs: { pairId: number; status: PairStatus }[];
+}
+/** Client -> server: reverts the newest decision or edit not undone yet (null: nothing to undo). */
+export const UndoReviewRequest = new RequestType<Record<string, never>, UndoResult | null, void>('pairforge/undoReview');
+
+export interface EditParams {
+  pairId: number;
+  /** The new chosen side: a FIM pair's middle, or the whole program of a history / full pair. */
+  chosen: string;
+  workDoneToken?: WorkDoneToken;
+}
+export interface EditRun {
+  verdict: Verdict;
+  testsTotal: number;
+  tests: TestResult[];
+  isolation: Isolation;
+}
+/** Client -> server: runs the tests of a pair with an edited chosen side (trusted workspaces only). */
+export const RunPairTestsRequest = new RequestType<EditParams, EditRun, void>('pairforge/runPairTests');
+/** Client -> server: saves an edited chosen side (tests run first), recomputes the spans. */
+export const SavePairEditRequest = new RequestType<EditParams, PairDetail, void>('pairforge/savePairEdit');
+
+export interface BuildPairsParams {
+  mode: PairMode | 'both';
+  /** structurecoder: which verdicts may be rejected (default wrong_answer only). */
+  rejectVerdicts?: Verdict[];
+  /** iterpref: exact LCS (default) or the lines difflib marks. */
+  lines?: 'lcs' | 'difflib';
+  seed?: number;
+  workDoneToken?: WorkDoneToken;
+}
+export interface BuildPairsResult {
+  modes: { mode: PairMode; inserted: number; updated: number; unchanged: number; stale: number; total: number }[];
+  cancelled: boolean;
+}
+/** Client -> server: builds pairs from the project's verdicts (the CLI's `pairforge pairs`). */
+export const BuildPairsRequest = new RequestType<BuildPairsParams, BuildPairsResult, void>('pairforge/buildPairs');
+
+export interface ExportPairsParams {
+  format: 'trl' | 'structurecoder' | 'llamafactory';
+  /** Absolute folder to write into (created). */
+  out: string;
+  includePending?: boolean;
+  family?: FimFamily;
+  trainingSentence?: boolean;
+  workDoneToken?: WorkDoneToken;
+}
+export interface ExportPairsResult {
+  dir: string;
+  pairs: number;
+  records: number;
+  files: string[];
+}
+/** Client -> server: exports the curated pairs (the CLI's `pairforge export`). */
+export const ExportPairsRequest = new RequestType<ExportPairsParams, ExportPairsResult, void>('pairforge/exportPairs');

@@ -12,7 +12,7 @@ export interface SampleCounts {
   pass: number;
 }
 
-interface SampleRow {
+export interface SampleRow {
   id: number;
   sample_index: number;
   job_id: number;
@@ -23,7 +23,8 @@ interface SampleRow {
   created_at: string;
 }
 
-function samplesOfTarget(p: Project, targetId: number): SampleRow[] {
+/** A target's samples in job and index order. */
+export function samplesOfTarget(p: Project, targetId: number): SampleRow[] {
   return p.db
     .prepare<[number], SampleRow>(
       'SELECT id, sample_index, job_id, middle, finish_reason, model, endpoint, created_at FROM samples WHERE target_id = ? ORDER BY job_id, sample_index',

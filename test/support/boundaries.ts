@@ -7,7 +7,8 @@
 // - server/ never imports `vscode`, extension/ or webview/;
 // - a stage imports the shared base (protocol, store, the CLI and LSP kits) and earlier stages only
 //   (import -> blocks -> targets -> exec -> sampling -> localvllm -> pairs -> scoring -> export ->
-//   training); server.ts, main.ts, cli.ts, cli/commands.ts and pipeline/ sit on top of all stages.
+//   training); server.ts, main.ts, cli.ts, cli/commands.ts, pipeline/ (the one-command run) and
+//   review/ (the review room, which spans pairs, exec, sampling, scoring and export) sit on top.
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 
@@ -25,7 +26,7 @@ const BASE_ALLOWED: Record<string, readonly string[]> = {
   'server/lsp': ['server/protocol', 'server/store'],
 };
 /** Files and folders allowed to import every stage. */
-const TOP = ['server/server.ts', 'server/main.ts', 'server/cli.ts', 'server/cli/commands.ts', 'server/pipeline'];
+const TOP = ['server/server.ts', 'server/main.ts', 'server/cli.ts', 'server/cli/commands.ts', 'server/pipeline', 'server/review'];
 
 export interface SourceImports {
   /** Repository-relative path, `/` separated. */

@@ -1,0 +1,194 @@
+// The review room's panel: one webview (dist/webview/review.js) under a strict Content Security
+// Policy, restored after a reload by its serializer, and the host side of the room's message
+// contract (webview/contract.ts): each request of the room becomes one engine request.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import {
+  PairDetailRequest,
+  QueuePageRequest,
+  ReviewDecisionRequest,
+  RunPairTestsRequest,
+  SavePairEditRequest,
+  UndoReviewRequest,
+  type PairQueueQuery,
+} from '../server/protocol';
+import type { FromWebview, Method, Requests, RoomState, ToWebview } from '../webview/contract';
+import type { EngineClient } from './client';
+import { withServerProgress } from './serverProgress';
+
+export const REVIEW_VIEW_TYPE = 'pairforge.review';
+
+/** The panel's HTML: scripts only by nonce, styles and fonts only from the bundle folder (plus
+ * inline styles, which Monaco sets at run time; they cannot run code), Monaco's worker from a blob,
+ * nothing from the network. */
+export function reviewHtml(opts: { cspSource: string; nonce: string; script: string; style: string; worker: string }): string {
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${opts.nonce}'`,
+    `style-src ${opts.cspSource} 'unsafe-inline'`,
+    `font-src ${opts.cspSource} data:`,
+    `img-src ${opts.cspSource} data:`,
+    `connect-src ${opts.cspSource}`,
+    'worker-src blob:',
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-src 'none'",
+    "object-src 'none'",
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${opts.style}">
+<title>PairForge: Review Pairs</title>
+</head>
+<body data-worker-url="${opts.worker}">
+<script nonce="${opts.nonce}" src="${opts.script}"></script>
+</body>
+</html>`;
+}
+
+export class ReviewRoom implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private state: RoomState | undefined;
+  private focusPairId: number | undefined;
+  private ready = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Fires after the room changed statuses or pairs (the Pairs view refreshes). */
+  private readonly changedEmitter = new vscode.EventEmitter<void>();
+  readonly onDidChangePairs = this.changedEmitter.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly engine: EngineClient,
+    private readonly score: (pairIds?: number[]) => Thenable<unknown>,
+  ) {
+    this.disposables.push(
+      vscode.window.registerWebviewPanelSerializer(REVIEW_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          this.state = (state as RoomState | undefined) ?? undefined;
+          this.adopt(panel);
+        },
+      }),
+      this.changedEmitter,
+    );
+  }
+
+  /** Opens the room (or brings it to the front), at `pairId` when given. */
+  open(pairId?: number): void {
+    if (this.panel) {
+      this.panel.reveal(vscode.ViewColumn.Active);
+      if (pairId !== undefined) this.post({ type: 'focusPair', pairId });
+      return;
+    }
+    this.focusPairId = pairId;
+    const panel = vscode.window.createWebviewPanel(REVIEW_VIEW_TYPE, 'PairForge: Review Pairs', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview')],
+    });
+    this.adopt(panel);
+  }
+
+  /** The project changed elsewhere (pairs built, a status set in the Pairs view). */
+  refresh(): void {
+    this.post({ type: 'refresh' });
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    const root = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [root] };
+    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icons', 'pairforge.svg');
+    const asUri = (name: string) => panel.webview.asWebviewUri(vscode.Uri.joinPath(root, name)).toString();
+    panel.webview.html = reviewHtml({
+      cspSource: panel.webview.cspSource,
+      nonce: randomBytes(16).toString('base64'),
+      script: asUri('review.js'),
+      style: asUri('review.css'),
+      worker: asUri('editor.worker.js'),
+    });
+    const subs = [
+      panel.webview.onDidReceiveMessage((m: FromWebview) => void this.receive(m)),
+      panel.onDidDispose(() => {
+        subs.forEach((s) => s.dispose());
+        if (this.panel === panel) this.panel = undefined;
+      }),
+    ];
+  }
+
+  private post(m: ToWebview): void {
+    if (this.panel && this.ready) void this.panel.webview.postMessage(m);
+  }
+
+  private async receive(m: FromWebview): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.post({ type: 'init', ...(this.state ? { state: this.state } : {}), ...(this.focusPairId !== undefined ? { focusPairId: this.focusPairId } : {}), trusted: vscode.workspace.isTrusted });
+        this.focusPairId = undefined;
+        return;
+      case 'state':
+        this.state = m.state;
+        return;
+      case 'request':
+        try {
+          const result = await this.answer(m.method, m.params as never);
+          this.post({ type: 'response', id: m.id, result });
+        } catch (e) {
+          this.post({ type: 'response', id: m.id, error: e instanceof Error ? e.message : String(e) });
+        }
+        return;
+    }
+  }
+
+  /** One request of the room, answered by the engine. The table's types are the room's contract;
+   * the engine's answers are assigned to them, so the compiler checks the two agree. */
+  private async answer<M extends Method>(method: M, params: Requests[M]['params']): Promise<Requests[M]['result']> {
+    const client = await this.engine.require();
+    const handlers: { [K in Method]: (p: Requests[K]['params']) => Promise<Requests[K]['result']> } = {
+      // The room's filters are strings the engine binds as SQL values: an unknown one matches nothing.
+      queuePage: (p) => client.sendRequest(QueuePageRequest, { query: p.query as PairQueueQuery, offset: p.offset, limit: p.limit }),
+      pair: (p) => client.sendRequest(PairDetailRequest, { pairId: p.pairId }),
+      decide: async (p) => {
+        const res = await client.sendRequest(ReviewDecisionRequest, p);
+        this.changedEmitter.fire();
+        return { updated: res.updated };
+      },
+      undo: async () => {
+        const res = await client.sendRequest(UndoReviewRequest, {});
+        this.changedEmitter.fire();
+        return res;
+      },
+      runTests: (p) =>
+        Promise.resolve(
+          withServerProgress(client, `PairForge: running the tests of pair ${p.pairId}`, (workDoneToken, token) =>
+            client.sendRequest(RunPairTestsRequest, { pairId: p.pairId, chosen: p.chosen, workDoneToken }, token),
+          ),
+        ),
+      saveEdit: async (p) => {
+        const res = await withServerProgress(client, `PairForge: testing and saving the edit of pair ${p.pairId}`, (workDoneToken, token) =>
+          client.sendRequest(SavePairEditRequest, { pairId: p.pairId, chosen: p.chosen, workDoneToken }, token),
+        );
+        this.changedEmitter.fire();
+        return res;
+      },
+      scoringRuns: async () => [],
+      rewards: async () => null,
+      score: async (p) => {
+        void this.score(p.pairIds);
+        return { started: true };
+      },
+    };
+    const handler = handlers[method] as (p: Requests[M]['params']) => Promise<Requests[M]['result']>;
+    if (!handler) throw new Error(`unknown request ${String(method)}`);
+    return handler(params);
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

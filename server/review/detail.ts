@@ -1,0 +1,85 @@
+// Everything the review room shows of one pair, gathered from the stages that own it: the pair and
+// its marks (pairs), the problem (import), the runs that judged each side (exec), the other
+// candidates of the same target (sampling).
+import { executionById, latestVerdicts, type StoredExecution } from '../exec/store';
+import { problemInfo } from '../import/browse';
+import { rejectedMarks } from '../pairs/critical';
+import { getPair, type PairRecord } from '../pairs/store';
+import type { CandidateView, Comparator, PairDetail, SideRun } from '../protocol';
+import { samplesOfTarget } from '../sampling/documentSamples';
+import type { Project } from '../store/db';
+
+/** The execution ids the pairing run recorded for a side: a FIM pair lists its samples'
+ * executions, a history pair its version's execution. */
+function executionsOf(provenance: Record<string, unknown>, side: 'chosen' | 'rejected'): number[] {
+  const s = provenance[side] as { executions?: unknown; execution?: unknown } | undefined;
+  if (!s) return [];
+  if (Array.isArray(s.executions)) return s.executions.filter((x): x is number => Number.isInteger(x));
+  return Number.isInteger(s.execution) ? [s.execution as number] : [];
+}
+
+function samplesOf(provenance: Record<string, unknown>, side: 'chosen' | 'rejected'): number[] {
+  const s = provenance[side] as { samples?: unknown } | undefined;
+  return s && Array.isArray(s.samples) ? s.samples.filter((x): x is number => Number.isInteger(x)) : [];
+}
+
+export function sideRun(e: StoredExecution): SideRun {
+  const failing = e.details.find((t) => t.verdict !== 'pass') ?? e.details[0];
+  return { verdict: e.verdict, testsRun: e.testsRun, testsTotal: e.testsTotal, ...(failing ? { test: failing } : {}), comparator: e.comparator, executedAt: e.executedAt };
+}
+
+function run(p: Project, pair: PairRecord, side: 'chosen' | 'rejected'): SideRun | undefined {
+  const id = executionsOf(pair.provenance, side)[0];
+  const e = id === undefined ? undefined : executionById(p, id);
+  return e ? sideRun(e) : undefined;
+}
+
+function candidates(p: Project, pair: PairRecord, comparator: Comparator): CandidateView[] {
+  if (pair.targetId === null) return [];
+  const rows = samplesOfTarget(p, pair.targetId);
+  const verdicts = latestVerdicts(p, 'sample', rows.map((r) => r.id), comparator);
+  const chosen = new Set(samplesOf(pair.provenance, 'chosen'));
+  const rejected = new Set(samplesOf(pair.provenance, 'rejected'));
+  return rows.map((r) => ({
+    sampleId: r.id,
+    index: r.sample_index,
+    verdict: verdicts.get(r.id) ?? null,
+    middle: r.middle,
+    model: r.model,
+    ...(chosen.has(r.id) ? { role: 'chosen' as const } : rejected.has(r.id) ? { role: 'rejected' as const } : {}),
+  }));
+}
+
+export function pairDetail(p: Project, pairId: number): PairDetail {
+  const pair = getPair(p, pairId);
+  if (!pair) throw new Error(`no pair ${pairId} in ${p.file}`);
+  const problem = problemInfo(p, [pair.problemId]).get(pair.problemId) ?? { label: `problem ${pair.problemId}`, question: '' };
+  const comparator = ((pair.provenance.pairing as { comparator?: Comparator } | undefined)?.comparator ?? 'strict') as Comparator;
+  const edit = pair.provenance.reviewerEdit as PairDetail['edit'] | undefined;
+  const rejectedRun = run(p, pair, 'rejected');
+  const chosenRun = edit ? undefined : run(p, pair, 'chosen');
+  return {
+    pairId: pair.id,
+    pairKey: pair.pairKey,
+    mode: pair.mode,
+    kind: pair.kind,
+    status: pair.status,
+    note: pair.note,
+    flags: pair.flags,
+    problem: { id: pair.problemId, ...problem },
+    blockKind: pair.blockKind,
+    depth: pair.depth,
+    editDistance: pair.editDistance,
+    pre: pair.pre,
+    suf: pair.suf,
+    chosen: pair.chosen,
+    rejected: pair.rejected,
+    chosenSpans: pair.chosenSpans,
+    rejectedSpans: pair.rejectedSpans,
+    marks: rejectedMarks(pair.chosen, pair.rejected),
+    ...(rejectedRun ? { rejectedRun } : {}),
+    ...(chosenRun ? { chosenRun } : {}),
+    candidates: candidates(p, pair, comparator),
+    ...(edit ? { edit } : {}),
+  };
+}

@@ -1,0 +1,231 @@
+// The review room's message contract between the extension (host) and its webview. It imports
+// nothing else of ours: the shapes here are what the room shows, and the extension's engine
+// answers are checked against them by the compiler where the host passes them on
+// (extension/review/panel.ts). Every message is plain JSON.
+//
+// Requests from the webview carry an id; the host answers each with a `response` of the same id
+// (result or error). Notifications go either way without an answer.
+
+// ---- the data the room shows ------------------------------------------------------------------
+
+export type Status = 'pending' | 'accepted' | 'rejected' | 'flagged';
+export const STATUSES: readonly Status[] = ['pending', 'accepted', 'rejected', 'flagged'];
+export type Counts = Record<Status, number>;
+export type SpanRange = [number, number];
+
+/** Filters and order of the queue (absent fields: no filter). */
+export interface QueueQuery {
+  kinds?: ('fim' | 'iterpref' | 'full')[];
+  blockKinds?: string[];
+  depths?: number[];
+  statuses?: Status[];
+  rejectedVerdicts?: string[];
+  flags?: string[] | 'any' | 'none';
+  search?: string;
+  pairIds?: number[];
+  runId?: number;
+  marginMin?: number;
+  marginMax?: number;
+  sort?: 'id' | 'edit_distance' | 'margin';
+  descending?: boolean;
+}
+
+export interface QueueRow {
+  pairId: number;
+  status: Status;
+  kind: 'fim' | 'iterpref' | 'full';
+  blockKind: string | null;
+  depth: number | null;
+  editDistance: number | null;
+  flags: string[];
+  problem: string;
+  rejectedLine: string;
+  rejectedVerdict: string | null;
+  margin: number | null;
+  note: string | null;
+}
+
+export interface QueuePage {
+  total: number;
+  offset: number;
+  rows: QueueRow[];
+  counts: Counts;
+  allCounts: Counts;
+}
+
+export interface TestView {
+  ordinal: number;
+  verdict: string;
+  durationMs: number;
+  input?: string;
+  expected?: string;
+  output?: string;
+  stderrTail?: string;
+  message?: string;
+}
+
+export interface SideRun {
+  verdict: string;
+  testsRun: number;
+  testsTotal: number;
+  test?: TestView;
+  comparator: string;
+  executedAt: string;
+}
+
+export interface Candidate {
+  sampleId: number;
+  index: number;
+  verdict: string | null;
+  middle: string;
+  model: string;
+  role?: 'chosen' | 'rejected';
+}
+
+export interface Mark {
+  start: number;
+  end: number;
+  kind: 'line' | 'token';
+}
+
+export interface Pair {
+  pairId: number;
+  mode: 'structurecoder' | 'iterpref';
+  kind: 'fim' | 'iterpref' | 'full';
+  status: Status;
+  note: string | null;
+  flags: string[];
+  problem: { id: number; label: string; question: string };
+  blockKind: string | null;
+  depth: number | null;
+  editDistance: number | null;
+  pre: string;
+  suf: string;
+  chosen: string;
+  rejected: string;
+  chosenSpans: SpanRange[];
+  rejectedSpans: SpanRange[];
+  marks: Mark[];
+  rejectedRun?: SideRun;
+  chosenRun?: SideRun;
+  candidates: Candidate[];
+  edit?: { id: number; reviewer: string; at: string; replaced: string; verdict: string | null };
+}
+
+/** One scored token of a side: [start, end) in the side's response text (JS string offsets). */
+export interface ScoredToken {
+  text: string;
+  start: number;
+  end: number;
+  logpPolicy: number;
+  logpRef: number;
+  reward: number;
+  inLoss: boolean;
+  /** Top alternatives under the policy, when stored. */
+  top?: { text: string; logp: number }[];
+}
+
+export interface SideRewards {
+  tokens: ScoredToken[];
+  rewardSum: number;
+  maskedRewardSum: number;
+}
+
+export interface Rewards {
+  pairId: number;
+  runId: number;
+  beta: number;
+  margin: number;
+  prefersChosen: boolean;
+  chosen: SideRewards;
+  rejected: SideRewards;
+}
+
+export interface ScoringRun {
+  id: number;
+  label: string;
+  beta: number;
+  createdAt: string;
+  scoredPairs: number;
+}
+
+export interface EditResult {
+  verdict: string;
+  testsTotal: number;
+  tests: TestView[];
+  isolation: string;
+}
+
+export type HeatmapMode = 'reward' | 'policy' | 'reference' | 'mask' | 'off';
+export const HEATMAP_MODES: readonly HeatmapMode[] = ['reward', 'policy', 'reference', 'mask', 'off'];
+
+/** What the room remembers across reloads (the panel serializer hands it back). */
+export interface RoomState {
+  query: QueueQuery;
+  /** The pair on screen and its index in the queue. */
+  pairId?: number;
+  index: number;
+  heatmap: HeatmapMode;
+  /** A second scoring run to compare with (heatmap of the change between the two). */
+  compareRunId?: number;
+  questionOpen: boolean;
+}
+
+// ---- requests from the webview (answered by the host) -------------------------------------------
+
+export interface Requests {
+  queuePage: { params: { query: QueueQuery; offset: number; limit: number }; result: QueuePage };
+  pair: { params: { pairId: number }; result: Pair };
+  decide: { params: { pairIds: number[]; status: Status; note?: string }; result: { updated: number } };
+  undo: { params: Record<string, never>; result: { pairs: { pairId: number; status: Status }[]; action: 'status' | 'edit' } | null };
+  runTests: { params: { pairId: number; chosen: string }; result: EditResult };
+  saveEdit: { params: { pairId: number; chosen: string }; result: Pair };
+  scoringRuns: { params: Record<string, never>; result: ScoringRun[] };
+  rewards: { params: { pairId: number; runId: number }; result: Rewards | null };
+  /** Asks the host to run the editor's Score Pairs command on the given pairs (or all). */
+  score: { params: { pairIds?: number[] }; result: { started: boolean } };
+}
+export type Method = keyof Requests;
+
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'request'; id: number; method: Method; params: unknown }
+  /** The room's state changed (the host keeps it for "open at" and for tests). */
+  | { type: 'state'; state: RoomState };
+
+// ---- messages to the webview ------------------------------------------------------------------
+
+export type ToWebview =
+  | { type: 'init'; state?: RoomState; focusPairId?: number; trusted: boolean }
+  | { type: 'response'; id: number; result?: unknown; error?: string }
+  /** Show this pair (the Pairs view opened it). */
+  | { type: 'focusPair'; pairId: number }
+  /** The project changed outside the room (pairs built, statuses set elsewhere): reload. */
+  | { type: 'refresh' };
+
+/** Sends typed requests over a message channel and matches the responses by id. */
+export class RequestClient {
+  private next = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(private readonly post: (m: FromWebview) => void) {}
+
+  request<M extends Method>(method: M, params: Requests[M]['params']): Promise<Requests[M]['result']> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.post({ type: 'request', id, method, params });
+    });
+  }
+
+  /** Feeds a `response` message; returns false for messages of other types. */
+  handle(m: ToWebview): boolean {
+    if (m.type !== 'response') return false;
+    const p = this.pending.get(m.id);
+    if (!p) return true;
+    this.pending.delete(m.id);
+    if (m.error !== undefined) p.reject(new Error(m.error));
+    else p.resolve(m.result);
+    return true;
+  }
+}

@@ -1,0 +1,563 @@
+// The review room (a webview): the queue on the left, the pair in the middle, its facts on the
+// right; keyboard first. It talks only to the extension, through webview/contract.ts.
+import {
+  HEATMAP_MODES,
+  RequestClient,
+  STATUSES,
+  type Candidate,
+  type Counts,
+  type EditResult,
+  type FromWebview,
+  type HeatmapMode,
+  type Pair,
+  type QueueQuery,
+  type Rewards,
+  type RoomState,
+  type ScoringRun,
+  type Status,
+  type ToWebview,
+} from '../contract';
+import { el, setChildren } from './dom';
+import { heatmapCss, legendStops } from './heatmap';
+import { actionOf, KEYMAP, type Action } from './keys';
+import { PairView } from './pairView';
+import { QueueView } from './queueView';
+import { SidePanel } from './sidePanel';
+import './review.css';
+
+interface VsCodeApi {
+  postMessage(m: FromWebview): void;
+  getState(): RoomState | undefined;
+  setState(s: RoomState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const client = new RequestClient((m) => vscode.postMessage(m));
+const DEFAULT_STATE: RoomState = { query: {}, index: 0, heatmap: 'reward', questionOpen: false };
+
+/** Timings the benchmark reads: key press to the next pair painted, and heatmap paints. */
+const metrics = { nextPairMs: [] as number[], heatmapMs: [] as number[], searchMs: [] as number[] };
+(window as unknown as { __pfMetrics: typeof metrics }).__pfMetrics = metrics;
+
+// ---- the worker Monaco's diff runs in: the bundle the extension points at, loaded as a blob ----
+
+const workerUrl = document.body.dataset.workerUrl ?? '';
+let workerBlob: Promise<string> | undefined;
+(self as unknown as { MonacoEnvironment: unknown }).MonacoEnvironment = {
+  getWorker: async () => {
+    workerBlob ??= fetch(workerUrl)
+      .then((r) => r.text())
+      .then((code) => URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+    return new Worker(await workerBlob);
+  },
+};
+
+// ---- layout ---------------------------------------------------------------------------------
+
+const search = el('input', { className: 'pf-search', attrs: { type: 'search', placeholder: 'search problem, chosen, rejected (/)', 'aria-label': 'search' } });
+const statusFilter = el('select', { attrs: { 'aria-label': 'status filter' } }, el('option', { attrs: { value: '' } }, 'all statuses'), ...STATUSES.map((s) => el('option', { attrs: { value: s } }, s)));
+const kindFilter = el(
+  'select',
+  { attrs: { 'aria-label': 'kind filter' } },
+  el('option', { attrs: { value: '' } }, 'all kinds'),
+  ...['fim', 'iterpref', 'full'].map((k) => el('option', { attrs: { value: k } }, k)),
+);
+const flagFilter = el(
+  'select',
+  { attrs: { 'aria-label': 'flag filter' } },
+  el('option', { attrs: { value: '' } }, 'any flags'),
+  el('option', { attrs: { value: 'none' } }, 'no flags'),
+  el('option', { attrs: { value: 'any' } }, 'flagged by filters'),
+);
+const sortSelect = el(
+  'select',
+  { attrs: { 'aria-label': 'sort' } },
+  el('option', { attrs: { value: 'id' } }, 'by id'),
+  el('option', { attrs: { value: 'edit_distance' } }, 'by edit distance'),
+  el('option', { attrs: { value: 'margin' } }, 'by margin (policy prefers rejected first)'),
+);
+const runSelect = el('select', { attrs: { 'aria-label': 'scoring run' } });
+const compareSelect = el('select', { attrs: { 'aria-label': 'compare with run' } });
+const heatSelect = el('select', { attrs: { 'aria-label': 'heatmap' } }, ...HEATMAP_MODES.map((m) => el('option', { attrs: { value: m } }, `heatmap: ${m}`)));
+const counts = el('div', { className: 'pf-counts', attrs: { 'aria-live': 'polite' } });
+const helpButton = el('button', { className: 'pf-link', title: 'keys (?)', onClick: () => toggleHelp() }, '?');
+const toolbar = el('header', { className: 'pf-toolbar' }, search, statusFilter, kindFilter, flagFilter, sortSelect, runSelect, compareSelect, heatSelect, counts, helpButton);
+
+const figures = el('div', { className: 'pf-figures', attrs: { 'aria-live': 'polite' } });
+const legend = el('div', { className: 'pf-legend' });
+const editorHost = el('div', { className: 'pf-editor' });
+const banner = el('div', { className: 'pf-banner', attrs: { role: 'status' } });
+const center = el('main', { className: 'pf-center' }, figures, banner, editorHost, legend);
+const statusLine = el('footer', { className: 'pf-statusline' }, 'a accept · r reject · f flag · s skip · u undo · j/k next/previous · n next pending · e edit · h heatmap · / search · ? keys');
+const helpOverlay = el(
+  'div',
+  { className: 'pf-overlay', attrs: { role: 'dialog', 'aria-label': 'keys' } },
+  el('div', { className: 'pf-dialog' }, el('h2', {}, 'Keys'), el('table', {}, ...KEYMAP.map((k) => el('tr', {}, el('td', { className: 'pf-key' }, k.key), el('td', {}, k.label)))), el('div', { className: 'pf-muted' }, 'Esc closes')),
+);
+helpOverlay.hidden = true;
+const noteInput = el('textarea', { className: 'pf-note-input', attrs: { rows: '3', 'aria-label': 'note' } });
+const noteOverlay = el(
+  'div',
+  { className: 'pf-overlay', attrs: { role: 'dialog', 'aria-label': 'flag with a note' } },
+  el('div', { className: 'pf-dialog' }, el('h2', {}, 'Flag this pair'), el('div', { className: 'pf-muted' }, 'A note says why (Enter saves, Esc cancels).'), noteInput),
+);
+noteOverlay.hidden = true;
+
+let state: RoomState = { ...DEFAULT_STATE };
+let current: Pair | undefined;
+let compared: Candidate | undefined;
+let rewards: Rewards | undefined;
+let compareRewards: Rewards | undefined;
+let runs: ScoringRun[] = [];
+let editRun: EditResult | undefined;
+let trusted = false;
+let pending: { started: number } | undefined;
+const details = new Map<number, Promise<Pair>>();
+
+const side = new SidePanel(
+  (c) => {
+    compared = c;
+    if (current) {
+      view.show(current, c);
+      void paintHeatmap();
+      side.show(current, compared, editRun);
+    }
+  },
+  (open) => save({ questionOpen: open }),
+);
+const queue = new QueueView(
+  (offset, limit) => client.request('queuePage', { query: state.query, offset, limit }),
+  (i) => void go(i),
+  (c, all, total) => showCounts(c, all, total),
+);
+document.body.append(el('div', { className: 'pf-room' }, toolbar, queue.root, center, side.root, statusLine), helpOverlay, noteOverlay);
+const view = new PairView(editorHost, document.body);
+
+// ---- theme ------------------------------------------------------------------------------------
+
+const themeStyle = el('style');
+document.head.append(themeStyle);
+function applyTheme(): void {
+  const c = document.body.classList;
+  const dark = c.contains('vscode-dark') || c.contains('vscode-high-contrast');
+  view.setTheme(c.contains('vscode-high-contrast-light') ? 'hc-light' : c.contains('vscode-high-contrast') ? 'hc-black' : dark ? 'vs-dark' : 'vs');
+  themeStyle.textContent = heatmapCss(dark ? 'dark' : 'light');
+  paintLegend();
+}
+new MutationObserver(applyTheme).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+// ---- state ------------------------------------------------------------------------------------
+
+function save(patch: Partial<RoomState>): void {
+  state = { ...state, ...patch };
+  vscode.setState(state);
+  vscode.postMessage({ type: 'state', state });
+}
+
+function showCounts(c: Counts, all: Counts, total: number): void {
+  const part = (s: Status) => `${c[s]} ${s}`;
+  const allTotal = STATUSES.reduce((n, s) => n + all[s], 0);
+  counts.textContent = `${total} shown: ${STATUSES.map(part).join(' · ')}${total !== allTotal ? ` (of ${allTotal})` : ''}`;
+}
+
+function say(text: string, kind: 'info' | 'error' = 'info'): void {
+  banner.textContent = text;
+  banner.className = `pf-banner pf-banner-${kind}`;
+}
+
+function syncControls(): void {
+  search.value = state.query.search ?? '';
+  statusFilter.value = state.query.statuses?.[0] ?? '';
+  kindFilter.value = state.query.kinds?.[0] ?? '';
+  flagFilter.value = typeof state.query.flags === 'string' ? state.query.flags : '';
+  sortSelect.value = state.query.sort ?? 'id';
+  heatSelect.value = state.heatmap;
+}
+
+async function setQuery(patch: Partial<QueueQuery>): Promise<void> {
+  const query: QueueQuery = { ...state.query, ...patch };
+  for (const k of Object.keys(query) as (keyof QueueQuery)[]) if (query[k] === undefined || query[k] === '') delete query[k];
+  save({ query, index: 0 });
+  details.clear();
+  const started = performance.now();
+  await queue.reset();
+  if (patch.search !== undefined) metrics.searchMs.push(performance.now() - started);
+  await go(0);
+}
+
+// ---- pairs ------------------------------------------------------------------------------------
+
+function detail(pairId: number): Promise<Pair> {
+  let d = details.get(pairId);
+  if (!d) {
+    d = client.request('pair', { pairId });
+    details.set(pairId, d);
+    d.catch(() => details.delete(pairId));
+  }
+  return d;
+}
+
+/** Shows the pair at queue position `index`. */
+async function go(index: number): Promise<void> {
+  if (view.editing) return say('finish the edit first: Ctrl+S saves, Esc cancels', 'error');
+  if (queue.total === 0) {
+    current = undefined;
+    say(state.query.search || Object.keys(state.query).length ? 'No pair matches these filters.' : 'No pairs yet: build them with "PairForge: Build Pairs..." (or pairforge pairs).');
+    return;
+  }
+  const i = Math.max(0, Math.min(queue.total - 1, index));
+  const row = await queue.rowAt(i);
+  if (!row) return;
+  queue.select(i);
+  save({ index: i, pairId: row.pairId });
+  await showPair(row.pairId);
+  queue.prefetch(i);
+  // The next two pairs' details, so stepping on does not wait for the engine.
+  for (const k of [1, 2]) {
+    const next = queue.cached(i + k);
+    if (next) void detail(next.pairId).catch(() => undefined);
+  }
+}
+
+async function showPair(pairId: number): Promise<void> {
+  let pair: Pair;
+  try {
+    pair = await detail(pairId);
+  } catch (e) {
+    return say(`pair ${pairId}: ${(e as Error).message}`, 'error');
+  }
+  if (state.pairId !== pairId) return; // the reviewer moved on meanwhile
+  current = pair;
+  compared = undefined;
+  editRun = undefined;
+  view.show(pair);
+  side.show(pair, undefined);
+  say(pair.flags.length ? `filter flags: ${pair.flags.join(', ')}` : '');
+  await paintHeatmap();
+  if (pending) {
+    const started = pending.started;
+    pending = undefined;
+    requestAnimationFrame(() => metrics.nextPairMs.push(performance.now() - started));
+  }
+}
+
+async function paintHeatmap(): Promise<void> {
+  const pair = current;
+  if (!pair) return;
+  rewards = undefined;
+  compareRewards = undefined;
+  if (state.heatmap !== 'off' && runs.length > 0) {
+    const runId = Number(runSelect.value) || runs[0].id;
+    try {
+      rewards = (await client.request('rewards', { pairId: pair.pairId, runId })) ?? undefined;
+      if (state.compareRunId !== undefined && state.compareRunId !== runId) compareRewards = (await client.request('rewards', { pairId: pair.pairId, runId: state.compareRunId })) ?? undefined;
+    } catch (e) {
+      say(`rewards of pair ${pair.pairId}: ${(e as Error).message}`, 'error');
+    }
+  }
+  if (current !== pair) return;
+  const r = view.setHeatmap(rewards, state.heatmap, compareRewards);
+  if (rewards) metrics.heatmapMs.push(r.ms);
+  paintFigures();
+  paintLegend(r.clamp);
+}
+
+function paintFigures(): void {
+  if (!current) return setChildren(figures);
+  if (runs.length === 0) {
+    return setChildren(
+      figures,
+      el('span', { className: 'pf-muted' }, 'No per-token rewards yet: score the pairs with a policy and a reference model. '),
+      el('button', { className: 'pf-button', onClick: () => void scorePairs() }, 'Score Pairs'),
+    );
+  }
+  if (!rewards) return setChildren(figures, el('span', { className: 'pf-muted' }, `pair ${current.pairId} has no score in this run`), ' ', el('button', { className: 'pf-button', onClick: () => void scorePairs([current!.pairId]) }, 'Score this pair'));
+  const r = rewards;
+  setChildren(
+    figures,
+    el('span', { className: 'pf-figure' }, `chosen Σr (loss) ${r.chosen.maskedRewardSum.toFixed(3)}`),
+    el('span', { className: 'pf-figure' }, `rejected Σr (loss) ${r.rejected.maskedRewardSum.toFixed(3)}`),
+    el('span', { className: `pf-figure ${r.margin >= 0 ? 'pf-good' : 'pf-bad'}` }, `margin ${r.margin.toFixed(3)}`),
+    el('span', { className: 'pf-figure' }, r.prefersChosen ? 'the policy prefers the chosen side' : 'the policy still prefers the rejected side'),
+    el('span', { className: 'pf-muted' }, `beta ${r.beta} · run ${r.runId}${compareRewards ? ` vs run ${compareRewards.runId} (change)` : ''}`),
+  );
+}
+
+function paintLegend(clamp = 1): void {
+  const dark = document.body.classList.contains('vscode-dark') || document.body.classList.contains('vscode-high-contrast');
+  const mode: HeatmapMode = compareRewards ? 'reward' : state.heatmap;
+  const stops = rewards ? legendStops(mode, clamp, dark ? 'dark' : 'light') : [];
+  if (stops.length === 0) return setChildren(legend, state.heatmap === 'mask' && rewards ? el('span', { className: 'pf-heat-mask' }, 'in the loss') : null);
+  setChildren(
+    legend,
+    el('span', { className: 'pf-muted' }, compareRewards ? 'reward change ' : mode === 'reward' ? 'reward ' : 'log-prob '),
+    ...stops.map((s) => el('span', { className: 'pf-stop', title: s.value.toFixed(3), attrs: { 'data-colour': s.colour } }, s.value.toFixed(2))),
+    el('span', { className: 'pf-muted' }, ` clamp ±${clamp}`),
+  );
+  // Colours as properties, not markup (the CSP allows inline styles for Monaco's sake only).
+  legend.querySelectorAll<HTMLElement>('.pf-stop').forEach((e) => (e.style.backgroundColor = e.dataset.colour ?? ''));
+}
+
+async function scorePairs(pairIds?: number[]): Promise<void> {
+  try {
+    const r = await client.request('score', pairIds ? { pairIds } : {});
+    if (r.started) say('Scoring runs in the background (see the progress notification); the heatmaps appear when it ends.');
+  } catch (e) {
+    say(`score: ${(e as Error).message}`, 'error');
+  }
+}
+
+async function loadRuns(): Promise<void> {
+  try {
+    runs = await client.request('scoringRuns', {});
+  } catch {
+    runs = [];
+  }
+  setChildren(runSelect, ...(runs.length ? runs.map((r) => el('option', { attrs: { value: String(r.id) } }, `run ${r.id}: ${r.label}`)) : [el('option', { attrs: { value: '' } }, 'no scoring runs')]));
+  setChildren(compareSelect, el('option', { attrs: { value: '' } }, 'compare: none'), ...runs.map((r) => el('option', { attrs: { value: String(r.id) } }, `compare with run ${r.id}`)));
+  if (state.query.runId !== undefined) runSelect.value = String(state.query.runId);
+  compareSelect.value = state.compareRunId === undefined ? '' : String(state.compareRunId);
+}
+
+// ---- decisions --------------------------------------------------------------------------------
+
+async function decideCurrent(status: Status, note?: string): Promise<void> {
+  const pair = current;
+  if (!pair) return;
+  const index = state.index;
+  queue.patch(pair.pairId, { status, ...(note !== undefined ? { note } : {}) });
+  details.delete(pair.pairId);
+  const stored = client.request('decide', { pairIds: [pair.pairId], status, ...(note !== undefined ? { note } : {}) });
+  pending = { started: performance.now() };
+  void go(index + 1);
+  try {
+    await stored;
+  } catch (e) {
+    queue.patch(pair.pairId, { status: pair.status });
+    say(`pair ${pair.pairId} was not saved: ${(e as Error).message}`, 'error');
+  }
+}
+
+async function undo(): Promise<void> {
+  try {
+    const r = await client.request('undo', {});
+    if (!r) return say('Nothing to undo.');
+    for (const p of r.pairs) {
+      queue.patch(p.pairId, { status: p.status });
+      details.delete(p.pairId);
+    }
+    const target = r.pairs[0].pairId;
+    say(`undone: ${r.action === 'edit' ? 'the edit of' : 'the decision on'} pair ${target}`);
+    // Back to the pair it touched, when it is in the loaded part of the queue.
+    for (let i = Math.max(0, state.index - 200); i < Math.min(queue.total, state.index + 200); i++) {
+      if (queue.cached(i)?.pairId === target) return go(i);
+    }
+    save({ pairId: target });
+    await showPair(target);
+  } catch (e) {
+    say(`undo: ${(e as Error).message}`, 'error');
+  }
+}
+
+function openNote(): void {
+  if (!current) return;
+  noteInput.value = current.note ?? '';
+  noteOverlay.hidden = false;
+  noteInput.focus();
+}
+
+noteInput.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey) {
+    e.preventDefault();
+    noteOverlay.hidden = true;
+    void decideCurrent('flagged', noteInput.value.trim());
+  } else if (e.key === 'Escape') {
+    e.preventDefault();
+    noteOverlay.hidden = true;
+  }
+  e.stopPropagation();
+});
+
+// ---- editing the chosen side ------------------------------------------------------------------
+
+function startEdit(): void {
+  if (!current) return;
+  if (!trusted) return say('Editing runs the tests of the edited side, which needs a trusted workspace.', 'error');
+  if (current.kind === 'fim' && compared) {
+    compared = undefined;
+    view.show(current);
+  }
+  view.setEditing(true);
+  say('Editing the chosen side: Ctrl+Enter runs its tests, Ctrl+S tests and saves it, Esc cancels.');
+}
+
+async function runEditTests(): Promise<void> {
+  const pair = current;
+  const e = view.editedChosen();
+  if (!pair) return;
+  if ('error' in e) return say(e.error, 'error');
+  say('running the tests of the edited side…');
+  try {
+    editRun = await client.request('runTests', { pairId: pair.pairId, chosen: e.text });
+    side.show(pair, compared, editRun);
+    say(`edited side: ${editRun.verdict} (${editRun.tests.filter((t) => t.verdict === 'pass').length}/${editRun.testsTotal} tests pass)`, editRun.verdict === 'pass' ? 'info' : 'error');
+  } catch (err) {
+    say(`run tests: ${(err as Error).message}`, 'error');
+  }
+}
+
+async function saveEdit(): Promise<void> {
+  const pair = current;
+  const e = view.editedChosen();
+  if (!pair) return;
+  if ('error' in e) return say(e.error, 'error');
+  say('testing and saving the edited side…');
+  try {
+    const updated = await client.request('saveEdit', { pairId: pair.pairId, chosen: e.text });
+    details.set(pair.pairId, Promise.resolve(updated));
+    view.setEditing(false);
+    current = updated;
+    view.show(updated);
+    side.show(updated, undefined);
+    await paintHeatmap();
+    say(`saved: the chosen side of pair ${pair.pairId} is your edit (${updated.edit?.verdict ?? 'not run'}); u undoes it`);
+  } catch (err) {
+    say(`save: ${(err as Error).message}`, 'error');
+  }
+}
+
+// ---- keys -------------------------------------------------------------------------------------
+
+function toggleHelp(): void {
+  helpOverlay.hidden = !helpOverlay.hidden;
+}
+
+async function act(a: Action): Promise<void> {
+  switch (a) {
+    case 'accept':
+      return decideCurrent('accepted');
+    case 'reject':
+      return decideCurrent('rejected');
+    case 'flag':
+      return openNote();
+    case 'skip':
+    case 'next':
+      pending = { started: performance.now() };
+      return go(state.index + 1);
+    case 'previous':
+      pending = { started: performance.now() };
+      return go(state.index - 1);
+    case 'nextPending': {
+      const i = await queue.nextPending(state.index);
+      if (i < 0) return say('No pending pair after this one.');
+      pending = { started: performance.now() };
+      return go(i);
+    }
+    case 'undo':
+      return undo();
+    case 'edit':
+      return startEdit();
+    case 'runTests':
+      return view.editing ? runEditTests() : say('press e to edit the chosen side first');
+    case 'save':
+      return saveEdit();
+    case 'heatmap': {
+      const next = HEATMAP_MODES[(HEATMAP_MODES.indexOf(state.heatmap) + 1) % HEATMAP_MODES.length];
+      save({ heatmap: next });
+      heatSelect.value = next;
+      return paintHeatmap();
+    }
+    case 'search':
+      search.focus();
+      search.select();
+      return;
+    case 'help':
+      return toggleHelp();
+    case 'escape':
+      if (!helpOverlay.hidden) helpOverlay.hidden = true;
+      else if (view.editing) {
+        view.setEditing(false);
+        say('edit cancelled');
+      } else if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+      return;
+  }
+}
+
+window.addEventListener(
+  'keydown',
+  (e) => {
+    const target = e.target as HTMLElement | null;
+    const typing = !!target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT');
+    if (!noteOverlay.hidden) return;
+    const a = actionOf(e, { editing: view.editing, typing });
+    if (!a) return;
+    if (typing && a === 'escape') {
+      target?.blur();
+      return;
+    }
+    e.preventDefault();
+    e.stopPropagation();
+    void act(a);
+  },
+  true,
+);
+
+search.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') {
+    e.preventDefault();
+    void setQuery({ search: search.value.trim() || undefined });
+    search.blur();
+  }
+});
+statusFilter.addEventListener('change', () => void setQuery({ statuses: statusFilter.value ? [statusFilter.value as Status] : undefined }));
+kindFilter.addEventListener('change', () => void setQuery({ kinds: kindFilter.value ? [kindFilter.value as 'fim'] : undefined }));
+flagFilter.addEventListener('change', () => void setQuery({ flags: flagFilter.value ? (flagFilter.value as 'any' | 'none') : undefined }));
+sortSelect.addEventListener('change', () => void setQuery({ sort: sortSelect.value as QueueQuery['sort'] }));
+runSelect.addEventListener('change', () => void setQuery({ runId: Number(runSelect.value) || undefined }));
+compareSelect.addEventListener('change', () => {
+  save({ compareRunId: Number(compareSelect.value) || undefined });
+  void paintHeatmap();
+});
+heatSelect.addEventListener('change', () => {
+  save({ heatmap: heatSelect.value as HeatmapMode });
+  void paintHeatmap();
+});
+
+// ---- messages from the host -------------------------------------------------------------------
+
+window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
+  const m = event.data;
+  if (client.handle(m)) return;
+  switch (m.type) {
+    case 'init':
+      trusted = m.trusted;
+      state = { ...DEFAULT_STATE, ...(vscode.getState() ?? m.state ?? {}) };
+      side.questionOpen = state.questionOpen;
+      syncControls();
+      void (async () => {
+        await loadRuns();
+        await queue.reset();
+        if (m.focusPairId !== undefined) {
+          save({ pairId: m.focusPairId });
+          await showPair(m.focusPairId);
+        } else await go(state.index);
+      })();
+      return;
+    case 'focusPair':
+      save({ pairId: m.pairId });
+      void showPair(m.pairId);
+      return;
+    case 'refresh':
+      details.clear();
+      void (async () => {
+        await loadRuns();
+        await queue.reset();
+        await go(state.index);
+      })();
+      return;
+  }
+});
+
+applyTheme();
+vscode.postMessage({ type: 'ready' });
