@@ -142,6 +142,8 @@ export interface ProjectStats {
   samples: number;
   executions: number;
   pairs: number;
+  /** Pairs with both sides scored in at least one scoring run. */
+  scoredPairs: number;
 }
 export const StatsRequest = new RequestType<Record<string, never>, ProjectStats, void>('pairforge/stats');
 

@@ -203,6 +203,7 @@ export function projectStats(p: Project): ProjectStats {
     samples: count('samples'),
     executions: count('executions'),
     pairs: count('pairs'),
+    scoredPairs: p.db.prepare<[], { n: number }>('SELECT COUNT(DISTINCT pair_id) AS n FROM pair_scores').get()!.n,
   };
 }
 

@@ -10,6 +10,7 @@ import { foundation } from './migrations/001_foundation';
 import { executions } from './migrations/002_executions';
 import { sampling } from './migrations/003_sampling';
 import { pairs } from './migrations/004_pairs';
+import { scoring } from './migrations/006_scoring';
 
 export type { Database } from 'better-sqlite3';
 
@@ -29,7 +30,7 @@ export interface Migration {
 
 /** Append-only, one file per stage in server/store/migrations/: a later stage adds its tables with
  * a new entry; never edit one that has been released. */
-export const MIGRATIONS: readonly Migration[] = [foundation, executions, sampling, pairs];
+export const MIGRATIONS: readonly Migration[] = [foundation, executions, sampling, pairs, scoring];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
