@@ -3,24 +3,25 @@
 // A tokenizer's token strings (vLLM's /tokenize `token_strs`: the vocabulary entries, as
 // `convert_ids_to_tokens` gives them) are not the text: they are spelled in one of three ways,
 // and one token may hold only part of a character's UTF-8 bytes. Each spelling gives every token
-// its bytes; the spelling whose bytes, joined, are exactly the response's UTF-8 is the one used
-// (docs/scoring.md, "Token positions"):
+// its bytes; the first spelling (in the order below) whose bytes, joined, are exactly the
+// response's UTF-8 is the one used (docs/scoring.md, "Token positions"):
 //
 // - byte-level BPE (GPT-2, Qwen2.5-Coder, DeepSeek-Coder, StarCoder2): every byte is one printable
 //   character of GPT-2's byte alphabet (a space is `Ġ`, a newline `Ċ`, byte 0xF0 `ð`), so a token
 //   that holds half of a character is spelled with the bytes it holds;
+// - plain: the token is its own text, `<0xNN>` a byte (the project's local stand-in server);
 // - SentencePiece (Llama, CodeLlama): `▁` is a space, `<0xNN>` a byte (the byte fallback), and
 //   anything else is its own UTF-8; a leading `▁` the tokenizer adds to the first word (its dummy
-//   prefix) belongs to no character of the text;
-// - plain: the token is its own text, `<0xNN>` a byte (the project's local stand-in server).
+//   prefix) belongs to no character of the text.
 // Added (control) tokens are their own text in every spelling.
 //
 // From bytes to characters: a token's range is the smallest range of whole code points that holds
 // its bytes, so the tokens that split one character between them share it; a token with no bytes
 // (a dummy-prefix `▁`) is an empty range at its position.
 
-export type Spelling = 'byte-level' | 'sentencepiece' | 'plain';
-export const SPELLINGS: readonly Spelling[] = ['byte-level', 'sentencepiece', 'plain'];
+export type Spelling = 'byte-level' | 'plain' | 'sentencepiece';
+/** Tried in this order; the first whose bytes are the text wins. */
+export const SPELLINGS: readonly Spelling[] = ['byte-level', 'plain', 'sentencepiece'];
 
 /** GPT-2's bytes_to_unicode: byte -> printable character, and back. */
 const BYTE_LEVEL: { toChar: string[]; toByte: Map<string, number> } = (() => {
@@ -54,15 +55,16 @@ export function byteLevelSpelling(text: string): string {
 
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
 
-/** The bytes a token string stands for under `spelling`. An added token (a control token such
- * as DeepSeek-Coder's `<｜end▁of▁sentence｜>`) is its own text in every spelling: under
- * byte-level, a string that is not all byte-alphabet characters is one. */
-export function tokenBytes(token: string, spelling: Spelling): number[] {
+/** The bytes a token string stands for under `spelling`, or null when it cannot be spelled so.
+ * An added token (a control token such as DeepSeek-Coder's `<｜end▁of▁sentence｜>`) is its own
+ * text in every spelling: under byte-level, a string with characters outside the byte alphabet
+ * and no whitespace is one (a byte-level vocabulary never holds a raw space or newline). */
+export function tokenBytes(token: string, spelling: Spelling): number[] | null {
   if (spelling === 'byte-level') {
     const out: number[] = [];
     for (const ch of token) {
       const b = BYTE_LEVEL.toByte.get(ch);
-      if (b === undefined) return [...Buffer.from(token, 'utf8')];
+      if (b === undefined) return /\s/u.test(token) ? null : [...Buffer.from(token, 'utf8')];
       out.push(b);
     }
     return out;
@@ -83,7 +85,9 @@ export interface TokenRanges {
 export function tokenRanges(text: string, tokens: readonly string[]): TokenRanges | null {
   const target = Buffer.from(text, 'utf8');
   for (const spelling of SPELLINGS) {
-    const bytes = tokens.map((t) => tokenBytes(t, spelling));
+    const spelled = tokens.map((t) => tokenBytes(t, spelling));
+    if (spelled.some((b) => b === null)) continue;
+    const bytes = spelled as number[][];
     const total = bytes.reduce((n, b) => n + b.length, 0);
     // SentencePiece's dummy prefix: one leading space that is not in the text.
     let skip = 0;
