@@ -39,17 +39,17 @@ pairforge rewards.
                             as a trainer's tokenizer(prompt) does; the response never has them)
   --concurrency C           requests in flight per endpoint (default ${SCORE_DEFAULTS.concurrency})
   --resume                  continue the newest run with these options even if it finished
-                            (scores only pairs it has not scored, e.g. pairs made since)
+                            (scores only the selected pairs it has not scored, e.g. pairs made since)
   --new                     start a new run even if an unfinished one has these options
   --timeout-ms MS           per request (default ${SAMPLING_DEFAULTS.timeoutMs})
   --retries R               retries of a failing request (default ${SAMPLING_DEFAULTS.maxRetries})
   --down-wait-ms MS         how long a server that went away is waited for (default ${SAMPLING_DEFAULTS.downWaitMs})
   --json                    print the summary as JSON
 
-Running the same command again continues the newest unfinished run with the same models, beta,
-rendering and pairs, scoring only the missing sides (after Ctrl-C or kill -9). Exit status: 0
-done, 1 stopped or failed (the message says why), 2 usage / no usable endpoint / tokenizers
-differ, 130 interrupted.`;
+A run is one policy, reference, beta and rendering; the selected pairs join it. Running the same
+command again continues the newest unfinished run with the same options, scoring only the missing
+sides of the selected pairs (after Ctrl-C or kill -9). Exit status: 0 done, 1 stopped or failed
+(the message says why), 2 usage / no usable endpoint / tokenizers differ, 130 interrupted.`;
 
 const REWARDS_HELP = `usage: pairforge rewards --db PROJECT.sqlite --pair ID [--run R] [--json]
        pairforge rewards --db PROJECT.sqlite --runs [--json]

@@ -9,6 +9,10 @@
 // strings): rewards across different tokenizers mean nothing. Every answer is checked at the
 // boundary (the ids the server took are the ids sent).
 //
+// The work is a pipeline, so that C requests stay in flight at each model's endpoints however
+// slow the other model or /tokenize is: tokenizer workers prepare sides a bounded distance ahead;
+// each model's workers take them from their own queue.
+//
 // Faults and resume follow sampling (server/sampling/attempts.ts): retries with backoff on 5xx,
 // dropped connections and garbage; 401/403/404 stop the run with the server's message; a prompt
 // over the context length is recorded as a skip of that side. score_sides has PRIMARY KEY (run,
@@ -25,6 +29,7 @@ import { EndpointPool, type PoolEndpoint } from '../sampling/endpoints';
 import { DEFAULTS as SAMPLING_DEFAULTS } from '../sampling/job';
 import type { Project } from '../store/db';
 import { tokenRanges } from './offsets';
+import { Channel, Gate } from './queue';
 import { lossMask, sideSums } from './rewards';
 import {
   addRunPairs,
@@ -57,6 +62,13 @@ export const SCORE_DEFAULTS = {
 
 /** vLLM refuses more prompt log-probabilities than its --max-logprobs (default 20). */
 export const MAX_TOP_K = 20;
+
+/** /tokenize requests in flight per policy endpoint (they are cheap; they run ahead of the
+ * log-probability requests so that those never wait for them). */
+const TOKENIZE_CONCURRENCY = 8;
+
+/** Requests an endpoint pool takes at once (its endpoints that are not given up). */
+const capacity = (pool: EndpointPool) => pool.slots.reduce((a, s) => a + (s.state === 'dead' ? 0 : s.limit), 0);
 
 export interface ScoreSpec {
   /** The model being trained (or a checkpoint of it); several endpoints share the work. */
@@ -119,13 +131,17 @@ export interface ScoreSummary {
   beta: number;
   format: TrainFormat;
   family: Family;
+  /** Pairs of the run (every selection it was given). */
   pairs: number;
-  /** Pairs with both sides scored (and so a margin). */
+  /** Pairs of this call's selection. */
+  selected: number;
+  /** Pairs of the run with both sides scored (and so a margin). */
   scoredPairs: number;
   /** Of those, how many the policy already prefers on the chosen side (margin > 0). */
   prefersChosen: number;
   meanMargin: number | null;
-  /** Sides stored in the run now, and by this call. */
+  /** Sides stored in the run now, and by this call. `status` is this call's: done when every
+   * side of its selection is stored or skipped. */
   sides: number;
   produced: number;
   skippedSides: number;
@@ -186,9 +202,10 @@ export function checkScoreSpec(spec: ScoreSpec): Checked {
   };
 }
 
-/** What makes two runs the same command: models, values, rendering and selection (not URLs,
- * keys or concurrency). */
-export function scoreSpecKey(spec: ScoreSpec, c: Checked, selection: ScoreSelection): string {
+/** What makes two runs the same run: models, values and rendering (not the selection, URLs, keys
+ * or concurrency). Scoring other pairs with the same models adds them to the run, so one run holds
+ * every pair scored under one policy/reference/rendering and the queue sorts them together. */
+export function scoreSpecKey(spec: ScoreSpec, c: Checked): string {
   const key = {
     policy: spec.policy[0].model,
     reference: spec.reference[0].model,
@@ -198,7 +215,6 @@ export function scoreSpecKey(spec: ScoreSpec, c: Checked, selection: ScoreSelect
     family: c.family,
     trainingSentence: c.trainingSentence,
     addSpecialTokens: c.addSpecialTokens,
-    selection: Array.isArray(selection) ? [...new Set(selection)].sort((a, b) => a - b) : selection,
   };
   return createHash('sha256').update(JSON.stringify(key)).digest('hex');
 }
@@ -276,7 +292,7 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
     const total = p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM pairs').get()!.n;
     throw new Error(`no ${String(selection)} pairs to score (the project has ${total} pairs${total === 0 ? ': run pairforge pairs first' : ''})`);
   }
-  const key = scoreSpecKey(spec, c, selection);
+  const key = scoreSpecKey(spec, c);
   if (spec.policy[0].model === spec.reference[0].model && storedEndpoints(spec.policy)[0].url === storedEndpoints(spec.reference)[0].url) {
     log(`the policy and the reference are the same model (${spec.policy[0].model}): every reward will be 0`);
   }
@@ -291,13 +307,17 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
   };
   const policy = new EndpointPool(spec.policy, poolOpts);
   const reference = new EndpointPool(spec.reference, poolOpts);
+  // /tokenize goes to the policy's endpoints through a pool of its own, so it never waits behind
+  // the (slow) log-probability requests for a slot.
+  const tokenizer = new EndpointPool(spec.policy, { ...poolOpts, concurrency: TOKENIZE_CONCURRENCY });
   const closePools = () => {
     policy.close();
     reference.close();
+    tokenizer.close();
   };
   let policyHealth: Health[] = [];
   let referenceHealth: Health[] = [];
-  let tokenizer: Awaited<ReturnType<typeof checkTokenizers>>;
+  let probe: Awaited<ReturnType<typeof checkTokenizers>>;
   try {
     if (!opts.skipHealthCheck) {
       [policyHealth, referenceHealth] = await Promise.all([policy.health(opts.signal), reference.health(opts.signal)]);
@@ -314,7 +334,11 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
         if (!pool.alive) throw new Error(`no usable ${role} endpoint: ${health.map((h) => `${h.url} (${h.model}): ${h.error ?? 'unhealthy'}`).join('; ')}`);
       }
     }
-    tokenizer = await checkTokenizers(policy, reference, c, opts.signal);
+    probe = await checkTokenizers(policy, reference, c, opts.signal);
+    // /tokenize goes to the policy's endpoints that are up.
+    policy.slots.forEach((sl, i) => {
+      if (sl.state === 'dead') tokenizer.slots[i].state = 'dead';
+    });
   } catch (e) {
     closePools();
     throw e;
@@ -325,7 +349,7 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
   let run = reuse === 'none' ? undefined : findRun(p, key, reuse);
   if (run) {
     const before = run.tokenizer as { probeSha256?: string } | null;
-    if (before?.probeSha256 && before.probeSha256 !== tokenizer.probeSha256) {
+    if (before?.probeSha256 && before.probeSha256 !== probe.probeSha256) {
       closePools();
       throw new Error(`scoring run ${run.id} was scored with another tokenizer (its probe text tokenized differently); start a new run instead of continuing it`);
     }
@@ -335,8 +359,8 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
     let id: number;
     if (run) {
       id = run.id;
-      reopenRun(p, id, storedEndpoints(spec.policy), storedEndpoints(spec.reference), tokenizer);
-      log(`continuing scoring run ${id} (same models, beta, rendering and pairs; it was ${run.status})`);
+      reopenRun(p, id, storedEndpoints(spec.policy), storedEndpoints(spec.reference), probe);
+      log(`continuing scoring run ${id} (same models, beta and rendering; it was ${run.status})`);
     } else {
       id = createRun(
         p,
@@ -351,20 +375,23 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
           trainingSentence: c.trainingSentence,
           addSpecialTokens: c.addSpecialTokens,
           selection,
-          tokenizer,
+          tokenizer: probe,
         },
         now(),
       );
     }
     return id;
   }).immediate();
-  // A new run takes the selection; a continued open-ended one also the pairs made since.
-  if (!run || !Array.isArray(selection)) addRunPairs(p, runId, pairIds);
+  // The selected pairs join the run; this call scores their missing sides (a continued run's
+  // other pairs, selected by an earlier command, are left to a command that selects them).
+  addRunPairs(p, runId, pairIds);
   run = getRun(p, runId)!;
-  const work = missingSides(p, runId);
-  const counts0 = runCounts(p, runId);
-  const total = counts0.pairs * 2;
-  const alreadyDone = counts0.sides + counts0.skippedSides;
+  const selected = new Set(pairIds);
+  const missingOf = () => missingSides(p, runId).filter((w) => selected.has(w.pairId));
+  const work = missingOf();
+  const total = pairIds.length * 2;
+  const alreadyDone = total - work.length;
+  const skippedBefore = p.db.prepare<[number], { pair_id: number }>('SELECT pair_id FROM score_skips WHERE run_id = ?').all(runId).filter((r) => selected.has(r.pair_id)).length;
 
   // 3. Score.
   const stop = new AbortController();
@@ -411,7 +438,7 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
       runId,
       total,
       done: alreadyDone + produced + buffer.length + skippedNow,
-      skipped: counts0.skippedSides + skippedNow,
+      skipped: skippedBefore + skippedNow,
       failed,
       inFlight: counters.inFlight,
       elapsedMs: performance.now() - t0,
@@ -429,7 +456,7 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
   const sidesLeft = new Map<number, number>();
   for (const w of work) sidesLeft.set(w.pairId, (sidesLeft.get(w.pairId) ?? 0) + 1);
   const prepared = new Map<number, PreparedPair>();
-  const prepare = (pairId: number): PreparedPair => {
+  const preparePair = (pairId: number): PreparedPair => {
     let pp = prepared.get(pairId);
     if (pp) return pp;
     const r = pairStmt.get(pairId);
@@ -448,7 +475,7 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
     if (pp && --pp.pending <= 0) prepared.delete(pairId);
   };
   const tokenize = (text: string, add: boolean): Promise<Attempted<Tokenized>> =>
-    requestWithRetries(policy, (client, signal) => client.post('/tokenize', tokenizeBody(client.model, text, add), parseTokenize, signal), attempt);
+    requestWithRetries(tokenizer, (client, signal) => client.post('/tokenize', tokenizeBody(client.model, text, add), parseTokenize, signal), attempt);
   const logprobs = (pool: EndpointPool, ids: number[], from: number): Promise<Attempted<PositionLogprob[]>> =>
     requestWithRetries(
       pool,
@@ -479,39 +506,52 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
     }
   };
 
-  const scoreSide = async (pairId: number, side: Side): Promise<void> => {
-    const pp = prepare(pairId);
-    const r = pp.rendered;
-    const response = side === 'chosen' ? r.chosen : r.rejected;
-    const spans = side === 'chosen' ? r.chosenSpans : r.rejectedSpans;
-    pp.promptIds ??= tokenize(r.prompt, c.addSpecialTokens);
-    const [promptTok, responseTok] = await Promise.all([pp.promptIds, tokenize(response, false)]);
-    if (!settle(promptTok, pairId, side, 'tokenizing the prompt') || !settle(responseTok, pairId, side, 'tokenizing the response')) return;
-    const promptIds = promptTok.value.ids;
-    const resp = responseTok.value;
-    if (promptIds.length === 0) {
-      skip(pairId, side, 'the prompt has no tokens, so the first response token has no log-probability');
-      return;
-    }
-    const mapped = tokenRanges(response, resp.strs);
-    if (!mapped) {
-      skip(pairId, side, "the tokenizer's token strings do not spell the response (neither byte-level, SentencePiece nor plain), so tokens cannot be placed in the text");
-      return;
-    }
-    const ids = [...promptIds, ...resp.ids];
-    let attempts = 1;
-    let pol: PositionLogprob[] = [];
-    let ref: PositionLogprob[] = [];
-    if (resp.ids.length > 0) {
-      const [a, b] = await Promise.all([logprobs(policy, ids, promptIds.length), logprobs(reference, ids, promptIds.length)]);
-      if (!settle(a, pairId, side, 'policy log-probabilities') || !settle(b, pairId, side, 'reference log-probabilities')) return;
-      pol = a.value;
-      ref = b.value;
-      attempts = Math.max(a.attempts, b.attempts);
-    }
+  // The pipeline: tokenizer workers prepare sides ahead (rendered, tokenized, placed in the text)
+  // and hand each to the policy's and the reference's queue; each model's workers (as many as its
+  // endpoints take) ask for the log-probabilities independently, so neither pool waits for the
+  // other or for /tokenize; a side is stored when both answers are in. At most `ahead` sides are
+  // prepared and not yet finished, so memory stays flat however many pairs a run has.
+  interface Ready {
+    pairId: number;
+    side: Side;
+    rendered: Rendered;
+    promptLen: number;
+    ids: number[];
+    respIds: number[];
+    spelling: string;
+    ranges: Int32Array;
+    results: { policy?: Extract<Attempted<PositionLogprob[]>, { kind: 'ok' }>; reference?: Extract<Attempted<PositionLogprob[]>, { kind: 'ok' }> };
+    over: boolean;
+  }
+  const runners = { policy: capacity(policy), reference: capacity(reference) };
+  const ahead = 2 * Math.max(runners.policy, runners.reference) + TOKENIZE_CONCURRENCY;
+  const room = new Gate(ahead);
+  const queues = { policy: new Channel<Ready>(), reference: new Channel<Ready>() };
+  const closeQueues = () => {
+    queues.policy.close();
+    queues.reference.close();
+  };
+  stop.signal.addEventListener('abort', () => {
+    closeQueues();
+    room.open();
+  });
+
+  /** The side is done with (stored, skipped or failed): its place ahead is free again. */
+  const over = (r: Pick<Ready, 'pairId' | 'over'>) => {
+    if (r.over) return;
+    r.over = true;
+    room.release();
+    finishSide(r.pairId);
+  };
+
+  const store = (r: Ready) => {
+    const pol = r.results.policy!.value;
+    const ref = r.results.reference!.value;
+    const response = r.side === 'chosen' ? r.rendered.chosen : r.rendered.rejected;
+    const spans = r.side === 'chosen' ? r.rendered.chosenSpans : r.rendered.rejectedSpans;
     const lpPolicy = Float32Array.from(pol, (x) => x.logprob);
     const lpRef = Float32Array.from(ref, (x) => x.logprob);
-    const mask = lossMask(mapped.ranges, spans);
+    const mask = lossMask(r.ranges, spans);
     const sums = sideSums(lpPolicy, lpRef, mask, c.beta);
     const top = (pos: PositionLogprob[]) => {
       if (c.topK === 0) return null;
@@ -526,14 +566,14 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
       return out;
     };
     buffer.push({
-      pairId,
-      side,
-      format: r.format,
-      textSha256: textSha(r.prompt, response),
-      promptTokens: promptIds.length,
-      spelling: mapped.spelling,
-      tokenIds: resp.ids,
-      charRanges: mapped.ranges,
+      pairId: r.pairId,
+      side: r.side,
+      format: r.rendered.format,
+      textSha256: textSha(r.rendered.prompt, response),
+      promptTokens: r.promptLen,
+      spelling: r.spelling,
+      tokenIds: r.respIds,
+      charRanges: r.ranges,
       lossMask: mask,
       logpPolicy: lpPolicy,
       logpRef: lpRef,
@@ -544,38 +584,94 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
       maskedLogpRef: sums.maskedLogpRef,
       rewardSum: sums.rewardSum,
       maskedRewardSum: sums.maskedRewardSum,
-      attempts,
+      attempts: Math.max(r.results.policy!.attempts, r.results.reference!.attempts),
       createdAt: now(),
     });
+    over(r);
     if (buffer.length >= 256) flush();
     progress();
   };
 
-  let cursor = 0;
-  const capacity = (pool: EndpointPool) => pool.slots.reduce((a, s) => a + (s.state === 'dead' ? 0 : s.limit), 0);
-  const runners = Math.max(1, capacity(policy), capacity(reference));
-  const runner = async () => {
+  /** Renders and tokenizes one side; hands it to both models' queues (or stores an empty
+   * response at once, or skips the side). */
+  const prepareSide = async (pairId: number, side: Side): Promise<void> => {
+    const slot = { pairId, over: false };
+    const pp = preparePair(pairId);
+    const r = pp.rendered;
+    const response = side === 'chosen' ? r.chosen : r.rejected;
+    pp.promptIds ??= tokenize(r.prompt, c.addSpecialTokens);
+    const [promptTok, responseTok] = await Promise.all([pp.promptIds, tokenize(response, false)]);
+    if (!settle(promptTok, pairId, side, 'tokenizing the prompt') || !settle(responseTok, pairId, side, 'tokenizing the response')) return over(slot);
+    const promptIds = promptTok.value.ids;
+    const resp = responseTok.value;
+    if (promptIds.length === 0) {
+      skip(pairId, side, 'the prompt has no tokens, so the first response token has no log-probability');
+      return over(slot);
+    }
+    const mapped = tokenRanges(response, resp.strs);
+    if (!mapped) {
+      skip(pairId, side, "the tokenizer's token strings do not spell the response (neither byte-level, plain nor SentencePiece), so tokens cannot be placed in the text");
+      return over(slot);
+    }
+    const ready: Ready = { pairId, side, rendered: r, promptLen: promptIds.length, ids: [...promptIds, ...resp.ids], respIds: resp.ids, spelling: mapped.spelling, ranges: mapped.ranges, results: {}, over: false };
+    if (resp.ids.length === 0) {
+      // Nothing to ask: an empty response has no tokens and sums to 0.
+      ready.results = { policy: { kind: 'ok', value: [], slot: policy.slots[0], attempts: 0 }, reference: { kind: 'ok', value: [], slot: reference.slots[0], attempts: 0 } };
+      return store(ready);
+    }
+    queues.policy.push(ready);
+    queues.reference.push(ready);
+  };
+
+  /** Every endpoint of a model given up: nothing more can be scored. */
+  const gone = () => !policy.alive || !reference.alive || !tokenizer.alive;
+  const model = (role: 'policy' | 'reference', pool: EndpointPool) => async () => {
     for (;;) {
-      if (stop.signal.aborted || !policy.alive || !reference.alive) return;
-      const item = work[cursor++];
-      if (!item) return;
-      try {
-        await scoreSide(item.pairId, item.side);
-      } finally {
-        finishSide(item.pairId);
+      const r = await queues[role].pop();
+      if (!r) return;
+      if (gone()) stop.abort();
+      if (r.over) continue;
+      const got = await logprobs(pool, r.ids, r.promptLen);
+      if (r.over) continue; // the other model skipped or failed it meanwhile
+      if (!settle(got, r.pairId, r.side, `${role} log-probabilities`)) {
+        over(r);
+        continue;
       }
+      r.results[role] = got;
+      if (r.results.policy && r.results.reference) store(r);
     }
   };
+
+  let cursor = 0;
+  const producer = async () => {
+    for (;;) {
+      if (gone()) stop.abort();
+      if (stop.signal.aborted) return;
+      await room.acquire();
+      if (stop.signal.aborted) return;
+      const item = work[cursor++];
+      if (!item) {
+        room.release();
+        return;
+      }
+      await prepareSide(item.pairId, item.side);
+    }
+  };
+  const guard = (f: () => Promise<void>) =>
+    f().catch((e: unknown) => {
+      crash ??= e;
+      stop.abort();
+    });
   progress();
   try {
-    await Promise.all(
-      Array.from({ length: runners }, () =>
-        runner().catch((e: unknown) => {
-          crash ??= e;
-          stop.abort();
-        }),
-      ),
-    );
+    const models = [
+      ...Array.from({ length: Math.max(1, runners.policy) }, () => guard(model('policy', policy))),
+      ...Array.from({ length: Math.max(1, runners.reference) }, () => guard(model('reference', reference))),
+    ];
+    await Promise.all(Array.from({ length: TOKENIZE_CONCURRENCY }, () => guard(producer)));
+    // Every side is prepared: the queues end once the models have taken what is in them.
+    closeQueues();
+    await Promise.all(models);
   } finally {
     clearInterval(flushTimer);
     closePools();
@@ -587,8 +683,9 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
     }
   }
 
-  // 4. The outcome.
+  // 4. The outcome: of this call (its selection), and of the run (all of its pairs).
   const counts = runCounts(p, runId);
+  const left = missingOf().length;
   let status: RunStatus;
   let message: string | undefined;
   if (crash) {
@@ -597,17 +694,27 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
   } else if (fatal) {
     status = 'failed';
     message = fatal.message;
-  } else if (counts.sides + counts.skippedSides >= counts.pairs * 2) {
+  } else if (left === 0) {
     status = 'done';
   } else {
     status = 'stopped';
     const resume = `run the same pairforge score command again to continue run ${runId}`;
-    const dead = [...policy.slots.map((s) => ['policy', s] as const), ...reference.slots.map((s) => ['reference', s] as const)].filter(([, s]) => s.state === 'dead');
+    const dead = [
+      ...policy.slots.map((s) => ['policy', s] as const),
+      ...reference.slots.map((s) => ['reference', s] as const),
+      ...tokenizer.slots.map((s) => ['policy /tokenize', s] as const),
+    ].filter(([, s]) => s.state === 'dead');
     if (opts.signal?.aborted) message = `interrupted; ${resume}`;
-    else if (!policy.alive || !reference.alive) message = `${dead.map(([role, s]) => `${role} ${s.client.root}: ${s.lastError || 'unavailable'}`).join('; ')}; ${resume}`;
+    else if (gone()) message = `${dead.map(([role, s]) => `${role} ${s.client.root}: ${s.lastError || 'unavailable'}`).join('; ')}; ${resume}`;
     else message = `${failed} sides failed after retries; ${resume}`;
   }
-  finishRun(p, runId, status, message ?? null, now());
+  const unscoredInRun = counts.pairs * 2 - counts.sides - counts.skippedSides;
+  const runStatus: RunStatus = status === 'done' && unscoredInRun > 0 ? 'stopped' : status;
+  const runMessage =
+    status === 'done' && unscoredInRun > 0
+      ? `${unscoredInRun} sides of pairs an earlier command added to run ${runId} are not scored yet; a command with the same options that selects them scores them`
+      : (message ?? null);
+  finishRun(p, runId, runStatus, runMessage, now());
   if (crash) throw crash instanceof Error ? crash : new Error(String(crash));
   progress();
   return {
@@ -618,6 +725,7 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
     format: c.format,
     family: c.family,
     pairs: counts.pairs,
+    selected: pairIds.length,
     ...runMargins(p, runId),
     sides: counts.sides,
     produced,

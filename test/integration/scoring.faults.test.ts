@@ -207,7 +207,11 @@ describe('scoring against the local vLLM stand-in', () => {
       expect(s.message).toMatch(/401 .*set PAIRFORGE_API_KEY/);
       expect(s.sides).toBe(0);
       const ok = await scorePairs(p, [1, 2], spec(locked, { policy: [{ url: locked.url, model: POLICY_MODEL_NAME, apiKey: 'sesame' }], reference: [{ url: locked.url, model: REFERENCE_MODEL_NAME, apiKey: 'sesame' }] }));
-      expect(ok).toMatchObject({ status: 'done', sides: 4 });
+      // it continued the failed run (same models and values); its other pairs are still unscored
+      expect(ok).toMatchObject({ runId: s.runId, resumed: true, status: 'done', selected: 2, sides: 4, pairs });
+      const row = p.db.prepare<[number], { status: string; message: string }>('SELECT status, message FROM score_runs WHERE id = ?').get(s.runId)!;
+      expect(row.status).toBe('stopped');
+      expect(row.message).toMatch(new RegExp(`${2 * pairs - 4} sides of pairs an earlier command added to run ${s.runId} are not scored yet`));
       const runs = p.db.prepare<[], { policy: string; reference: string }>('SELECT policy, reference FROM score_runs').all();
       expect(JSON.stringify(runs)).not.toContain('sesame');
     } finally {
@@ -217,6 +221,15 @@ describe('scoring against the local vLLM stand-in', () => {
     // /tokenize names the model too: the probe already fails with the 404
     expect(String(s)).toMatch(/reference http:\/\/127\.0\.0\.1:\d+ \(gone-model\): \/tokenize failed: .*404 .*does not exist/);
   }, 60_000);
+
+  it('the pairs a command selects join the run for the same models and values (the editor scores a selection at a time)', async () => {
+    const a = await scorePairs(p, [1, 2], spec(srv, { beta: 0.3 }));
+    expect(a).toMatchObject({ status: 'done', resumed: false, pairs: 2, selected: 2, sides: 4, produced: 4 });
+    const b = await scorePairs(p, [2, 3], spec(srv, { beta: 0.3 }), { reuse: 'any' });
+    expect(b).toMatchObject({ runId: a.runId, resumed: true, status: 'done', pairs: 3, selected: 2, sides: 6, produced: 2, scoredPairs: 3 });
+    expect(b.requests).toBe(1 + 2 + 4); // pair 3 only: its prompt, two responses, four completions
+    expect(p.db.prepare<[number], { status: string }>('SELECT status FROM score_runs WHERE id = ?').get(a.runId)!.status).toBe('done');
+  });
 
   it('refuses models whose tokenizers differ, before anything is stored', async () => {
     const other = await startLocalVllm({ db: dbFile, tokenizer: 'chars' });
