@@ -15,7 +15,7 @@
 //
 // --requests counts completions (both models); the project gets requests / 4 pairs.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +49,16 @@ function cli(args) {
   const r = spawnSync(process.execPath, [path.join(dir, 'cli.js'), ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`pairforge ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
+}
+
+/** CPU milliseconds a process has used (Linux /proc; null elsewhere). */
+function cpuMsOf(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
 }
 
 function startServer(db) {
@@ -162,6 +172,7 @@ async function main() {
       return process.memoryUsage().heapUsed;
     };
     const cpu0 = process.cpuUsage();
+    const serverCpu0 = cpuMsOf(child.pid);
     const timer = setInterval(() => {
       rss.peak = Math.max(rss.peak, process.memoryUsage().rss);
     }, 250);
@@ -183,6 +194,7 @@ async function main() {
       },
     );
     const cpu = process.cpuUsage(cpu0);
+    const serverCpu1 = cpuMsOf(child.pid);
     rss.end = process.memoryUsage().rss;
     rss.heapEnd = heapAfterGc();
     clearInterval(timer);
@@ -221,6 +233,7 @@ async function main() {
       heapMbStart: globalThis.gc ? mb(rss.heapStart) : null,
       heapMbEnd: globalThis.gc ? mb(rss.heapEnd) : null,
       engineCpuMsPerSide: +((cpu.user + cpu.system) / 1000 / s.sides).toFixed(3),
+      serverCpuMsPerCompletion: serverCpu0 === null || serverCpu1 === null ? null : +((serverCpu1 - serverCpu0) / completions).toFixed(3),
       scoredTokens: store.tokens,
       blobBytesPerToken: +(store.blob / store.tokens).toFixed(2),
       fileBytesPerToken: +((sizeAfter - sizeBefore) / store.tokens).toFixed(2),
