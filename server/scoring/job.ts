@@ -25,7 +25,7 @@ import { setMaxListeners } from 'node:events';
 import { FAMILIES, renderForTraining, type Family, type Rendered, type TrainFormat } from '../pairs/render';
 import { RequestAborts, requestWithRetries, type Attempted, type RequestCounters, type RetryPolicy } from '../sampling/attempts';
 import { rootUrl, type Health, type SamplingError } from '../sampling/client';
-import { EndpointPool, type PoolEndpoint } from '../sampling/endpoints';
+import { EndpointPool, backoffMs, sleep, type PoolEndpoint } from '../sampling/endpoints';
 import { DEFAULTS as SAMPLING_DEFAULTS } from '../sampling/job';
 import type { Project } from '../store/db';
 import { tokenRanges } from './offsets';
@@ -36,7 +36,6 @@ import {
   createRun,
   findRun,
   finishRun,
-  getRun,
   missingSides,
   reopenRun,
   runCounts,
@@ -232,18 +231,29 @@ function probeText(c: Checked): string {
 }
 
 /** Tokenizes the probe on every endpoint (with and without special tokens); throws when any two
- * disagree. Returns what the run records about the tokenizer. */
-async function checkTokenizers(policy: EndpointPool, reference: EndpointPool, c: Checked, signal: AbortSignal | undefined): Promise<{ probeSha256: string; probeTokens: number; maxModelLen: number | null }> {
+ * disagree. Returns what the run records about the tokenizer. A failing /tokenize is retried
+ * (with backoff) as often as any request. */
+async function checkTokenizers(
+  policy: EndpointPool,
+  reference: EndpointPool,
+  c: Checked,
+  retry: RetryPolicy,
+  signal: AbortSignal | undefined,
+): Promise<{ probeSha256: string; probeTokens: number; maxModelLen: number | null }> {
   const text = probeText(c);
   const slots = [...policy.slots.map((s) => ({ role: 'policy', s })), ...reference.slots.map((s) => ({ role: 'reference', s }))].filter((x) => x.s.state !== 'dead');
   const results = await Promise.all(
     slots.map(async ({ role, s }) => {
       const where = `${role} ${s.client.root} (${s.client.model})`;
       const one = async (add: boolean): Promise<Tokenized> => {
-        try {
-          return await s.client.post('/tokenize', tokenizeBody(s.client.model, text, add), parseTokenize, signal);
-        } catch (e) {
-          throw new Error(`${where}: /tokenize failed: ${(e as Error).message}`);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await s.client.post('/tokenize', tokenizeBody(s.client.model, text, add), parseTokenize, signal);
+          } catch (e) {
+            const err = e as SamplingError;
+            if (err.kind !== 'retry' || attempt > retry.maxRetries || signal?.aborted) throw new Error(`${where}: /tokenize failed: ${err.message}`);
+            await sleep(backoffMs(attempt, retry.retryBaseMs, retry.retryCapMs), signal);
+          }
         }
       };
       return { where, withSpecial: await one(true), without: await one(false) };
@@ -297,6 +307,12 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
     log(`the policy and the reference are the same model (${spec.policy[0].model}): every reward will be 0`);
   }
 
+  const retry: RetryPolicy = {
+    maxRetries: spec.maxRetries ?? SAMPLING_DEFAULTS.maxRetries,
+    retryBaseMs: spec.retryBaseMs ?? SAMPLING_DEFAULTS.retryBaseMs,
+    retryCapMs: spec.retryCapMs ?? SAMPLING_DEFAULTS.retryCapMs,
+  };
+
   // 1. The endpoints: healthy, serving the models, one tokenizer.
   const poolOpts = {
     concurrency: c.concurrency,
@@ -334,7 +350,7 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
         if (!pool.alive) throw new Error(`no usable ${role} endpoint: ${health.map((h) => `${h.url} (${h.model}): ${h.error ?? 'unhealthy'}`).join('; ')}`);
       }
     }
-    probe = await checkTokenizers(policy, reference, c, opts.signal);
+    probe = await checkTokenizers(policy, reference, c, retry, opts.signal);
     // /tokenize goes to the policy's endpoints that are up.
     policy.slots.forEach((sl, i) => {
       if (sl.state === 'dead') tokenizer.slots[i].state = 'dead';
@@ -346,7 +362,7 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
 
   // 2. The run: an existing one with the same options, or a new one.
   const reuse = opts.reuse ?? 'unfinished';
-  let run = reuse === 'none' ? undefined : findRun(p, key, reuse);
+  const run = reuse === 'none' ? undefined : findRun(p, key, reuse);
   if (run) {
     const before = run.tokenizer as { probeSha256?: string } | null;
     if (before?.probeSha256 && before.probeSha256 !== probe.probeSha256) {
@@ -385,7 +401,6 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
   // The selected pairs join the run; this call scores their missing sides (a continued run's
   // other pairs, selected by an earlier command, are left to a command that selects them).
   addRunPairs(p, runId, pairIds);
-  run = getRun(p, runId)!;
   const selected = new Set(pairIds);
   const missingOf = () => missingSides(p, runId).filter((w) => selected.has(w.pairId));
   const work = missingOf();
@@ -401,11 +416,6 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) stop.abort();
   const counters: RequestCounters = { requests: 0, retries: 0, inFlight: 0 };
-  const retry: RetryPolicy = {
-    maxRetries: spec.maxRetries ?? SAMPLING_DEFAULTS.maxRetries,
-    retryBaseMs: spec.retryBaseMs ?? SAMPLING_DEFAULTS.retryBaseMs,
-    retryCapMs: spec.retryCapMs ?? SAMPLING_DEFAULTS.retryCapMs,
-  };
   const attempt = { ...retry, signal: stop.signal, aborts, counters, log };
 
   const writer = sideWriter(p, runId, c.beta, c.topK);
