@@ -300,7 +300,7 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
   const pairIds = selectPairIds(p, selection);
   if (pairIds.length === 0) {
     const total = p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM pairs').get()!.n;
-    throw new Error(`no ${String(selection)} pairs to score (the project has ${total} pairs${total === 0 ? ': run pairforge pairs first' : ''})`);
+    throw new Error(`no ${selection === 'all' ? '' : `${String(selection)} `}pairs to score (the project has ${total} pairs${total === 0 ? ': run pairforge pairs first' : ''})`);
   }
   const key = scoreSpecKey(spec, c);
   if (spec.policy[0].model === spec.reference[0].model && storedEndpoints(spec.policy)[0].url === storedEndpoints(spec.reference)[0].url) {
