@@ -2,8 +2,11 @@
 // workspace. Installs what is missing (node_modules, code-server), packages the extension, refreshes
 // .cache/demo-workspace/ from media/demo/ with the demo datasets imported into its project, starts
 // the project's vLLM-compatible local server (`pairforge serve-local`, a stand-in for a GPU vLLM
-// server, so "Sample x5" works offline) on 127.0.0.1:$PAIRFORGE_VLLM_PORT (default 8000), then
-// serves VS Code on 127.0.0.1:$PAIRFORGE_PORT (default 8080) until Ctrl-C.
+// server, so "Sample x5" works offline) on 127.0.0.1:$PAIRFORGE_VLLM_PORT (default 8000), samples,
+// runs and pairs the demo targets against it and scores the pairs with its policy and reference
+// models (so the review room has rewards at once), then serves VS Code on
+// 127.0.0.1:$PAIRFORGE_PORT (default 8080) until Ctrl-C. Every step resumes: a second `npm start`
+// redoes nothing.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -87,6 +90,22 @@ function importDemoDatasets() {
   }
 }
 
+/** Samples, executes and pairs the demo targets against the local server (pairforge run without
+ * import, check-refs, targets and export), then scores the pairs with its scoring models
+ * (`--resume`: a second start scores only pairs made since). */
+function pairAndScoreDemo(local) {
+  const cli = path.join(repoRoot, 'dist', 'cli.js');
+  const db = path.join(workspace, projectRel);
+  const steps = [
+    ['run', '--db', db, '--endpoint', local.url, '--model', local.model, '--skip', 'import,check-refs,targets,export'],
+    ['score', '--db', db, '--policy', local.url, '--policy-model', 'pairforge-local-policy', '--reference', local.url, '--reference-model', 'pairforge-local-reference', '--resume'],
+  ];
+  for (const args of steps) {
+    const r = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
+    if (r.status !== 0) console.warn(`warning: pairforge ${args[0]} exited with ${r.status ?? r.signal}; continuing`);
+  }
+}
+
 function portFrom(name, fallback) {
   const port = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`${name} must be a port number (got '${process.env[name]}')`);
@@ -112,6 +131,8 @@ async function main() {
   step(`local vLLM-compatible server on 127.0.0.1:${vllmPort} (pairforge serve-local: a stand-in for a GPU server)`);
   const local = await startLocalServer(vllmPort);
   process.on('exit', () => local.child.kill('SIGTERM'));
+  step('demo pairs: sample, run in the sandbox, pair, score (policy and reference models of the local server)');
+  pairAndScoreDemo(local);
   writeDemoSettings(local);
   step(`starting code-server on 127.0.0.1:${port}`);
   const vscodeDir = path.join(cache, 'vscode');

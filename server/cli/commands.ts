@@ -9,7 +9,8 @@ import { pairsCommand } from '../pairs/command';
 import { runCommand } from '../pipeline/command';
 import { sampleCommand } from '../sampling/command';
 import { statsCommand } from '../pipeline/statsCommand';
+import { rewardsCommand, scoreCommand } from '../scoring/command';
 import { targetsCommand } from '../targets/command';
 import type { Command } from './kit';
 
-export const COMMANDS: readonly Command[] = [importCommand, blocksCommand, targetsCommand, checkRefsCommand, execCommand, statsCommand, serveLocalCommand, sampleCommand, pairsCommand, exportCommand, runCommand];
+export const COMMANDS: readonly Command[] = [importCommand, blocksCommand, targetsCommand, checkRefsCommand, execCommand, statsCommand, serveLocalCommand, sampleCommand, pairsCommand, scoreCommand, rewardsCommand, exportCommand, runCommand];

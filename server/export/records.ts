@@ -3,7 +3,7 @@
 //
 // - trl: {prompt, chosen, rejected, chosen_loss_spans, rejected_loss_spans, metadata}. prompt is
 //   the rendered text (FIM or chat), chosen/rejected the rendered responses; the span columns
-//   are [start, end) character ranges of each response that count in the loss.
+//   are [start, end) ranges of each response that count in the loss, in Unicode code points.
 // - structurecoder: the published training line {chosen: {query, response_pre, response_mid,
 //   response_suf}, rejected: {...}}; the published trainer renders FIM/chat and appends its
 //   sentence itself, so neither is applied here.
@@ -12,9 +12,9 @@
 //   prompt is not wrapped a second time. LLaMA-Factory has no per-token rejected mask, so spans
 //   are carried as extra columns it ignores.
 
-import { renderPair, withTrainingSentence, type TrainFormat } from '../pairs/render';
+import { renderForTraining, type TrainFormat, type TrainingOptions } from '../pairs/render';
 import type { PairRecord } from '../pairs/store';
-import type { FimFamily, Span } from '../protocol';
+import type { Span } from '../protocol';
 
 export type ExportFormat = 'trl' | 'structurecoder' | 'llamafactory';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['trl', 'structurecoder', 'llamafactory'];
@@ -55,30 +55,7 @@ export interface LlamaFactoryRecord {
   rejected_loss_spans: Span[];
 }
 
-export interface RenderOptions {
-  family: FimFamily;
-  trainingSentence: boolean;
-}
-
-function queryOf(pair: ExportPair, trainingSentence: boolean): string {
-  return trainingSentence ? withTrainingSentence(pair.question) : pair.question;
-}
-
-function rendered(pair: ExportPair, format: TrainFormat, opts: RenderOptions) {
-  return renderPair(
-    {
-      question: queryOf(pair, opts.trainingSentence),
-      pre: pair.pre,
-      suf: pair.suf,
-      chosen: pair.chosen,
-      rejected: pair.rejected,
-      chosenSpans: pair.chosenSpans,
-      rejectedSpans: pair.rejectedSpans,
-    },
-    format,
-    opts.family,
-  );
-}
+export type RenderOptions = TrainingOptions;
 
 /** What identifies and describes a record. Review status and flags are left out (the manifest
  * counts them): they change after an export without changing the data, and a re-export from
@@ -105,7 +82,7 @@ function metadataOf(pair: ExportPair, format: TrainFormat): Record<string, unkno
 }
 
 export function trlRecord(pair: ExportPair, format: TrainFormat, opts: RenderOptions): TrlRecord {
-  const r = rendered(pair, format, opts);
+  const r = renderForTraining(pair, format, opts);
   return {
     prompt: r.prompt,
     chosen: r.chosen,
@@ -117,7 +94,7 @@ export function trlRecord(pair: ExportPair, format: TrainFormat, opts: RenderOpt
 }
 
 export function llamaFactoryRecord(pair: ExportPair, format: TrainFormat, opts: RenderOptions): LlamaFactoryRecord {
-  const r = rendered(pair, format, opts);
+  const r = renderForTraining(pair, format, opts);
   return { instruction: r.prompt, input: '', chosen: r.chosen, rejected: r.rejected, chosen_loss_spans: r.chosenSpans, rejected_loss_spans: r.rejectedSpans };
 }
 

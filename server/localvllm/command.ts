@@ -2,13 +2,14 @@
 import { EXIT_OK, UsageError, dbOf, err, out, parseArgs, showHelp, type Command } from '../cli/kit';
 import { parseFaultSpec, type FaultPlan } from './faults';
 import { SMOOTHINGS, type Smoothing } from './ngram';
-import { DEFAULT_MAX_MODEL_LEN, DEFAULT_MODEL_NAME, startLocalVllm } from './server';
+import { DEFAULT_MAX_MODEL_LEN, DEFAULT_MODEL_NAME, POLICY_MODEL_NAME, REFERENCE_MODEL_NAME, startLocalVllm } from './server';
+import { TOKENIZER_KINDS, type TokenizerKind } from './tokenizer';
 
 const HELP = `usage: pairforge serve-local [--db PROJECT.sqlite] [--port 8000] [--host 127.0.0.1] [--model NAME]
                              [--latency-ms L] [--jitter-ms J] [--fault SPEC] [--api-key KEY]
                              [--max-model-len N] [--ngram-order 3] [--smoothing witten-bell|add-k]
                              [--add-k 0.1] [--ngram-fraction 1] [--max-train-tokens N] [--seed S]
-                             [--file-sep-rate F] [--log-requests] [--json]
+                             [--file-sep-rate F] [--tokenizer pieces|chars] [--log-requests] [--json]
 
 A LOCAL STAND-IN for a vLLM OpenAI-compatible server, for tests and the offline demo. It is not a
 language model: for a FIM prompt of a target in the project it returns the reference middle, a
@@ -16,6 +17,10 @@ reformatted copy or a mutant (flipped comparison, off-by-one bound, swapped bran
 line); log-probabilities come from a token n-gram model learned from the project's solutions.
 It speaks vLLM's API: GET /health, GET /v1/models, POST /v1/completions, POST /tokenize,
 POST /detokenize, with vLLM's error bodies and status codes.
+
+Besides the default model it serves two models for scoring, ${POLICY_MODEL_NAME} and
+${REFERENCE_MODEL_NAME}: 4-gram and bigram models of the project's solutions (same tokenizer),
+so per-token DPO rewards between them are real, varying numbers (see pairforge score --help).
 
   --db P               project to learn from (opened read-only); without it every prompt is unknown
   --port N             port to listen on (default 8000; 0 = any free port)
@@ -35,9 +40,11 @@ POST /detokenize, with vLLM's error bodies and status codes.
   --max-train-tokens N stop learning after N tokens (default 3000000; bounds start-up time)
   --file-sep-rate F    qwen2.5-coder/starcoder2: share of samples where the middle is followed by
                        <|file_sep|> (not an EOS) and a next file, as repo-level models do (default 0)
+  --tokenizer T        pieces (default) | chars: one token per character, a different tokenizer
+                       over the same ids (for testing that scoring refuses mismatched tokenizers)
   --seed S             seed for requests that send none (default: random, as in vLLM)
   --log-requests       one line per request on stderr
-  --json               print {"url", "baseURL", "model", "port", ...} on stdout once listening
+  --json               print {"url", "baseURL", "model", "models", "port", ...} on stdout once listening
 
 Stops on Ctrl-C or SIGTERM.`;
 
@@ -50,7 +57,7 @@ function num(name: string, v: string | undefined, check: (x: number) => boolean,
 
 async function run(argv: string[]): Promise<number> {
   const a = parseArgs('serve-local', argv, {
-    values: ['db', 'port', 'host', 'model', 'max-model-len', 'api-key', 'latency-ms', 'jitter-ms', 'fault', 'ngram-order', 'smoothing', 'add-k', 'ngram-fraction', 'max-train-tokens', 'file-sep-rate', 'seed'],
+    values: ['db', 'port', 'host', 'model', 'max-model-len', 'api-key', 'latency-ms', 'jitter-ms', 'fault', 'ngram-order', 'smoothing', 'add-k', 'ngram-fraction', 'max-train-tokens', 'file-sep-rate', 'seed', 'tokenizer'],
     flags: ['log-requests', 'json'],
   });
   if (a.flags.has('help')) return showHelp(HELP);
@@ -70,6 +77,10 @@ async function run(argv: string[]): Promise<number> {
   const smoothing = a.values.get('smoothing');
   if (smoothing !== undefined && !(SMOOTHINGS as readonly string[]).includes(smoothing)) {
     throw new UsageError(`serve-local: --smoothing must be one of ${SMOOTHINGS.join(', ')} (got '${smoothing}')`);
+  }
+  const tokenizer = a.values.get('tokenizer');
+  if (tokenizer !== undefined && !(TOKENIZER_KINDS as readonly string[]).includes(tokenizer)) {
+    throw new UsageError(`serve-local: --tokenizer must be one of ${TOKENIZER_KINDS.join(', ')} (got '${tokenizer}')`);
   }
   let faults: FaultPlan = {};
   const spec = a.values.get('fault');
@@ -102,11 +113,12 @@ async function run(argv: string[]): Promise<number> {
     ...(fraction !== undefined ? { ngramFraction: fraction } : {}),
     ...(maxTrainTokens !== undefined ? { maxTrainTokens } : {}),
     ...(fileSep !== undefined ? { mix: { fileSep } } : {}),
+    ...(tokenizer !== undefined ? { tokenizer: tokenizer as TokenizerKind } : {}),
     ...(a.flags.has('log-requests') ? { log: (line: string) => err(line) } : {}),
   });
-  const info = { url: server.url, baseURL: server.baseURL, model: server.model, port: server.port, maxModelLen: server.maxModelLen, targets: server.targets };
+  const info = { url: server.url, baseURL: server.baseURL, model: server.model, models: server.models, port: server.port, maxModelLen: server.maxModelLen, targets: server.targets };
   err(
-    `serve-local: LOCAL STAND-IN vLLM server (not a real model) serving '${server.model}' at ${server.url} ` +
+    `serve-local: LOCAL STAND-IN vLLM server (not a real model) serving '${server.model}' (and for scoring ${server.models.slice(1).map((m) => `'${m}'`).join(', ')}) at ${server.url} ` +
       `(openai base URL ${server.baseURL}); ${server.targets} targets known; ready in ${Date.now() - started} ms. Ctrl-C stops it.`,
   );
   if (a.flags.has('json')) out(JSON.stringify(info));

@@ -347,8 +347,9 @@ function promptLogprobDicts(m: LocalModel, ids: number[], k: number): (Ordered |
   const topN = k === -1 ? m.tok.size : k;
   for (let i = 1; i < ids.length; i++) {
     const entry = (id: number, lp: number) => ({ logprob: clampLp(lp), rank: m.ngram.rank(ids, id, i), decoded_token: m.tok.decode([id]) });
-    const entries: [string, unknown][] = [[String(ids[i]), entry(ids[i], m.ngram.logprob(ids, ids[i], i))]];
-    for (const t of m.ngram.top(ids, topN, i)) if (t.id !== ids[i]) entries.push([String(t.id), entry(t.id, t.logprob)]);
+    const own = m.ngram.scored(ids, ids[i], i);
+    const entries: [string, unknown][] = [[String(ids[i]), { logprob: clampLp(own.logprob), rank: own.rank, decoded_token: m.tok.decode([ids[i]]) }]];
+    if (topN > 0) for (const t of m.ngram.top(ids, topN, i)) if (t.id !== ids[i]) entries.push([String(t.id), entry(t.id, t.logprob)]);
     out.push(new Ordered(entries.slice(0, Math.max(1, topN + 1))));
   }
   return out;

@@ -10,7 +10,7 @@ import { NO_KNOWLEDGE, ProjectKnowledge, type Knowledge, type KnownTarget } from
 import { MUTANT_KINDS, variants, type VariantKind } from './mutants';
 import { NgramModel, type NgramOptions } from './ngram';
 import { pickWeighted, type Rng } from './rng';
-import { localTokenizer, type LocalTokenizer } from './tokenizer';
+import { localTokenizer, type LocalTokenizer, type TokenizerKind } from './tokenizer';
 
 export interface ModelOptions {
   /** Project file to learn from (opened read-only). Without one the model knows no targets and
@@ -23,6 +23,8 @@ export interface ModelOptions {
   maxTrainTokens?: number;
   /** Relative weights of what a sample of a known block is (at temperature 0.7; mutants grow with temperature). */
   mix?: Partial<Mix>;
+  /** Default 'pieces' (tokenizer.ts). */
+  tokenizer?: TokenizerKind;
 }
 
 export interface Mix {
@@ -65,7 +67,7 @@ export class LocalModel {
   private readonly understood = new Map<string, Understood>();
 
   constructor(opts: ModelOptions = {}) {
-    this.tok = localTokenizer();
+    this.tok = localTokenizer(opts.tokenizer);
     this.ngram = new NgramModel(this.tok, opts.ngram);
     this.mix = { ...DEFAULT_MIX, ...opts.mix };
     for (const [k, v] of Object.entries(this.mix)) if (!(Number.isFinite(v) && v >= 0)) throw new Error(`mix.${k} must be a number >= 0 (got ${v})`);

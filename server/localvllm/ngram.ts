@@ -26,6 +26,9 @@ interface Context {
 }
 
 const CACHE_SIZE = 512;
+/** Scored (context, token) pairs kept for prompt log-probabilities: scoring sends each prompt
+ * several times (both sides of a pair share it, every pair of a problem shares its question). */
+const SCORED_CACHE_SIZE = 100_000;
 
 export class NgramModel {
   readonly opts: NgramOptions;
@@ -35,6 +38,7 @@ export class NgramModel {
   private readonly unigram: Context = { total: 0, counts: new Map() };
   private trainedTokens = 0;
   private readonly cache = new Map<string, { dist: Float64Array }>();
+  private readonly scoredCache = new Map<string, { logprob: number; rank: number }>();
 
   constructor(
     private readonly tok: LocalTokenizer,
@@ -56,6 +60,7 @@ export class NgramModel {
   /** Adds one document (a token sequence; the caller appends the end-of-text token). */
   train(seq: readonly number[]): void {
     this.cache.clear();
+    this.scoredCache.clear();
     this.uni = undefined;
     const order = this.opts.order;
     for (let i = 0; i < seq.length; i++) {
@@ -197,6 +202,20 @@ export class NgramModel {
     const scored = [...cand].map((d) => ({ d, p: scale * base(d) + (add.get(d) ?? 0) }));
     scored.sort((a, b) => b.p - a.p || a.d - b.d);
     return scored.slice(0, k).map((x) => ({ id: this.tok.ids[x.d], logprob: Math.log(x.p) }));
+  }
+
+  /** logprob() and rank() of `id` after history[0..end), remembered per (context, token). */
+  scored(history: readonly number[], id: number, end = history.length): { logprob: number; rank: number } {
+    const n = Math.min(end, this.opts.order - 1);
+    let key = String(id);
+    for (let i = end - n; i < end; i++) key += `,${history[i]}`;
+    let hit = this.scoredCache.get(key);
+    if (!hit) {
+      hit = { logprob: this.logprob(history, id, end), rank: this.rank(history, id, end) };
+      this.scoredCache.set(key, hit);
+      if (this.scoredCache.size > SCORED_CACHE_SIZE) this.scoredCache.delete(this.scoredCache.keys().next().value as string);
+    }
+    return hit;
   }
 
   /** 1-based rank of \`id\` in the next-token distribution (1 + the number of strictly likelier

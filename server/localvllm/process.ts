@@ -7,7 +7,7 @@ import type { LocalVllmOptions } from './server';
 
 /** The server's own options that `serve-local` has flags for, plus where the CLI is. */
 export interface SpawnOptions
-  extends Pick<LocalVllmOptions, 'port' | 'host' | 'db' | 'model' | 'latencyMs' | 'faults' | 'seed' | 'apiKey' | 'maxModelLen' | 'ngram'> {
+  extends Pick<LocalVllmOptions, 'port' | 'host' | 'db' | 'model' | 'latencyMs' | 'faults' | 'seed' | 'apiKey' | 'maxModelLen' | 'ngram' | 'tokenizer'> {
   /** Path of the bundled CLI (dist/cli.js, or test/unit/cliHarness.ts buildCli()). */
   cli: string;
   /** Milliseconds to wait for the server to listen (default 60 s). */
@@ -18,6 +18,8 @@ export interface LocalVllmProcess {
   url: string;
   baseURL: string;
   model: string;
+  /** Every served model name (the default first, then the scoring models). */
+  models: string[];
   port: number;
   child: ChildProcess;
   /** SIGTERM, resolves with the exit code once the process has exited. */
@@ -41,6 +43,7 @@ export function serveLocalArgs(o: Omit<SpawnOptions, 'cli'>): string[] {
   add('--ngram-order', o.ngram?.order);
   add('--smoothing', o.ngram?.smoothing);
   add('--add-k', o.ngram?.k);
+  add('--tokenizer', o.tokenizer);
   if (o.faults) {
     const { latencyMs, jitterMs, ...rest } = o.faults;
     if (latencyMs !== undefined && o.latencyMs === undefined) add('--latency-ms', latencyMs);
@@ -77,7 +80,7 @@ export function spawnLocalVllm(o: SpawnOptions): Promise<LocalVllmProcess> {
       if (nl < 0) return;
       clearTimeout(timer);
       child.off('exit', onExit);
-      const info = JSON.parse(stdout.slice(0, nl)) as { url: string; baseURL: string; model: string; port: number };
+      const info = JSON.parse(stdout.slice(0, nl)) as { url: string; baseURL: string; model: string; models: string[]; port: number };
       resolve({
         ...info,
         child,

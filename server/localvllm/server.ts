@@ -2,7 +2,7 @@
 // demo. It is never a default endpoint of the real pipeline: a client reaches it only when it is
 // given its URL. Routes, bodies and status codes follow vLLM (docs/published.md "vLLM's OpenAI-compatible server"):
 //   GET  /health            200 with an empty body (503 when told to be unhealthy)
-//   GET  /v1/models         the one served model, with max_model_len
+//   GET  /v1/models         the served models (the default one, then the two scoring models), with max_model_len
 //   POST /v1/completions    see completions.ts
 //   POST /tokenize, POST /detokenize   (no /v1 prefix, as in vLLM)
 //   GET  /version
@@ -16,10 +16,24 @@ import { FaultInjector, type FaultKind, type FaultPlan } from './faults';
 import { toJson } from './json';
 import { LocalModel, type Mix } from './model';
 import type { NgramOptions } from './ngram';
+import type { TokenizerKind } from './tokenizer';
 import { hash32 } from './rng';
 
 export const DEFAULT_MODEL_NAME = 'pairforge-local-vllm';
 export const DEFAULT_MAX_MODEL_LEN = 32768;
+
+/** Two more models every stand-in serves, for scoring (docs/scoring.md): n-gram models that differ
+ * from each other, so per-token rewards `beta * (logp_policy - logp_ref)` are real, varying
+ * numbers. Both learn every solution of the project; the "policy" conditions on three tokens (it
+ * has all but memorised the reference code, as a policy trained on it would), the "reference" on
+ * one (a smoother base model). Same tokenizer as the default model; each is built on the first
+ * request that names it, so a server that only samples never pays for them. */
+export const POLICY_MODEL_NAME = 'pairforge-local-policy';
+export const REFERENCE_MODEL_NAME = 'pairforge-local-reference';
+export const SCORING_MODELS: Readonly<Record<string, { ngram: Partial<NgramOptions>; ngramFraction: number }>> = {
+  [POLICY_MODEL_NAME]: { ngram: { order: 4, smoothing: 'witten-bell' }, ngramFraction: 1 },
+  [REFERENCE_MODEL_NAME]: { ngram: { order: 2, smoothing: 'witten-bell' }, ngramFraction: 1 },
+};
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface LocalVllmOptions {
@@ -42,6 +56,8 @@ export interface LocalVllmOptions {
   ngramFraction?: number;
   maxTrainTokens?: number;
   mix?: Partial<Mix>;
+  /** Every served model's tokenizer (default 'pieces'; 'chars' is a different one, for tests). */
+  tokenizer?: TokenizerKind;
   /** Called with one line per request (for `serve-local --log-requests`). */
   log?: (line: string) => void;
 }
@@ -60,6 +76,8 @@ export interface LocalVllm {
   /** url + '/v1': the base URL the `openai` client takes. */
   baseURL: string;
   model: string;
+  /** Every served model name: the default one first, then the scoring models. */
+  models: string[];
   port: number;
   maxModelLen: number;
   /** Targets known from the project (0 without --db). */
@@ -72,7 +90,13 @@ export interface LocalVllm {
 }
 
 interface Ctx {
+  /** The default model. */
   served: ServedModel;
+  /** The model a request body names: a served one, else the default (whose name check then
+   * answers 404 where vLLM would, after the body's fields are validated). */
+  servedFor(body: unknown): ServedModel;
+  /** Every served model name, the default first. */
+  names: string[];
   apiKey?: string;
   faults: FaultInjector;
   defaultSeed?: number;
@@ -122,7 +146,7 @@ async function jsonBody(req: http.IncomingMessage): Promise<unknown> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function modelCard(s: ServedModel, created: number) {
+function modelCard(s: Pick<ServedModel, 'name' | 'maxModelLen'>, created: number) {
   return {
     id: s.name,
     object: 'model',
@@ -171,16 +195,17 @@ function chatText(messages: unknown, addGenerationPrompt: boolean): string {
 async function tokenize(ctx: Ctx, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const b = (await jsonBody(req)) as Record<string, unknown>;
   if (typeof b !== 'object' || b === null || Array.isArray(b)) throw invalidRequest('body: Input should be a valid dictionary or object', 'body');
-  checkModel(ctx.served, b);
+  const served = ctx.servedFor(b);
+  checkModel(served, b);
   let text: string;
   if (b.messages !== undefined) text = chatText(b.messages, b.add_generation_prompt !== false);
   else if (typeof b.prompt === 'string') text = b.prompt;
   else throw invalidRequest(b.prompt === undefined ? 'body.prompt: Field required' : 'body.prompt: Input should be a valid string', 'prompt');
-  const tok = ctx.served.model.tok;
+  const tok = served.model.tok;
   const tokens = tok.encode(text);
   const body = {
     count: tokens.length,
-    max_model_len: ctx.served.maxModelLen,
+    max_model_len: served.maxModelLen,
     tokens,
     token_strs: b.return_token_strs === true ? tokens.map((t) => tok.tokenString(t)) : null,
   };
@@ -190,12 +215,13 @@ async function tokenize(ctx: Ctx, req: http.IncomingMessage, res: http.ServerRes
 async function detokenize(ctx: Ctx, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const b = (await jsonBody(req)) as Record<string, unknown>;
   if (typeof b !== 'object' || b === null || Array.isArray(b)) throw invalidRequest('body: Input should be a valid dictionary or object', 'body');
-  checkModel(ctx.served, b);
+  const served = ctx.servedFor(b);
+  checkModel(served, b);
   const ids = b.tokens;
   if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0)) {
     throw invalidRequest(ids === undefined ? 'body.tokens: Field required' : 'body.tokens: Input should be a list of non-negative integers', 'tokens');
   }
-  const tok = ctx.served.model.tok;
+  const tok = served.model.tok;
   for (const id of ids as number[]) if (!tok.has(id)) throw badRequest(`Token id ${id} is out of vocabulary`, 'tokens');
   send(res, 200, toJson({ prompt: tok.decode(ids as number[]) }));
 }
@@ -215,8 +241,10 @@ function streamCompletion(res: http.ServerResponse, response: Record<string, unk
 async function completions(ctx: Ctx, req: http.IncomingMessage, res: http.ServerResponse, arrived: number): Promise<void> {
   const body = await jsonBody(req);
   let parsed: CompletionRequest;
+  let served: ServedModel;
   try {
-    parsed = parseCompletionRequest(body, ctx.served);
+    served = ctx.servedFor(body);
+    parsed = parseCompletionRequest(body, served);
   } catch (e) {
     sendError(res, e);
     return;
@@ -239,12 +267,12 @@ async function completions(ctx: Ctx, req: http.IncomingMessage, res: http.Server
         break;
       }
       case 'malformed': {
-        const full = responseJson(runCompletion(ctx.served, withSeed(parsed, ctx)), parsed);
+        const full = responseJson(runCompletion(served, withSeed(parsed, ctx)), parsed);
         answer = () => send(res, 200, full.slice(0, Math.max(1, Math.floor(full.length / 2))));
         break;
       }
       case 'ok': {
-        const result = runCompletion(ctx.served, withSeed(parsed, ctx));
+        const result = runCompletion(served, withSeed(parsed, ctx));
         if (parsed.stream) {
           const so = (body as Record<string, unknown>).stream_options as { include_usage?: boolean } | undefined;
           answer = () => streamCompletion(res, result.response, so?.include_usage === true);
@@ -295,7 +323,7 @@ async function handle(ctx: Ctx, req: http.IncomingMessage, res: http.ServerRespo
         return;
       case 'GET /v1/models': {
         const created = Math.floor(Date.now() / 1000);
-        send(res, 200, toJson({ object: 'list', data: [modelCard(ctx.served, created)] }));
+        send(res, 200, toJson({ object: 'list', data: ctx.names.map((name) => modelCard({ name, maxModelLen: ctx.served.maxModelLen }, created)) }));
         return;
       }
       case 'GET /version':
@@ -326,14 +354,30 @@ export async function startLocalVllm(opts: LocalVllmOptions = {}): Promise<Local
   const faults = new FaultInjector(plan);
   const maxModelLen = opts.maxModelLen ?? DEFAULT_MAX_MODEL_LEN;
   if (!(Number.isInteger(maxModelLen) && maxModelLen > 0)) throw new Error(`max model length must be a positive integer (got ${maxModelLen})`);
-  const model = new LocalModel({
+  const common = {
     ...(opts.db !== undefined ? { db: opts.db } : {}),
-    ...(opts.ngram ? { ngram: opts.ngram } : {}),
-    ...(opts.ngramFraction !== undefined ? { ngramFraction: opts.ngramFraction } : {}),
     ...(opts.maxTrainTokens !== undefined ? { maxTrainTokens: opts.maxTrainTokens } : {}),
     ...(opts.mix ? { mix: opts.mix } : {}),
+    ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
+  };
+  const model = new LocalModel({
+    ...common,
+    ...(opts.ngram ? { ngram: opts.ngram } : {}),
+    ...(opts.ngramFraction !== undefined ? { ngramFraction: opts.ngramFraction } : {}),
   });
   const served: ServedModel = { name: opts.model ?? DEFAULT_MODEL_NAME, maxModelLen, model };
+  const scoring = new Map<string, ServedModel>();
+  const servedFor = (body: unknown): ServedModel => {
+    const name = body && typeof body === 'object' ? (body as Record<string, unknown>).model : undefined;
+    if (typeof name !== 'string' || name === served.name || !(name in SCORING_MODELS)) return served;
+    let s = scoring.get(name);
+    if (!s) {
+      s = { name, maxModelLen, model: new LocalModel({ ...common, ...SCORING_MODELS[name] }) };
+      scoring.set(name, s);
+    }
+    return s;
+  };
+  const names = [served.name, ...Object.keys(SCORING_MODELS).filter((n) => n !== served.name)];
   const stats: LocalVllmStats = { requests: 0, completions: 0, faults: { ok: 0, '500': 0, reset: 0, malformed: 0 }, restarts: 0, inFlight: 0 };
 
   const server = http.createServer({ noDelay: true });
@@ -348,6 +392,8 @@ export async function startLocalVllm(opts: LocalVllmOptions = {}): Promise<Local
   let answered = 0;
   const ctx: Ctx = {
     served,
+    servedFor,
+    names,
     faults,
     stats,
     ...(opts.apiKey !== undefined ? { apiKey: opts.apiKey } : {}),
@@ -383,6 +429,10 @@ export async function startLocalVllm(opts: LocalVllmOptions = {}): Promise<Local
     model.close();
     throw e;
   }
+  const closeModels = () => {
+    model.close();
+    for (const s of scoring.values()) s.model.close();
+  };
 
   async function handleRestart(downMs?: number): Promise<void> {
     if (closed) return;
@@ -403,6 +453,7 @@ export async function startLocalVllm(opts: LocalVllmOptions = {}): Promise<Local
     url,
     baseURL: `${url}/v1`,
     model: served.name,
+    models: names,
     port,
     maxModelLen,
     targets: model.knowledge.targets,
@@ -414,7 +465,7 @@ export async function startLocalVllm(opts: LocalVllmOptions = {}): Promise<Local
       closed = true;
       if (restarting) await restarting.catch(() => undefined);
       if (server.listening) await stop();
-      model.close();
+      closeModels();
     },
   };
 }

@@ -81,7 +81,14 @@ const OPERATORS = [
   ' %=', ' (', ' [', ' {', ' -1', ' +1', ', ', ': ',
 ];
 
-function buildPieces(): string[] {
+/** `pieces`: the tokenizer described above. `chars`: one token per printable ASCII character,
+ * newline or tab (the same ids for them), the same byte fallback and control tokens: a different
+ * tokenizer over a shared id space, as two unrelated models have (tests of the scoring stage's
+ * check that a policy and a reference tokenize alike). */
+export type TokenizerKind = 'pieces' | 'chars';
+export const TOKENIZER_KINDS: readonly TokenizerKind[] = ['pieces', 'chars'];
+
+function buildPieces(kind: TokenizerKind): string[] {
   const pieces: string[] = [];
   const add = (p: string) => {
     if (p.length > 0) pieces.push(p);
@@ -89,6 +96,7 @@ function buildPieces(): string[] {
   for (let c = 32; c < 127; c++) add(String.fromCharCode(c));
   add('\n');
   add('\t');
+  if (kind === 'chars') return pieces;
   add('\r\n');
   for (let k = 2; k <= 16; k++) add(' '.repeat(k));
   for (let k = 1; k <= 32; k++) add('\n' + ' '.repeat(k));
@@ -128,7 +136,7 @@ export class LocalTokenizer {
   private readonly maxPiece: number;
   private readonly specialSplit: RegExp;
 
-  constructor() {
+  constructor(readonly kind: TokenizerKind = 'pieces') {
     const ids: number[] = [];
     for (const s of SPECIAL_TOKENS) {
       this.text.set(s.id, s.text);
@@ -140,7 +148,7 @@ export class LocalTokenizer {
       this.text.set(BYTE_BASE + b, `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
       ids.push(BYTE_BASE + b);
     }
-    const pieces = buildPieces();
+    const pieces = buildPieces(kind);
     if (PIECE_BASE + pieces.length > 32007) throw new Error('localvllm tokenizer: too many pieces for the id layout');
     let max = 1;
     pieces.forEach((p, i) => {
@@ -256,9 +264,10 @@ export class LocalTokenizer {
   }
 }
 
-let shared: LocalTokenizer | undefined;
-/** The tokenizer is immutable; one instance serves every server in the process. */
-export function localTokenizer(): LocalTokenizer {
-  shared ??= new LocalTokenizer();
-  return shared;
+const shared = new Map<TokenizerKind, LocalTokenizer>();
+/** The tokenizer is immutable; one instance of each kind serves every server in the process. */
+export function localTokenizer(kind: TokenizerKind = 'pieces'): LocalTokenizer {
+  let t = shared.get(kind);
+  if (!t) shared.set(kind, (t = new LocalTokenizer(kind)));
+  return t;
 }

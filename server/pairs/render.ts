@@ -6,11 +6,16 @@
 //   response = middle + the family's end token; all of the response counts in the loss.
 // - chat: prompt = the chat template of the query + "```python\n" + pre, response = the middle;
 //   all of it counts, except that an IterPref rejected response counts only on its critical lines.
-// Spans stored on a pair are relative to the bare response (the middle or program); rendering
-// keeps them relative to the rendered response, which only ever appends (the end token).
+// Spans stored on a pair are relative to the bare response (the middle or program), in UTF-16
+// units; rendering keeps them relative to the rendered response, which only ever appends (the end
+// token), and gives them in Unicode code points, as trainers index text (docs/pairs.md, "Offsets").
+//
+// renderForTraining is the one rendering of "what training sees": the export writes it and the
+// scoring stage scores exactly it.
 
 import { buildFimPrompt, chatTemplate } from '../sampling/prompts';
 import type { FimFamily, Span } from '../protocol';
+import { codePointSpans } from './codepoints';
 
 /** The FIM training input of the published trainer: the sampling prompt with an empty start (the
  * response is the whole middle, keyword included). */
@@ -51,6 +56,7 @@ export interface RenderInput {
   rejectedSpans: Span[];
 }
 
+/** A pair as training sees it. Spans are in Unicode code points of the rendered response. */
 export interface Rendered {
   format: TrainFormat;
   prompt: string;
@@ -60,9 +66,21 @@ export interface Rendered {
   rejectedSpans: Span[];
 }
 
+/** How a pair is rendered for training: the FIM family, and whether the published trainer's
+ * sentence is appended to the question. */
+export interface TrainingOptions {
+  family: FimFamily;
+  trainingSentence: boolean;
+}
+
 /** A whole program: nothing before or after the response, so always trained as chat. */
 export function isWholeProgram(pre: string, suf: string): boolean {
   return pre === '' && suf === '';
+}
+
+/** The format a pair is trained in when `format` is asked for: whole programs are always chat. */
+export function formatFor(pair: { pre: string; suf: string }, format: TrainFormat): TrainFormat {
+  return format === 'fim' && !isWholeProgram(pair.pre, pair.suf) ? 'fim' : 'chat';
 }
 
 /** Spans over `text` grown to cover `extra` characters appended after it when the last span
@@ -71,25 +89,33 @@ function extendSpans(spans: Span[], textLength: number, extra: number): Span[] {
   return spans.map(([a, b]) => [a, b === textLength ? b + extra : b] as Span);
 }
 
-export function renderPair(pair: RenderInput, format: TrainFormat, family: FimFamily): Rendered {
-  if (format === 'fim' && !isWholeProgram(pair.pre, pair.suf)) {
-    const eot = endToken(family);
-    const prompt = fimTrainingPrompt(family, pair.question, pair.pre, pair.suf);
+/** What training sees for a stored pair: prompt, responses, and their loss spans in code points. */
+export function renderForTraining(pair: RenderInput, format: TrainFormat, opts: TrainingOptions): Rendered {
+  const question = opts.trainingSentence ? withTrainingSentence(pair.question) : pair.question;
+  if (formatFor(pair, format) === 'fim') {
+    const eot = endToken(opts.family);
+    const chosen = pair.chosen + eot;
+    const rejected = pair.rejected + eot;
     return {
       format: 'fim',
-      prompt,
-      chosen: pair.chosen + eot,
-      rejected: pair.rejected + eot,
-      chosenSpans: extendSpans(pair.chosenSpans, pair.chosen.length, eot.length),
-      rejectedSpans: extendSpans(pair.rejectedSpans, pair.rejected.length, eot.length),
+      prompt: fimTrainingPrompt(opts.family, question, pair.pre, pair.suf),
+      chosen,
+      rejected,
+      chosenSpans: codePointSpans(chosen, extendSpans(pair.chosenSpans, pair.chosen.length, eot.length)),
+      rejectedSpans: codePointSpans(rejected, extendSpans(pair.rejectedSpans, pair.rejected.length, eot.length)),
     };
   }
   return {
     format: 'chat',
-    prompt: `${chatTemplate(pair.question)}\`\`\`python\n${pair.pre}`,
+    prompt: `${chatTemplate(question)}\`\`\`python\n${pair.pre}`,
     chosen: pair.chosen,
     rejected: pair.rejected,
-    chosenSpans: pair.chosenSpans,
-    rejectedSpans: pair.rejectedSpans,
+    chosenSpans: codePointSpans(pair.chosen, pair.chosenSpans),
+    rejectedSpans: codePointSpans(pair.rejected, pair.rejectedSpans),
   };
+}
+
+/** renderForTraining without the training sentence. */
+export function renderPair(pair: RenderInput, format: TrainFormat, family: FimFamily): Rendered {
+  return renderForTraining(pair, format, { family, trainingSentence: false });
 }

@@ -5,6 +5,7 @@ import { importCounts } from '../import/browse';
 import { pairCount } from '../pairs/store';
 import type { ProjectStats } from '../protocol';
 import { sampleCount } from '../sampling/documentSamples';
+import { scoredPairCount } from '../scoring/store';
 import type { Project } from '../store/db';
 import { targetCount } from '../targets/cutAll';
 
@@ -15,5 +16,6 @@ export function projectStats(p: Project): ProjectStats {
     samples: sampleCount(p),
     executions: executionStats(p).executions,
     pairs: pairCount(p),
+    scoredPairs: scoredPairCount(p),
   };
 }

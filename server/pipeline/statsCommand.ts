@@ -7,8 +7,9 @@ import { projectStats } from './stats';
 
 const HELP = `usage: pairforge stats --db PROJECT.sqlite [--json]
 
-Prints how many datasets, problems, tests, solutions, histories, versions and targets the project
-holds, and per preset how the cut solutions fared.`;
+Prints how many datasets, problems, tests, solutions, histories, versions, targets, samples,
+executions and pairs the project holds, how many pairs are scored (both sides, in at least one
+scoring run: scoredPairs), and per preset how the cut solutions fared.`;
 
 async function run(argv: string[]): Promise<number> {
   const a = parseArgs('stats', argv, { values: ['db'], flags: ['json'] });

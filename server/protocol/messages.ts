@@ -193,6 +193,8 @@ export interface ProjectStats {
   samples: number;
   executions: number;
   pairs: number;
+  /** Pairs with both sides scored in at least one scoring run. */
+  scoredPairs: number;
 }
 /** Client -> server: counts of what the project holds, every stage's. */
 export const StatsRequest = new RequestType<Record<string, never>, ProjectStats, void>('pairforge/stats');

@@ -206,6 +206,18 @@ export class EndpointClient {
     }
   }
 
+  /** POST a JSON body to one of the server's routes (`/tokenize` at its root, `/v1/completions`)
+   * through the same connection pool, key and error sorting as `complete`; the answer goes through
+   * `parse`, whose TypeError counts as a malformed answer (retried). Throws SamplingError. */
+  async post<T>(route: string, body: Record<string, unknown>, parse: (answer: unknown) => T, signal?: AbortSignal): Promise<T> {
+    try {
+      const answer = await this.api.post<unknown>(`${this.root}${route}`, { body, ...(signal ? { signal } : {}) });
+      return parse(answer);
+    } catch (e) {
+      throw classify(e, `${this.root} (${this.model})`, signal);
+    }
+  }
+
   /** GET /health, then GET /v1/models: is the server up, and does it serve our model? */
   async health(signal?: AbortSignal, timeoutMs = 10_000): Promise<EndpointHealth> {
     const t0 = performance.now();

@@ -15,9 +15,10 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Project } from '../store/db';
-import type { CompletionResult } from './client';
-import { SamplingError, completionBody, rootUrl } from './client';
-import { EndpointPool, backoffMs, sleep, type PoolEndpoint } from './endpoints';
+import { RequestAborts, requestWithRetries, type RequestCounters, type RetryPolicy } from './attempts';
+import type { SamplingError } from './client';
+import { completionBody, rootUrl } from './client';
+import { EndpointPool, type PoolEndpoint } from './endpoints';
 import { postProcess } from './postprocess';
 import { promptForTarget } from './prompts';
 import type { TargetRecord } from '../store/rows';
@@ -406,12 +407,7 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
   // 5. Run.
   const stop = new AbortController();
   setMaxListeners(0, stop.signal);
-  // Each request gets its own controller, aborted with the job: an EventTarget checks every
-  // listener on add, so hundreds of requests listening to one signal cost O(in flight) each.
-  const requestControllers = new Set<AbortController>();
-  stop.signal.addEventListener('abort', () => {
-    for (const c of requestControllers) c.abort();
-  });
+  const aborts = new RequestAborts(stop.signal);
   const onAbort = () => stop.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) stop.abort();
@@ -484,9 +480,7 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
   }, 100);
 
   let failed = 0;
-  let requests = 0;
-  let retries = 0;
-  let inFlight = 0;
+  const counters: RequestCounters = { requests: 0, retries: 0, inFlight: 0 };
   let fatal: SamplingError | undefined;
   const skippedNow = new Set<number>();
   const progress = () =>
@@ -496,7 +490,7 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
       done: alreadyDone + produced + buffer.length,
       skippedTargets: skipped.size + skippedNow.size,
       failed,
-      inFlight,
+      inFlight: counters.inFlight,
       elapsedMs: performance.now() - t0,
     });
 
@@ -511,7 +505,11 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     }
     return undefined;
   };
-  const maxRetries = spec.maxRetries ?? DEFAULTS.maxRetries;
+  const retry: RetryPolicy = {
+    maxRetries: spec.maxRetries ?? DEFAULTS.maxRetries,
+    retryBaseMs: spec.retryBaseMs ?? DEFAULTS.retryBaseMs,
+    retryCapMs: spec.retryCapMs ?? DEFAULTS.retryCapMs,
+  };
   const finishTarget = (target: number) => {
     const pr = prepared.get(target);
     if (pr && --pr.pending <= 0) prepared.delete(target);
@@ -535,30 +533,17 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
       return;
     }
     const seed = seedFor(baseSeed, target, index);
-    let connectionFailures = 0;
-    for (let attempt = 1; ; attempt++) {
-      if (stop.signal.aborted || skippedNow.has(target)) return;
-      const slot = await pool.acquire(stop.signal);
-      if (!slot) return;
-      inFlight++;
-      requests++;
-      let res: CompletionResult | undefined;
-      let err: SamplingError | undefined;
-      const ac = new AbortController();
-      requestControllers.add(ac);
-      try {
-        res = await slot.client.complete({ prompt: pr.prompt, stop: pr.stop, stopTokenIds: pr.stopTokenIds, seed, ...values, n: 1 }, ac.signal);
-        pool.succeeded(slot);
-      } catch (e) {
-        err = e instanceof SamplingError ? e : new SamplingError('retry', String(e));
-        if (err.connection) pool.connectionFailed(slot, err.message, log);
-        else if (err.kind !== 'aborted') pool.succeeded(slot);
-      } finally {
-        requestControllers.delete(ac);
-        inFlight--;
-        pool.release(slot);
-      }
-      if (res) {
+    const got = await requestWithRetries(pool, (client, signal) => client.complete({ prompt: pr.prompt, stop: pr.stop, stopTokenIds: pr.stopTokenIds, seed, ...values, n: 1 }, signal), {
+      ...retry,
+      signal: stop.signal,
+      aborts,
+      counters,
+      cancelled: () => skippedNow.has(target),
+      log,
+    });
+    switch (got.kind) {
+      case 'ok': {
+        const res = got.value;
         const c = res.choices[0];
         buffer.push({
           target,
@@ -567,46 +552,34 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
           middle: postProcess(pr.kind, pr.start, c.text, { preset: pr.clean ? 'clean' : 'structurecoder', chat: pr.chat, wholeProgram: pr.whole }),
           finish: c.finishReason,
           stopReason: c.stopReason,
-          endpoint: slot.client.root,
+          endpoint: got.slot.client.root,
           model: res.model,
           params: paramsOf(pr),
           seed,
           promptTokens: res.promptTokens,
           completionTokens: res.completionTokens,
           latencyMs: res.latencyMs,
-          attempts: attempt,
+          attempts: got.attempts,
           createdAt: now(),
         });
         if (buffer.length >= 256) flush();
         progress();
         return;
       }
-      const e = err!;
-      switch (e.kind) {
-        case 'aborted':
-          return;
-        case 'context':
-          skip(target, `the prompt does not fit the model's context (maximum context length is ${e.maxLen}): ${e.message}`);
-          return;
-        case 'fatal':
-          fatal ??= e;
-          stop.abort();
-          return;
-        case 'retry': {
-          retries++;
-          if (e.connection) connectionFailures++;
-          // Connection failures are bounded by the endpoint's down/dead handling; answers that
-          // keep failing (5xx, garbage) by maxRetries.
-          const given = e.connection ? connectionFailures > maxRetries * 4 : attempt - connectionFailures > maxRetries;
-          if (given) {
-            failed++;
-            log(`target ${target} sample ${index}: given up after ${attempt} attempts: ${e.message}`);
-            progress();
-            return;
-          }
-          await sleep(backoffMs(attempt, spec.retryBaseMs ?? DEFAULTS.retryBaseMs, spec.retryCapMs ?? DEFAULTS.retryCapMs), stop.signal);
-        }
-      }
+      case 'context':
+        skip(target, `the prompt does not fit the model's context (maximum context length is ${got.error.maxLen}): ${got.error.message}`);
+        return;
+      case 'fatal':
+        fatal ??= got.error;
+        stop.abort();
+        return;
+      case 'gave-up':
+        failed++;
+        log(`target ${target} sample ${index}: given up after ${got.attempts} attempts: ${got.error.message}`);
+        progress();
+        return;
+      case 'stopped':
+        return;
     }
   };
 
@@ -675,8 +648,8 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     produced,
     skippedTargets,
     failed,
-    requests,
-    retries,
+    requests: counters.requests,
+    retries: counters.retries,
     elapsedMs: Math.round(performance.now() - t0),
     endpoints: health,
     ...(message ? { message } : {}),

@@ -254,6 +254,7 @@ describe('pairforge targets and stats', () => {
       samples: 0,
       executions: 0,
       pairs: 0,
+      scoredPairs: 0,
       verdicts: {},
       flaky: 0,
       cuts: [{ preset: 'structurecoder', solutions: 8, ok: 8, unparsed: 0, tooLong: 0, formatFailed: 0, targets: s.targets }],

@@ -69,7 +69,7 @@ describe('sampling against the local vLLM stand-in', () => {
       expect(targetIds.length).toBeGreaterThan(10);
       const s = await runSampleJob(p, spec(srv, { seed: 11 }));
       expect(s).toMatchObject({ status: 'done', targets: targetIds.length, n: 3, expected: targetIds.length * 3, samples: targetIds.length * 3, produced: targetIds.length * 3, failed: 0, retries: 0 });
-      expect(s.endpoints[0]).toMatchObject({ ok: true, served: [srv.model], maxModelLen: srv.maxModelLen });
+      expect(s.endpoints[0]).toMatchObject({ ok: true, served: srv.models, maxModelLen: srv.maxModelLen });
       clean = rowsOf(s.jobId);
       expect(keysOf(clean)).toEqual(expectedKeys(targetIds, 3));
       const mid = new Map(p.db.prepare<[], { id: number; mid: string }>('SELECT id, mid FROM targets').all().map((r) => [r.id, r.mid]));
@@ -174,7 +174,7 @@ describe('sampling against the local vLLM stand-in', () => {
       expect(p.db.prepare<[number], { status: string; message: string }>('SELECT status, message FROM sample_jobs WHERE id = ?').get(unchecked.jobId)).toMatchObject({ status: 'failed' });
 
       process.env.PAIRFORGE_API_KEY = 'sekrit-key-123';
-      await expect(runSampleJob(p, spec({ url: srv.url, model: 'no-such-model' }))).rejects.toThrow(/does not serve 'no-such-model' \(it serves: pairforge-local-vllm\)/);
+      await expect(runSampleJob(p, spec({ url: srv.url, model: 'no-such-model' }))).rejects.toThrow(/does not serve 'no-such-model' \(it serves: pairforge-local-vllm, pairforge-local-policy, pairforge-local-reference\)/);
       const wrong = await runSampleJob(p, spec({ url: srv.url, model: 'no-such-model' }), { skipHealthCheck: true });
       expect(wrong.status).toBe('failed');
       expect(wrong.message).toMatch(/404 The model `no-such-model` does not exist/);

@@ -333,7 +333,7 @@ describe('editor requests over stdio', () => {
           { url: 'http://127.0.0.1:9', model: 'm' },
         ],
       });
-      expect(health[0]).toMatchObject({ ok: true, model: local.model, maxModelLen: local.maxModelLen, served: [local.model] });
+      expect(health[0]).toMatchObject({ ok: true, model: local.model, maxModelLen: local.maxModelLen, served: local.models });
       expect(health[1]).toMatchObject({ ok: false, error: expect.stringContaining("does not serve 'not-served'") });
       expect(health[2]).toMatchObject({ ok: false, error: expect.stringContaining('(PairForge: Set Endpoint API Key...)') });
       expect(health[3].ok).toBe(false);

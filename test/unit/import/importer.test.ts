@@ -71,7 +71,7 @@ describe('importFiles', () => {
     ]);
     // apps: 2+1+1+0 solutions, 3+2+2+1 tests; humaneval 2+2; mbpp 2 solutions, 2+4 tests;
     // evalplus 2+2; history: problems 4002, HumanEval/2, scratch/7 (4002 has two histories).
-    expect(projectStats(p)).toEqual({ datasets: 5, problems: 13, tests: 8 + 2 + 6 + 2 + 3, solutions: 4 + 2 + 2 + 2 + 2, histories: 4, versions: 9, targets: 0, samples: 0, executions: 0, pairs: 0 });
+    expect(projectStats(p)).toEqual({ datasets: 5, problems: 13, tests: 8 + 2 + 6 + 2 + 3, solutions: 4 + 2 + 2 + 2 + 2, histories: 4, versions: 9, targets: 0, samples: 0, executions: 0, pairs: 0, scoredPairs: 0 });
     const hist = p.db
       .prepare(
         `SELECT pr.external_id AS id, h.ordinal, COUNT(v.id) AS versions FROM histories h JOIN problems pr ON pr.id = h.problem_id

@@ -92,13 +92,14 @@ function richTarget(): Row {
 }
 
 describe('routes and shapes', () => {
-  it('GET /health is 200 with an empty body; GET /v1/models lists the model with max_model_len', async () => {
+  it('GET /health is 200 with an empty body; GET /v1/models lists the model (then the two scoring models) with max_model_len', async () => {
     const h = await fetch(`${srv.url}/health`);
     expect(h.status).toBe(200);
     expect(await h.text()).toBe('');
     const m = await getJson(`${srv.url}/v1/models`);
     expect(m.object).toBe('list');
-    expect(m.data).toHaveLength(1);
+    expect(m.data.map((d: { id: string }) => d.id)).toEqual(['pairforge-local-vllm', 'pairforge-local-policy', 'pairforge-local-reference']);
+    expect(srv.models).toEqual(['pairforge-local-vllm', 'pairforge-local-policy', 'pairforge-local-reference']);
     expect(m.data[0]).toMatchObject({ id: 'pairforge-local-vllm', object: 'model', owned_by: 'vllm', root: 'pairforge-local-vllm', parent: null, max_model_len: 32768 });
     expect(typeof m.data[0].created).toBe('number');
     expect(m.data[0].permission[0]).toMatchObject({ object: 'model_permission', allow_logprobs: true, organization: '*' });

@@ -149,7 +149,7 @@ describe('browse', () => {
   it('documentText names a missing solution', () => {
     const p = openProject(path.join(dir, 'e.sqlite'));
     expect(() => documentText(p, 'pairforge:/d/p/solution-1.py?solution=5')).toThrow(/no such solution/);
-    expect(projectStats(p)).toEqual({ datasets: 0, problems: 0, tests: 0, solutions: 0, histories: 0, versions: 0, targets: 0, samples: 0, executions: 0, pairs: 0 });
+    expect(projectStats(p)).toEqual({ datasets: 0, problems: 0, tests: 0, solutions: 0, histories: 0, versions: 0, targets: 0, samples: 0, executions: 0, pairs: 0, scoredPairs: 0 });
     p.close();
   });
 });

@@ -1,0 +1,156 @@
+// Offsets in exported data are Unicode code points (as Python indexes strings), not the UTF-16
+// units JavaScript and the pairs table use: checked on IterPref and FIM exports whose texts hold
+// characters outside the Basic Multilingual Plane (emoji), by reading the spans back the way a
+// Python trainer does (code point slices).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_EXPORT, exportPairs } from '../../../server/export/export';
+import type { LlamaFactoryRecord, TrlRecord } from '../../../server/export/records';
+import { codePointLength, codePointOffset, codePointSpans } from '../../../server/pairs/codepoints';
+import { iterPrefSpans } from '../../../server/pairs/iterpref';
+import { renderForTraining } from '../../../server/pairs/render';
+import { upsertPairs, type PairDraft } from '../../../server/pairs/store';
+import { openProject, type Project } from '../../../server/store/db';
+
+/** Python's s[a:b] (code points). */
+const pySlice = (s: string, a: number, b: number) => Array.from(s).slice(a, b).join('');
+
+describe('code point offsets', () => {
+  it('counts an astral character once, a BMP one once, and maps offsets after it', () => {
+    const s = 'a😀b€c'; // 😀 is two UTF-16 units
+    expect(s.length).toBe(6);
+    expect(codePointLength(s)).toBe(5);
+    expect([0, 1, 3, 4, 5, 6].map((u) => codePointOffset(s, u))).toEqual([0, 1, 2, 3, 4, 5]);
+    // between the halves of the surrogate pair: the character's end
+    expect(codePointOffset(s, 2)).toBe(2);
+    expect(codePointSpans(s, [[0, 6], [3, 5], [1, 3]])).toEqual([[0, 5], [2, 4], [1, 2]]);
+    expect(codePointSpans('', [])).toEqual([]);
+    // a lone surrogate is one code point, as in Python
+    expect(codePointLength('\ud83dx')).toBe(2);
+    expect(() => codePointOffset(s, 7)).toThrow(RangeError);
+    expect(() => codePointSpans(s, [[-1, 2]])).toThrow(RangeError);
+  });
+
+  it("the issue's case: a 35-code-point response with one emoji spans [[0, 35]], not [[0, 36]]", () => {
+    const response = 'print("done! 😀")\nx = compute(1, 2)\n';
+    expect(codePointLength(response)).toBe(35);
+    expect(response.length).toBe(36);
+    const r = renderForTraining(
+      { question: 'Q', pre: '', suf: '', chosen: response, rejected: response.replace('1, 2', '2, 1'), chosenSpans: [[0, 36]], rejectedSpans: [[18, 36]] },
+      'chat',
+      { family: 'qwen2.5-coder', trainingSentence: false },
+    );
+    expect(r.chosenSpans).toEqual([[0, 35]]);
+    expect(response.indexOf('x =')).toBe(18);
+    expect(r.rejectedSpans).toEqual([[17, 35]]);
+    expect(pySlice(r.rejected, 17, 35)).toBe('x = compute(2, 1)\n');
+  });
+});
+
+describe('exports with astral characters', () => {
+  let dir: string;
+  let p: Project;
+  const NOW = '2026-01-01T00:00:00.000Z';
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'export-cp-'));
+    p = openProject(path.join(dir, 'p.sqlite'));
+    p.db.prepare("INSERT INTO datasets (id, name, source_file, format, imported_at) VALUES (1, 'demo', 'demo.jsonl', 'apps', ?)").run(NOW);
+    p.db.prepare("INSERT INTO problems (id, dataset_id, external_id, question, content_hash, raw) VALUES (1, 1, 'p1', 'Print 🎉 n times.', 'h1', '{}')").run();
+    p.db.prepare("INSERT INTO solutions (id, problem_id, ordinal, code) VALUES (1, 1, 0, 'x')").run();
+    p.db
+      .prepare("INSERT INTO targets (id, solution_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf) VALUES (1, 1, 'structurecoder', 0, 'for', 1, 1, 2, 'n = 3\n', 'for i in range(n):\n    print(\"🎉\")', '\n')")
+      .run();
+    p.db.prepare("INSERT INTO histories (id, problem_id, ordinal, content_hash, raw) VALUES (1, 1, 0, 'hh', '{}')").run();
+  });
+  afterEach(() => {
+    p.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const chosenProgram = 'n = int(input())\nprint("🎉" * n)  # 🐍 party\nprint("done")\n';
+  const rejectedProgram = 'n = int(input())\nprint("🎉" * (n - 1))  # 🐍 party\nprint("done")\n';
+  function seed(): void {
+    const ip = iterPrefSpans(chosenProgram, rejectedProgram);
+    const fimChosen = 'for i in range(n):\n    print("🎉")';
+    const fimRejected = 'for i in range(n + 1):\n    print("🎉🎉")';
+    const common = { problemId: 1, provenance: {}, flags: [], editDistance: 1 };
+    const drafts: PairDraft[] = [
+      {
+        ...common,
+        pairKey: 'sc:1',
+        mode: 'structurecoder',
+        kind: 'fim',
+        targetId: 1,
+        historyId: null,
+        pre: 'n = 3\n',
+        suf: '\n',
+        blockKind: 'for',
+        depth: 1,
+        goldenLines: 2,
+        chosen: fimChosen,
+        rejected: fimRejected,
+        chosenSpans: [[0, fimChosen.length]],
+        rejectedSpans: [[0, fimRejected.length]],
+        dupKey: 'a',
+      },
+      {
+        ...common,
+        pairKey: 'ip:1:1:2',
+        mode: 'iterpref',
+        kind: 'iterpref',
+        targetId: null,
+        historyId: 1,
+        pre: '',
+        suf: '',
+        blockKind: null,
+        depth: null,
+        goldenLines: 3,
+        chosen: chosenProgram,
+        rejected: rejectedProgram,
+        chosenSpans: ip.chosenSpans,
+        rejectedSpans: ip.rejectedSpans,
+        dupKey: 'b',
+      },
+    ];
+    upsertPairs(p, drafts, NOW);
+    p.db.prepare("UPDATE pairs SET status = 'accepted'").run();
+  }
+
+  it('trl (FIM and IterPref): every span is a code point range; Python slices give the intended text', () => {
+    seed();
+    const out = path.join(dir, 'trl');
+    exportPairs(p, out, { ...DEFAULT_EXPORT, format: 'trl', order: 'none', fimRate: 1 });
+    const recs = readFileSync(path.join(out, 'pairs.trl.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as TrlRecord);
+    const [fim, ip] = recs;
+    expect(fim.metadata.format).toBe('fim');
+    // FIM: the whole middle and the end token, counted in code points
+    expect(fim.chosen_loss_spans).toEqual([[0, codePointLength(fim.chosen)]]);
+    expect(fim.rejected_loss_spans).toEqual([[0, codePointLength(fim.rejected)]]);
+    expect(fim.rejected_loss_spans[0][1]).toBe(fim.rejected.length - 2); // one unit fewer per emoji
+    expect(pySlice(fim.rejected, ...fim.rejected_loss_spans[0])).toBe(fim.rejected);
+    // IterPref: only the critical line of the rejected side, after an emoji on an earlier line
+    expect(ip.metadata.format).toBe('chat');
+    expect(ip.chosen_loss_spans).toEqual([[0, codePointLength(chosenProgram)]]);
+    expect(ip.rejected_loss_spans).toHaveLength(1);
+    const [a, b] = ip.rejected_loss_spans[0];
+    expect(pySlice(ip.rejected, a, b)).toBe('print("🎉" * (n - 1))  # 🐍 party\n');
+    // the UTF-16 span would cut the line short for a Python reader
+    expect(b).toBe(codePointLength('n = int(input())\nprint("🎉" * (n - 1))  # 🐍 party\n'));
+  });
+
+  it('llamafactory carries the same code point spans', () => {
+    seed();
+    const out = path.join(dir, 'lf');
+    exportPairs(p, out, { ...DEFAULT_EXPORT, format: 'llamafactory', order: 'none', fimRate: 1 });
+    const recs = JSON.parse(readFileSync(path.join(out, 'pairforge_dpo.json'), 'utf8')) as LlamaFactoryRecord[];
+    const ip = recs[1];
+    const [a, b] = ip.rejected_loss_spans[0];
+    expect(pySlice(ip.rejected, a, b)).toBe('print("🎉" * (n - 1))  # 🐍 party\n');
+    expect(recs[0].chosen_loss_spans).toEqual([[0, codePointLength(recs[0].chosen)]]);
+  });
+});
