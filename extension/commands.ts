@@ -10,7 +10,9 @@ import { OPEN_STORED_COMMAND } from './datasetsView';
 import type { BlockDecorations } from './decorations';
 import { CHECK_ENDPOINTS_COMMAND, type Endpoints } from './endpoints';
 import { badLineReport, importSummaryText } from './importReport';
-import { OPEN_PAIR_COMMAND, openPair, type PairsView } from './pairsView';
+import { buildPairs, exportPairs, scorePairs, type PairCommandContext } from './pairCommands';
+import { OPEN_PAIR_COMMAND, type PairsView } from './pairsView';
+import type { ReviewRoom } from './review';
 import { linkFileToProblem } from './problemLink';
 import { OPEN_SAMPLE_COMMAND, openSample, type SamplesView } from './samplesView';
 import { sample } from './sampling';
@@ -18,7 +20,7 @@ import { withServerProgress } from './serverProgress';
 import { openStoredDocument } from './storeDocuments';
 import type { TestRuns } from './testRuns';
 
-export interface CommandContext {
+export interface CommandContext extends PairCommandContext {
   engine: EngineClient;
   decorations: BlockDecorations;
   datasets: DatasetsView;
@@ -28,6 +30,7 @@ export interface CommandContext {
   endpoints: Endpoints;
   samples: SamplesView;
   pairs: PairsView;
+  review: ReviewRoom;
 }
 
 type Handler = (ctx: CommandContext, ...args: unknown[]) => unknown;
@@ -157,8 +160,28 @@ export const COMMANDS: Record<string, Handler> = {
   // Internal (tree items): not in the palette.
   [OPEN_STORED_COMMAND]: (_ctx, uri) => openStoredDocument(uri as string),
   [OPEN_SAMPLE_COMMAND]: (_ctx, targetId, sampleId, index) => openSample(targetId as number, sampleId as number, index as number),
-  [OPEN_PAIR_COMMAND]: (_ctx, node) => openPair(node as PairNode),
+  'pairforge.reviewPairs': (ctx, arg) => ctx.review.open(pairIdOf(arg)),
+  'pairforge.buildPairs': (ctx) => buildPairs(ctx),
+  'pairforge.exportPairs': (ctx) => exportPairs(ctx),
+  'pairforge.scorePairs': (ctx, node, selected) => scorePairs(ctx, pairIdsOf(node, selected)),
+  [OPEN_PAIR_COMMAND]: (ctx, node) => ctx.review.open(pairIdOf(node)),
 };
+
+/** A pair id from a command argument: a number or a Pairs view node. */
+function pairIdOf(arg: unknown): number | undefined {
+  if (typeof arg === 'number' && Number.isInteger(arg)) return arg;
+  const id = (arg as PairNode | undefined)?.pairId;
+  return typeof id === 'number' ? id : undefined;
+}
+
+/** The pairs a command acts on: an id list (the room), or the Pairs view's selection (its
+ * multi-select, else the clicked node); undefined = every pair. */
+function pairIdsOf(node: unknown, selected: unknown): number[] | undefined {
+  if (Array.isArray(node) && node.every((x) => Number.isInteger(x))) return node as number[];
+  const nodes = Array.isArray(selected) && selected.length ? (selected as PairNode[]) : node ? [node as PairNode] : [];
+  const ids = nodes.map((n) => n.pairId).filter((x): x is number => typeof x === 'number');
+  return ids.length ? ids : undefined;
+}
 
 /** Registers the table; a failing command shows its error instead of failing silently. */
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {

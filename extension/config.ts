@@ -8,11 +8,13 @@ import {
   readExecSettings,
   readHealthInterval,
   readSamplingParams,
+  readScoringParams,
   type BlockKind,
   type EngineSettings,
   type ExecSettings,
   type Preset,
   type SamplingParams,
+  type ScoringParams,
 } from '../server/protocol';
 import { asEndpoints, resolveProjectPath, type EndpointSetting } from './settingsValues';
 
@@ -67,6 +69,20 @@ export const config = {
   endpoints(): { endpoints: EndpointSetting[]; problems: string[] } {
     return asEndpoints(section().get('sampling.endpoints'));
   },
+  /** `pairforge.scoring.*`: the policy and reference endpoints (checked like the sampling ones)
+   * and the values of a scoring run. */
+  scoring(): { policy?: EndpointSetting; reference?: EndpointSetting; params: ScoringParams; problems: string[] } {
+    const s = vscode.workspace.getConfiguration(`${SECTION}.scoring`);
+    const problems: string[] = [];
+    const one = (key: 'policy' | 'reference'): EndpointSetting | undefined => {
+      const v = s.get(key);
+      if (v === undefined || v === null || (typeof v === 'object' && Object.keys(v as object).length === 0)) return undefined;
+      const r = asEndpoints([v]);
+      problems.push(...r.problems.map((p) => p.replace('pairforge.sampling.endpoints[0]', `pairforge.scoring.${key}`)));
+      return r.endpoints[0];
+    };
+    return { policy: one('policy'), reference: one('reference'), params: readScoringParams((k) => s.get(k)), problems };
+  },
   /** `pairforge.sampling.healthIntervalSeconds`: how often the status bar re-checks (0 = only on demand). */
   healthIntervalSeconds(): number {
     return readHealthInterval(section().get('sampling.healthIntervalSeconds'));
@@ -112,6 +128,7 @@ export const SETTING_EFFECTS: Readonly<Record<string, 'restart' | 'engine' | 'cl
   'blocks.highlight': 'client',
   'trace.server': 'client',
   sampling: 'client',
+  scoring: 'client',
 };
 
 /** The effects a configuration change has (a setting listed under its own name and its section

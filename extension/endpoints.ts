@@ -79,6 +79,13 @@ export class Endpoints implements vscode.Disposable {
     );
   }
 
+  /** An endpoint with its stored API key (when there is one, and the trace would not write it). */
+  async withKey<E extends { url: string; model: string }>(e: E): Promise<E & { apiKey?: string }> {
+    if (config.traceServer() === 'verbose') return { ...e };
+    const apiKey = await this.secrets.get(apiKeySecretName(e.url));
+    return apiKey ? { ...e, apiKey } : { ...e };
+  }
+
   /** Checks every endpoint now and updates the status bar item. */
   check(): Promise<EndpointHealth[]> {
     this.checking ??= this.doCheck().finally(() => {

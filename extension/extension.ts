@@ -10,6 +10,7 @@ import { DatasetsView } from './datasetsView';
 import { BlockDecorations } from './decorations';
 import { Endpoints } from './endpoints';
 import { PairsView } from './pairsView';
+import { ReviewRoom } from './review';
 import { SamplesView } from './samplesView';
 import { StoreDocuments } from './storeDocuments';
 import { TestRuns } from './testRuns';
@@ -25,6 +26,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const endpoints = new Endpoints(engine, context.secrets);
   const samples = new SamplesView(engine);
   const pairs = new PairsView(engine);
+  const review = new ReviewRoom(context, engine, (ids) => vscode.commands.executeCommand('pairforge.scorePairs', ids));
+  const changed = () => {
+    pairs.refresh();
+    review.refresh();
+  };
   const e = engine;
   context.subscriptions.push(
     output,
@@ -40,7 +46,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     pairs.attach(vscode.window.createTreeView('pairforge.pairs', { treeDataProvider: pairs, showCollapseAll: true, canSelectMany: true })),
     new StoreDocuments(engine).register(),
     new CandidateDocuments(engine).register(),
-    ...registerCommands({ engine, decorations, datasets, output, testRuns, endpoints, samples, pairs }),
+    review,
+    review.onDidChangePairs(() => pairs.refresh()),
+    pairs.onDidSetStatus(() => review.refresh()),
+    ...registerCommands({ engine, decorations, datasets, output, testRuns, endpoints, samples, pairs, review, changed }),
     engine.onBlocks((p) => decorations.update(p)),
     engine.onDidStart(() => {
       datasets.refresh();

@@ -1,9 +1,8 @@
 // The Pairs view: problems -> blocks / histories -> pairs, with counts by review status, and
 // accept / reject / flag on pairs (inline buttons and the context menu, several at once with
-// multi-select). Selecting a pair opens a diff of its rejected (left) and chosen (right) sides.
+// multi-select). Selecting a pair opens it in the review room.
 import * as vscode from 'vscode';
 import { PairsTreeRequest, SetPairStatusRequest, type PairNode, type PairStatus } from '../server/protocol';
-import { candidateUri } from './candidateDocuments';
 import type { EngineClient } from './client';
 
 export const OPEN_PAIR_COMMAND = 'pairforge.openPair';
@@ -18,6 +17,9 @@ const STATUS_ICONS: Record<PairStatus, [string, string | undefined]> = {
 export class PairsView implements vscode.TreeDataProvider<PairNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<PairNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  private readonly statusSet = new vscode.EventEmitter<void>();
+  /** Fires after statuses were set here (the review room reloads its queue). */
+  readonly onDidSetStatus = this.statusSet.event;
   private lastError: string | undefined;
   private view: vscode.TreeView<PairNode> | undefined;
 
@@ -88,23 +90,13 @@ export class PairsView implements vscode.TreeDataProvider<PairNode>, vscode.Disp
     const client = await this.engine.require();
     const r = await client.sendRequest(SetPairStatusRequest, { pairIds: ids, status, ...(note !== undefined ? { note } : {}) });
     this.refresh();
+    this.statusSet.fire();
     void vscode.window.setStatusBarMessage(`PairForge: ${r.updated} pair${r.updated === 1 ? '' : 's'} ${status}`, 3000);
     return r.updated;
   }
 
   dispose(): void {
     this.changed.dispose();
+    this.statusSet.dispose();
   }
-}
-
-/** Diff of a pair: rejected (left) against chosen (right). */
-export async function openPair(n: PairNode): Promise<void> {
-  if (n.pairId === undefined) return;
-  await vscode.commands.executeCommand(
-    'vscode.diff',
-    candidateUri('pair-rejected', n.pairId, `pair-${n.pairId}-rejected`),
-    candidateUri('pair-chosen', n.pairId, `pair-${n.pairId}-chosen`),
-    `PairForge: pair ${n.pairId} rejected ↔ chosen (${n.status ?? ''})`,
-    { preview: true },
-  );
 }

@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import {
   PairDetailRequest,
+  PairRewardsRequest,
+  ScoringRunsRequest,
   QueuePageRequest,
   ReviewDecisionRequest,
   RunPairTestsRequest,
@@ -175,8 +177,8 @@ export class ReviewRoom implements vscode.Disposable {
         this.changedEmitter.fire();
         return res;
       },
-      scoringRuns: async () => [],
-      rewards: async () => null,
+      scoringRuns: () => client.sendRequest(ScoringRunsRequest, {}),
+      rewards: (p) => client.sendRequest(PairRewardsRequest, { pairId: p.pairId, runId: p.runId }),
       score: async (p) => {
         void this.score(p.pairIds);
         return { started: true };

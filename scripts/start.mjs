@@ -40,7 +40,12 @@ function refreshDemoWorkspace() {
 function writeDemoSettings(endpoint) {
   mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
   const settings = { 'pairforge.project.path': projectRel, 'pairforge.blocks.highlight': true };
-  if (endpoint) settings['pairforge.sampling.endpoints'] = [{ url: endpoint.url, model: endpoint.model }];
+  if (endpoint) {
+    settings['pairforge.sampling.endpoints'] = [{ url: endpoint.url, model: endpoint.model }];
+    // The stand-in's two scoring models, so "Score Pairs" and the review room's heatmaps work offline.
+    settings['pairforge.scoring.policy'] = { url: endpoint.url, model: 'pairforge-local-policy' };
+    settings['pairforge.scoring.reference'] = { url: endpoint.url, model: 'pairforge-local-reference' };
+  }
   writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
 }
 

@@ -13,6 +13,7 @@ import { reviewFeature } from './review/feature';
 import { statsFeature } from './pipeline/feature';
 import { ConfigureNotification } from './protocol';
 import { samplingFeature } from './sampling/feature';
+import { scoringFeature } from './scoring/feature';
 import { ProjectHost } from './store/host';
 import { targetsFeature } from './targets/feature';
 import { VERSION } from './version';
@@ -55,6 +56,7 @@ export function startServer(connection: Connection): EngineContext {
   const exec = execFeature(ctx);
   samplingFeature(ctx, exec);
   pairsFeature(ctx);
+  scoringFeature(ctx);
   reviewFeature(ctx, exec);
   statsFeature(ctx);
 

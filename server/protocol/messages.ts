@@ -26,6 +26,9 @@
 //   SavePairEditRequest         client -> server   review
 //   BuildPairsRequest           client -> server   review        (progress, cancel)
 //   ExportPairsRequest          client -> server   review        (progress, cancel)
+//   ScorePairsRequest           client -> server   scoring       (progress, cancel)
+//   PairRewardsRequest          client -> server   scoring
+//   ScoringRunsRequest          client -> server   scoring
 //   StatsRequest                client -> server   pipeline
 // Standard LSP requests the server answers: hover (blocks), code lenses (sampling); it asks the
 // client for workspace/codeLens/refresh when stored data behind the lenses changed.
@@ -551,3 +554,64 @@ export interface ExportPairsResult {
 }
 /** Client -> server: exports the curated pairs (the CLI's `pairforge export`). */
 export const ExportPairsRequest = new RequestType<ExportPairsParams, ExportPairsResult, void>('pairforge/exportPairs');
+
+// ---- scoring (client -> server) ---------------------------------------------------------------
+
+export interface ScorePairsParams {
+  /** The Pairs view's selection, or every pair of the project. */
+  pairIds?: number[];
+  policy: EndpointConfig;
+  reference: EndpointConfig;
+  beta?: number;
+  topK?: number;
+  concurrency?: number;
+  workDoneToken?: WorkDoneToken;
+}
+export interface ScorePairsResult {
+  runId: number;
+  status: 'running' | 'done' | 'stopped' | 'failed';
+  pairs: number;
+  scoredPairs: number;
+  prefersChosen: number;
+  meanMargin: number | null;
+  skippedSides: number;
+  failed: number;
+  cancelled: boolean;
+  message?: string;
+}
+/** Client -> server: scores pairs with a policy and a reference model (per-token DPO rewards). */
+export const ScorePairsRequest = new RequestType<ScorePairsParams, ScorePairsResult, void>('pairforge/scorePairs');
+
+/** A scored token of a side; offsets are UTF-16 code units of the side's response (the editor's
+ * unit), converted from the code points the store keeps. */
+export interface TokenRewardView {
+  text: string;
+  start: number;
+  end: number;
+  logpPolicy: number;
+  logpRef: number;
+  reward: number;
+  inLoss: boolean;
+  top?: { text: string; logp: number }[];
+}
+export interface PairRewardsView {
+  pairId: number;
+  runId: number;
+  beta: number;
+  margin: number;
+  prefersChosen: boolean;
+  chosen: { tokens: TokenRewardView[]; rewardSum: number; maskedRewardSum: number };
+  rejected: { tokens: TokenRewardView[]; rewardSum: number; maskedRewardSum: number };
+}
+/** Client -> server: a pair's per-token rewards in a run (null when the run has not scored it). */
+export const PairRewardsRequest = new RequestType<{ pairId: number; runId?: number }, PairRewardsView | null, void>('pairforge/pairRewards');
+
+export interface ScoringRunView {
+  id: number;
+  label: string;
+  beta: number;
+  createdAt: string;
+  scoredPairs: number;
+}
+/** Client -> server: the project's scoring runs, newest first. */
+export const ScoringRunsRequest = new RequestType<Record<string, never>, ScoringRunView[], void>('pairforge/scoringRuns');

@@ -35,6 +35,11 @@ export const SETTINGS = {
   'sampling.maxTokens': integer(512, 1, 131_072),
   'sampling.concurrency': integer(64, 1, 4096),
   'sampling.healthIntervalSeconds': integer(60, 0, 86_400),
+  // DPO's beta: the published recipes use 0.5 (StructureCoder) and 0.1 (IterPref).
+  'scoring.beta': number(0.1, 0.0001, 100),
+  // vLLM refuses more prompt log-probabilities than its --max-logprobs (default 20).
+  'scoring.topK': integer(0, 0, 20),
+  'scoring.concurrency': integer(64, 1, 4096),
 } as const satisfies Record<string, NumberBounds>;
 
 export type NumberSetting = keyof typeof SETTINGS;
@@ -212,4 +217,21 @@ export function checkSamplingValues(v: Partial<SamplingValues>, prefix = ''): Sa
 /** `healthIntervalSeconds`: how often the status bar re-checks the endpoints (0 = only on demand). */
 export function readHealthInterval(v: unknown): number {
   return inRange('sampling.healthIntervalSeconds', v) ?? SETTINGS['sampling.healthIntervalSeconds'].default;
+}
+
+// ---- scoring ------------------------------------------------------------------------------------
+
+/** The scoring settings of the editor (`pairforge.scoring.*` without the endpoints). */
+export interface ScoringParams {
+  beta: number;
+  topK: number;
+  concurrency: number;
+}
+
+export function readScoringParams(get: (key: string) => unknown): ScoringParams {
+  return {
+    beta: clampSetting('scoring.beta', get('beta')),
+    topK: clampSetting('scoring.topK', get('topK')),
+    concurrency: clampSetting('scoring.concurrency', get('concurrency')),
+  };
 }

@@ -17,6 +17,7 @@ import { DEFAULT_REJECT } from '../pairs/types';
 import { queueCounts, queuePage } from '../pairs/queue';
 import { decide, saveChosenEdit, undoLast } from '../pairs/review';
 import { getPair } from '../pairs/store';
+import { marginJoin } from '../scoring/store';
 import { estimatingCounter } from '../pairs/tokens';
 import {
   BuildPairsRequest,
@@ -53,10 +54,11 @@ export function reviewFeature(ctx: EngineContext, exec: ExecService): void {
       const q = params?.query ?? {};
       const offset = Math.max(0, Math.floor(params?.offset ?? 0));
       const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(params?.limit ?? 100)));
-      const page = queuePage(p, q, offset, limit);
+      const score = q.runId !== undefined ? marginJoin(q.runId) : undefined;
+      const page = queuePage(p, q, offset, limit, score);
       const labels = problemInfo(p, page.rows.map((r) => r.problemId));
       for (const r of page.rows) r.problem = labels.get(r.problemId)?.label ?? `problem ${r.problemId}`;
-      return { total: page.total, offset, rows: page.rows, counts: queueCounts(p, q), allCounts: queueCounts(p, {}) };
+      return { total: page.total, offset, rows: page.rows, counts: queueCounts(p, q, score), allCounts: queueCounts(p, {}) };
     }),
   );
 

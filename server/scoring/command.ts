@@ -1,6 +1,6 @@
 // `pairforge score`: per-token DPO rewards of a project's pairs under a policy and a reference
 // model; `pairforge rewards`: read them back (one pair's tokens, the runs, a run's pairs by margin).
-import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, choiceOption, dbOf, err, intOption, interruptSignal, numberOption, out, parseArgs, progressLine, showHelp, type Command } from '../cli/kit';
+import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, choiceOption, dbOf, err, intOption, interruptSignal, out, parseArgs, progressLine, settingOption, showHelp, type Command } from '../cli/kit';
 import { rootUrl } from '../sampling/client';
 import { API_KEY_ENV, type PoolEndpoint } from '../sampling/endpoints';
 import { DEFAULTS as SAMPLING_DEFAULTS } from '../sampling/job';
@@ -138,11 +138,11 @@ async function runScore(argv: string[]): Promise<number> {
   if (a.positionals.length > 0) throw new UsageError(`score: unexpected argument ${a.positionals[0]}`);
   const db = dbOf('score', a, true);
   if (a.flags.has('resume') && a.flags.has('new')) throw new UsageError('score: --resume and --new contradict each other');
-  const beta = numberOption('score', a, 'beta', (x) => x > 0, 'a number > 0');
-  const topK = numberOption('score', a, 'top-k', (x) => Number.isInteger(x) && x >= 0 && x <= MAX_TOP_K, `an integer from 0 to ${MAX_TOP_K}`);
+  const beta = settingOption('score', a, 'beta', 'scoring.beta');
+  const topK = settingOption('score', a, 'top-k', 'scoring.topK');
   const format = choiceOption('score', a, 'format', ['fim', 'chat'] as const);
   const family = choiceOption('score', a, 'family', FIM_FAMILIES);
-  const concurrency = intOption('score', a, 'concurrency', 1);
+  const concurrency = settingOption('score', a, 'concurrency', 'scoring.concurrency');
   const selection = selectionOf(a.values.get('pairs'));
   const policy = await endpointsOf('policy', a.values.get('policy'), a.values.get('policy-model'), a.values.get('policy-api-key-env'));
   const reference = await endpointsOf('reference', a.values.get('reference'), a.values.get('reference-model'), a.values.get('reference-api-key-env'));

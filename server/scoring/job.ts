@@ -49,19 +49,20 @@ import {
   type SideRow,
 } from './store';
 import { parsePromptLogprobs, parseTokenize, promptLogprobsBody, tokenizationDifference, tokenizeBody, tokenizerProbe, type PositionLogprob, type Tokenized } from './vllm';
-import { FIM_FAMILIES, type FimFamily, type EndpointHealth } from '../protocol';
+import { checkSetting, FIM_FAMILIES, SETTINGS, type EndpointHealth, type FimFamily } from '../protocol';
 
+/** The job's defaults: beta, top-k and concurrency are the settings' (server/protocol/settings.ts). */
 export const SCORE_DEFAULTS = {
-  beta: 0.1,
-  topK: 0,
+  beta: SETTINGS['scoring.beta'].default,
+  topK: SETTINGS['scoring.topK'].default,
   format: 'fim' as TrainFormat,
   family: 'qwen2.5-coder' as FimFamily,
   addSpecialTokens: true,
-  concurrency: 64,
+  concurrency: SETTINGS['scoring.concurrency'].default,
 } as const;
 
 /** vLLM refuses more prompt log-probabilities than its --max-logprobs (default 20). */
-export const MAX_TOP_K = 20;
+export const MAX_TOP_K = SETTINGS['scoring.topK'].maximum;
 
 /** /tokenize requests in flight per policy endpoint (they are cheap; they run ahead of the
  * log-probability requests so that those never wait for them). */
@@ -155,14 +156,6 @@ export interface ScoreSummary {
   message?: string;
 }
 
-function num(name: string, v: number | undefined, dflt: number, lo: number, hi: number, int: boolean): number {
-  const x = v ?? dflt;
-  if (typeof x !== 'number' || !Number.isFinite(x) || x < lo || x > hi || (int && !Number.isInteger(x))) {
-    throw new Error(`${name}: ${int ? 'an integer' : 'a number'} from ${lo} to ${hi} expected (got ${String(v)})`);
-  }
-  return x;
-}
-
 interface Checked {
   beta: number;
   topK: number;
@@ -186,19 +179,19 @@ export function checkScoreSpec(spec: ScoreSpec): Checked {
     });
     if (new Set(list.map((e) => e.model)).size > 1) throw new Error(`${name}: every endpoint must serve the same model (got ${[...new Set(list.map((e) => e.model))].join(', ')})`);
   }
-  const beta = num('beta', spec.beta, SCORE_DEFAULTS.beta, Number.MIN_VALUE, 1e6, false);
+  const beta = checkSetting('scoring.beta', spec.beta ?? SCORE_DEFAULTS.beta, 'beta');
   const format = spec.format ?? SCORE_DEFAULTS.format;
   if (format !== 'fim' && format !== 'chat') throw new Error(`format: fim or chat expected (got '${String(format)}')`);
   const family = spec.family ?? SCORE_DEFAULTS.family;
   if (!(FIM_FAMILIES as readonly string[]).includes(family)) throw new Error(`family: one of ${FIM_FAMILIES.join(', ')} expected (got '${String(family)}')`);
   return {
     beta,
-    topK: num('top_k', spec.topK, SCORE_DEFAULTS.topK, 0, MAX_TOP_K, true),
+    topK: checkSetting('scoring.topK', spec.topK ?? SCORE_DEFAULTS.topK, 'topK'),
     format,
     family,
     trainingSentence: spec.trainingSentence === true,
     addSpecialTokens: spec.addSpecialTokens ?? SCORE_DEFAULTS.addSpecialTokens,
-    concurrency: num('concurrency', spec.concurrency, SCORE_DEFAULTS.concurrency, 1, 4096, true),
+    concurrency: checkSetting('scoring.concurrency', spec.concurrency ?? SCORE_DEFAULTS.concurrency, 'concurrency'),
   };
 }
 

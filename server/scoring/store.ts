@@ -512,3 +512,8 @@ export function pairsByMargin(p: Project, runId: number, opts: { order?: 'asc' |
 export function scoredPairCount(p: Project): number {
   return p.db.prepare<[], { n: number }>('SELECT COUNT(DISTINCT pair_id) AS n FROM pair_scores').get()!.n;
 }
+
+/** The margin of a run as a join on the review queue's pairs (server/pairs/queue.ts ScoreJoin). */
+export function marginJoin(runId: number): { join: string; params: number[]; margin: string } {
+  return { join: 'LEFT JOIN pair_scores ps ON ps.pair_id = p.id AND ps.run_id = ?', params: [runId], margin: 'ps.margin' };
+}

@@ -27,6 +27,7 @@ export function ensureFreshVsix(): void {
   const sources = Math.max(
     newestMtime(path.join(root, 'extension'), ['.ts']),
     newestMtime(path.join(root, 'server'), ['.ts', '.py']),
+    newestMtime(path.join(root, 'webview'), ['.ts', '.css']),
     newestMtime(path.join(root, 'media'), ['.svg']),
     statSync(path.join(root, 'package.json')).mtimeMs,
   );

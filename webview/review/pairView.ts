@@ -38,6 +38,8 @@ export class PairView {
       readOnly: true,
       originalEditable: false,
       renderSideBySide: true,
+      // Chosen beside rejected even in a narrow panel: the two sides are the point of the room.
+      useInlineViewWhenSpaceIsLimited: false,
       automaticLayout: true,
       minimap: { enabled: false },
       scrollBeyondLastLine: false,

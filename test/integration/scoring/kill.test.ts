@@ -176,7 +176,7 @@ describe('pairforge score', () => {
     bad(['--policy', srv.url, '--reference', srv.url], /serves several models \(pairforge-local-vllm, pairforge-local-policy, pairforge-local-reference\): pass --policy-model/);
     const ok = ['--policy', srv.url, '--policy-model', POLICY_MODEL_NAME, '--reference', srv.url, '--reference-model', REFERENCE_MODEL_NAME];
     bad([...ok, '--top-k', '21'], /--top-k must be an integer from 0 to 20/);
-    bad([...ok, '--beta', '0'], /--beta must be a number > 0/);
+    bad([...ok, '--beta', '0'], /--beta must be a number from 0.0001 to 100/);
     bad([...ok, '--pairs', 'best'], /--pairs must be accepted, pending, all or a list of pair ids/);
     bad([...ok, '--pairs', '99999'], /no such pair: 99999/);
     bad([...ok, '--pairs', 'accepted'], /no accepted pairs to score/);

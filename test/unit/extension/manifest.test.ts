@@ -32,6 +32,7 @@ describe('extension manifest', () => {
         'pairforge.runTests', 'pairforge.linkFileToProblem', 'pairforge.sampleBlock', 'pairforge.sampleFile', 'pairforge.showSamples',
         'pairforge.refreshSamples', 'pairforge.cutTargets', 'pairforge.setEndpointApiKey', 'pairforge.checkEndpoints', 'pairforge.refreshPairs',
         'pairforge.acceptPair', 'pairforge.rejectPair', 'pairforge.flagPair', 'pairforge.resetPair',
+        'pairforge.reviewPairs', 'pairforge.buildPairs', 'pairforge.exportPairs', 'pairforge.scorePairs',
       ].sort(),
     );
     for (const c of pkg.contributes.commands) expect(c.category).toBe('PairForge');
