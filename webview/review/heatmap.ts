@@ -59,7 +59,8 @@ const ORANGE: readonly [number, number, number] = [230, 97, 1];
 export function binColour(bin: number, theme: 'light' | 'dark'): string {
   const [r, g, b] = bin >= 0 ? BLUE : ORANGE;
   const alpha = (Math.abs(bin) / BINS) * (theme === 'dark' ? 0.75 : 0.6);
-  return `rgba(${r}, ${g}, ${b}, ${alpha.toFixed(3)})`;
+  // Written as the browser computes it back (no trailing zeros), so tests compare them directly.
+  return `rgba(${r}, ${g}, ${b}, ${Number(alpha.toFixed(3))})`;
 }
 
 /** The stylesheet of every bin class for a theme (the webview adds it once per theme). */

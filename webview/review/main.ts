@@ -11,6 +11,7 @@ import {
   type HeatmapMode,
   type Pair,
   type QueueQuery,
+  type QueueRow,
   type Rewards,
   type RoomState,
   type ScoringRun,
@@ -155,10 +156,24 @@ function save(patch: Partial<RoomState>): void {
   vscode.postMessage({ type: 'state', state });
 }
 
+let shownCounts: { c: Counts; all: Counts; total: number } | undefined;
+
 function showCounts(c: Counts, all: Counts, total: number): void {
+  shownCounts = { c, all, total };
   const part = (s: Status) => `${c[s]} ${s}`;
   const allTotal = STATUSES.reduce((n, s) => n + all[s], 0);
   counts.textContent = `${total} shown: ${STATUSES.map(part).join(' · ')}${total !== allTotal ? ` (of ${allTotal})` : ''}`;
+}
+
+/** A pair moved from one status to another: the counts in view follow at once. */
+function moveCount(from: Status, to: Status): void {
+  if (!shownCounts || from === to) return;
+  const { c, all, total } = shownCounts;
+  c[from]--;
+  c[to]++;
+  all[from]--;
+  all[to]++;
+  showCounts(c, all, total);
 }
 
 function say(text: string, kind: 'info' | 'error' = 'info'): void {
@@ -213,10 +228,13 @@ async function go(index: number): Promise<void> {
   save({ index: i, pairId: row.pairId });
   await showPair(row.pairId);
   queue.prefetch(i);
-  // The next two pairs' details, so stepping on does not wait for the engine.
+  // The next two pairs' details and rewards, so stepping on does not wait for the engine.
   for (const k of [1, 2]) {
     const next = queue.cached(i + k);
-    if (next) void detail(next.pairId).catch(() => undefined);
+    if (next) {
+      void detail(next.pairId).catch(() => undefined);
+      void rewardsOf(next.pairId).catch(() => undefined);
+    }
   }
 }
 
@@ -242,16 +260,33 @@ async function showPair(pairId: number): Promise<void> {
   }
 }
 
+/** The selected scoring run. */
+function runId(): number | undefined {
+  return Number(runSelect.value) || runs[0]?.id;
+}
+
+const rewardCache = new Map<string, Promise<Rewards | null>>();
+function rewardsOf(pairId: number, run = runId()): Promise<Rewards | null> {
+  if (run === undefined) return Promise.resolve(null);
+  const key = `${run}:${pairId}`;
+  let r = rewardCache.get(key);
+  if (!r) {
+    r = client.request('rewards', { pairId, runId: run });
+    rewardCache.set(key, r);
+    r.catch(() => rewardCache.delete(key));
+  }
+  return r;
+}
+
 async function paintHeatmap(): Promise<void> {
   const pair = current;
   if (!pair) return;
   rewards = undefined;
   compareRewards = undefined;
   if (state.heatmap !== 'off' && runs.length > 0) {
-    const runId = Number(runSelect.value) || runs[0].id;
     try {
-      rewards = (await client.request('rewards', { pairId: pair.pairId, runId })) ?? undefined;
-      if (state.compareRunId !== undefined && state.compareRunId !== runId) compareRewards = (await client.request('rewards', { pairId: pair.pairId, runId: state.compareRunId })) ?? undefined;
+      rewards = (await rewardsOf(pair.pairId)) ?? undefined;
+      if (state.compareRunId !== undefined && state.compareRunId !== runId()) compareRewards = (await rewardsOf(pair.pairId, state.compareRunId)) ?? undefined;
     } catch (e) {
       say(`rewards of pair ${pair.pairId}: ${(e as Error).message}`, 'error');
     }
@@ -326,7 +361,9 @@ async function decideCurrent(status: Status, note?: string): Promise<void> {
   const pair = current;
   if (!pair) return;
   const index = state.index;
+  const before = queue.cached(index)?.pairId === pair.pairId ? queue.cached(index)!.status : pair.status;
   queue.patch(pair.pairId, { status, ...(note !== undefined ? { note } : {}) });
+  moveCount(before, status);
   details.delete(pair.pairId);
   const stored = client.request('decide', { pairIds: [pair.pairId], status, ...(note !== undefined ? { note } : {}) });
   pending = { started: performance.now() };
@@ -334,7 +371,8 @@ async function decideCurrent(status: Status, note?: string): Promise<void> {
   try {
     await stored;
   } catch (e) {
-    queue.patch(pair.pairId, { status: pair.status });
+    queue.patch(pair.pairId, { status: before });
+    moveCount(status, before);
     say(`pair ${pair.pairId} was not saved: ${(e as Error).message}`, 'error');
   }
 }
@@ -344,20 +382,34 @@ async function undo(): Promise<void> {
     const r = await client.request('undo', {});
     if (!r) return say('Nothing to undo.');
     for (const p of r.pairs) {
+      const row = findRow(p.pairId);
+      if (row) moveCount(row.row.status, p.status);
       queue.patch(p.pairId, { status: p.status });
       details.delete(p.pairId);
+      for (const k of [...rewardCache.keys()]) if (k.endsWith(`:${p.pairId}`)) rewardCache.delete(k);
     }
     const target = r.pairs[0].pairId;
-    say(`undone: ${r.action === 'edit' ? 'the edit of' : 'the decision on'} pair ${target}`);
+    const message = `undone: ${r.action === 'edit' ? 'the edit of' : 'the decision on'} pair ${target}`;
     // Back to the pair it touched, when it is in the loaded part of the queue.
-    for (let i = Math.max(0, state.index - 200); i < Math.min(queue.total, state.index + 200); i++) {
-      if (queue.cached(i)?.pairId === target) return go(i);
+    const at = findRow(target);
+    if (at) await go(at.index);
+    else {
+      save({ pairId: target });
+      await showPair(target);
     }
-    save({ pairId: target });
-    await showPair(target);
+    say(message);
   } catch (e) {
     say(`undo: ${(e as Error).message}`, 'error');
   }
+}
+
+/** A pair's row near the current position, when loaded. */
+function findRow(pairId: number): { index: number; row: QueueRow } | undefined {
+  for (let i = Math.max(0, state.index - 500); i < Math.min(queue.total, state.index + 500); i++) {
+    const row = queue.cached(i);
+    if (row?.pairId === pairId) return { index: i, row };
+  }
+  return undefined;
 }
 
 function openNote(): void {
@@ -371,10 +423,12 @@ noteInput.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey) {
     e.preventDefault();
     noteOverlay.hidden = true;
+    noteInput.blur();
     void decideCurrent('flagged', noteInput.value.trim());
   } else if (e.key === 'Escape') {
     e.preventDefault();
     noteOverlay.hidden = true;
+    noteInput.blur();
   }
   e.stopPropagation();
 });
@@ -416,6 +470,7 @@ async function saveEdit(): Promise<void> {
   try {
     const updated = await client.request('saveEdit', { pairId: pair.pairId, chosen: e.text });
     details.set(pair.pairId, Promise.resolve(updated));
+    for (const k of [...rewardCache.keys()]) if (k.endsWith(`:${pair.pairId}`)) rewardCache.delete(k);
     view.setEditing(false);
     current = updated;
     view.show(updated);
@@ -550,6 +605,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       return;
     case 'refresh':
       details.clear();
+      rewardCache.clear();
       void (async () => {
         await loadRuns();
         await queue.reset();

@@ -1,0 +1,242 @@
+// The review room's webview in real Chromium against a stub host (test/support/roomHost.ts): the
+// message contract it speaks, its keyboard map, the heatmap's colours for known rewards, and that
+// hostile text (model output, dataset text, test output, notes) stays text under its CSP.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pair, QueuePage, QueueRow, Rewards, Status } from '../../../webview/contract';
+import { binColour } from '../../../webview/review/heatmap';
+import { root } from '../../support/paths';
+import { CHROMIUM, launchBrowser, openRoom, type Answer, type RoomPage } from '../../support/roomHost';
+
+const dist = path.join(root, 'dist', 'webview');
+const available = existsSync(path.join(dist, 'review.js')) && existsSync(CHROMIUM);
+
+const HOSTILE = '</script><img src=x onerror="window.__pwned=1;alert(1)"> &amp; &lt;b&gt; \u001b[31mred\u001b[0m';
+
+function row(id: number, status: Status = 'pending'): QueueRow {
+  return { pairId: id, status, kind: 'fim', blockKind: 'if', depth: 1, editDistance: 1, flags: [], problem: 'demo/p', rejectedLine: `if x != ${id}:`, rejectedVerdict: 'wrong_answer', margin: null, note: null };
+}
+
+function pair(id: number, hostile = false): Pair {
+  const chosen = '    if x == 0:\n        y = 1';
+  const rejected = hostile ? `    if x != 0:\n        y = "${HOSTILE}"` : '    if x != 0:\n        y = 1';
+  return {
+    pairId: id,
+    mode: 'structurecoder',
+    kind: 'fim',
+    status: 'pending',
+    note: hostile ? HOSTILE : null,
+    flags: [],
+    problem: { id: 1, label: 'demo/p', question: hostile ? `Print it. ${HOSTILE}` : 'Print it.' },
+    blockKind: 'if',
+    depth: 1,
+    editDistance: 1,
+    pre: 'x = int(input())\n',
+    suf: '\nprint(y)',
+    chosen,
+    rejected,
+    chosenSpans: [[0, chosen.length]],
+    rejectedSpans: [[0, rejected.length]],
+    marks: [
+      { start: 0, end: 15, kind: 'line' },
+      { start: 9, end: 11, kind: 'token' },
+    ],
+    rejectedRun: { verdict: 'wrong_answer', testsRun: 1, testsTotal: 3, comparator: 'strict', executedAt: '2026-01-01T00:00:00Z', test: { ordinal: 0, verdict: 'wrong_answer', durationMs: 3, input: '0\n', expected: '1\n', output: hostile ? HOSTILE : '0\n', stderrTail: hostile ? HOSTILE : undefined } },
+    candidates: [{ sampleId: 9, index: 0, verdict: 'pass', middle: chosen, model: 'm', role: 'chosen' }],
+  };
+}
+
+/** Rewards of pair 1 with known values: the chosen side's first token +0.4 (the clamp), the
+ * rejected side's second token -0.4. */
+function rewards(id: number): Rewards {
+  const tok = (text: string, start: number, reward: number, inLoss = true) => ({ text, start, end: start + text.length, logpPolicy: -1 + reward, logpRef: -1, reward, inLoss });
+  return {
+    pairId: id,
+    runId: 1,
+    beta: 0.1,
+    margin: -0.25,
+    prefersChosen: false,
+    chosen: { tokens: [tok('    if', 0, 0.4), tok(' x', 6, 0.01), tok(' ==', 8, 0.2)], rewardSum: 0.61, maskedRewardSum: 0.61 },
+    rejected: { tokens: [tok('    if', 0, 0.01), tok(' x', 6, -0.4), tok(' !=', 8, -0.2, false)], rewardSum: -0.59, maskedRewardSum: -0.39 },
+  };
+}
+
+function host(statuses: Map<number, Status>, n = 12, hostileId = 3): Answer {
+  return {
+    queuePage: ({ offset, limit }) => {
+      const rows = Array.from({ length: Math.max(0, Math.min(limit, n - offset)) }, (_, i) => row(offset + i + 1, statuses.get(offset + i + 1)));
+      const counts = { pending: 0, accepted: 0, rejected: 0, flagged: 0 };
+      for (let i = 1; i <= n; i++) counts[statuses.get(i) ?? 'pending']++;
+      return { total: n, offset, rows, counts, allCounts: { ...counts } } satisfies QueuePage;
+    },
+    pair: ({ pairId }) => pair(pairId, pairId === hostileId),
+    scoringRuns: () => [{ id: 1, label: 'policy vs reference', beta: 0.1, createdAt: '2026-01-01', scoredPairs: 1 }],
+    rewards: ({ pairId }) => (pairId === 1 ? rewards(1) : null),
+    decide: ({ pairIds, status }) => {
+      for (const id of pairIds) statuses.set(id, status);
+      return { updated: pairIds.length };
+    },
+    undo: () => ({ action: 'status', pairs: [{ pairId: 1, status: 'pending' }] }),
+    score: () => ({ started: true }),
+  };
+}
+
+describe.skipIf(!available)('the review room webview (Chromium, stub host)', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function open(statuses = new Map<number, Status>(), theme: 'vscode-light' | 'vscode-dark' = 'vscode-light'): Promise<RoomPage> {
+    const room = await openRoom(browser, dist, host(statuses), { theme });
+    await room.waitFor((m) => m.type === 'ready');
+    await room.send({ type: 'init', trusted: true });
+    await room.page.locator('.pf-row-selected').waitFor({ timeout: 15_000 });
+    await room.page.locator('.view-line').first().waitFor({ timeout: 15_000 });
+    return room;
+  }
+
+  it('speaks the contract: ready, then a page of the queue, the scoring runs, the first pair and its rewards', async () => {
+    const room = await open();
+    try {
+      const requests = room.posted.filter((m) => m.type === 'request').map((m) => (m.type === 'request' ? { method: m.method, params: m.params } : null));
+      expect(room.posted[0]).toEqual({ type: 'ready' });
+      expect(requests).toContainEqual({ method: 'queuePage', params: { query: {}, offset: 0, limit: 100 } });
+      expect(requests).toContainEqual({ method: 'scoringRuns', params: {} });
+      expect(requests).toContainEqual({ method: 'pair', params: { pairId: 1 } });
+      expect(requests).toContainEqual({ method: 'rewards', params: { pairId: 1, runId: 1 } });
+      // Every request has a distinct id; the state is reported with the pair shown.
+      const ids = room.posted.flatMap((m) => (m.type === 'request' ? [m.id] : []));
+      expect(new Set(ids).size).toBe(ids.length);
+      await room.waitFor((m) => m.type === 'state' && m.state.pairId === 1);
+      expect(await room.page.locator('.pf-counts').textContent()).toBe('12 shown: 12 pending · 0 accepted · 0 rejected · 0 flagged');
+      expect(room.violations).toEqual([]);
+    } finally {
+      await room.close();
+    }
+  });
+
+  it('keyboard: a, r, f with a note, u, j, k, n, s, h, ? and /', async () => {
+    const statuses = new Map<number, Status>();
+    const room = await open(statuses);
+    const p = room.page;
+    const lastRequest = () => [...room.posted].reverse().find((m) => m.type === 'request');
+    try {
+      await p.keyboard.press('a');
+      await room.waitFor((m) => m.type === 'request' && m.method === 'decide' && JSON.stringify(m.params) === JSON.stringify({ pairIds: [1], status: 'accepted' }));
+      await room.waitFor((m) => m.type === 'state' && m.state.pairId === 2);
+      await p.keyboard.press('r');
+      await room.waitFor((m) => m.type === 'request' && m.method === 'decide' && JSON.stringify(m.params) === JSON.stringify({ pairIds: [2], status: 'rejected' }));
+      await room.waitFor((m) => m.type === 'state' && m.state.pairId === 3);
+      // Pair 3 has a note already (the hostile one): the dialog starts with it; replace it.
+      await p.keyboard.press('f');
+      await p.locator('.pf-note-input').waitFor({ state: 'visible' });
+      expect(await p.locator('.pf-note-input').inputValue()).toContain('onerror');
+      await p.keyboard.press('Control+A');
+      await p.keyboard.type('why: the suffix changed too');
+      await p.keyboard.press('Enter');
+      await room.waitFor((m) => m.type === 'request' && m.method === 'decide' && JSON.stringify(m.params) === JSON.stringify({ pairIds: [3], status: 'flagged', note: 'why: the suffix changed too' }));
+      expect(await p.locator('.pf-counts').textContent()).toBe('12 shown: 9 pending · 1 accepted · 1 rejected · 1 flagged');
+      await p.keyboard.press('u');
+      await room.waitFor((m) => m.type === 'request' && m.method === 'undo');
+      await room.waitFor((m) => m.type === 'state' && m.state.pairId === 1);
+      expect(await p.locator('.pf-row[data-pair="1"] .pf-row-status').textContent()).toBe('•');
+      await p.keyboard.press('j');
+      await room.waitFor((m) => m.type === 'state' && m.state.pairId === 2 && m.state.index === 1);
+      await p.keyboard.press('k');
+      await room.waitFor((m) => m.type === 'state' && m.state.pairId === 1 && m.state.index === 0);
+      // n: the next pending pair after 1 is 4 (2 rejected, 3 flagged).
+      await p.keyboard.press('n');
+      await room.waitFor((m) => m.type === 'state' && m.state.pairId === 4);
+      await p.keyboard.press('s');
+      await room.waitFor((m) => m.type === 'state' && m.state.pairId === 5);
+      expect(lastRequest()).not.toMatchObject({ method: 'decide', params: { pairIds: [4] } });
+      await p.keyboard.press('h');
+      await room.waitFor((m) => m.type === 'state' && m.state.heatmap === 'policy');
+      await p.keyboard.press('?');
+      expect(await p.locator('.pf-overlay[aria-label="keys"]').isVisible()).toBe(true);
+      expect(await p.locator('.pf-overlay[aria-label="keys"] .pf-key').allTextContents()).toEqual(['a', 'r', 'f', 's', 'u', 'j', 'k', 'n', 'e', 't', 'h', '/', '?']);
+      await p.keyboard.press('Escape');
+      expect(await p.locator('.pf-overlay[aria-label="keys"]').isVisible()).toBe(false);
+      await p.keyboard.press('/');
+      expect(await p.evaluate('document.activeElement?.className')).toBe('pf-search');
+      await p.keyboard.type('stack');
+      await p.keyboard.press('Enter');
+      await room.waitFor((m) => m.type === 'request' && m.method === 'queuePage' && (m.params as { query: { search?: string } }).query.search === 'stack');
+      // Typing in the search box decided nothing.
+      expect(room.posted.filter((m) => m.type === 'request' && m.method === 'decide')).toHaveLength(3);
+    } finally {
+      await room.close();
+    }
+  });
+
+  it('paints rewards on one diverging scale, blue up and orange down, clamped and muted outside the loss', async () => {
+    for (const theme of ['vscode-light', 'vscode-dark'] as const) {
+      const room = await open(new Map(), theme);
+      const p = room.page;
+      try {
+        await p.locator('.pf-heat-div-p8').first().waitFor({ timeout: 10_000 });
+        const bg = (cls: string) => p.evaluate(`getComputedStyle(document.querySelector(${JSON.stringify(cls)})).backgroundColor`);
+        const t = theme === 'vscode-dark' ? 'dark' : 'light';
+        // +0.4 and -0.4 are the clamp (95th percentile of |values|): the strongest bins.
+        expect(await bg('.pf-heat-div-p8')).toBe(binColour(8, t));
+        expect(await bg('.pf-heat-div-n8')).toBe(binColour(-8, t));
+        expect(binColour(8, t)).toMatch(/^rgba\(33, 102, 172,/);
+        expect(binColour(-8, t)).toMatch(/^rgba\(230, 97, 1,/);
+        // ±0.2 is half the clamp: bin 4; a token outside the loss is muted.
+        // (Monaco may split one decorated token into several spans, by syntax colour.)
+        const text = async (cls: string) => (await p.locator(cls).allTextContents()).join('').replace(/\u00a0/g, ' ');
+        expect(await text('.pf-heat-div-p4')).toBe(' ==');
+        expect(await text('.pf-heat-div-n4.pf-out-of-loss')).toBe(' !=');
+        expect(await p.locator('.pf-legend').textContent()).toContain('clamp ±0.4');
+        expect(await p.locator('.pf-figures').textContent()).toContain('the policy still prefers the rejected side');
+        expect(await p.locator('.pf-figures').textContent()).toContain('margin -0.250');
+      } finally {
+        await room.close();
+      }
+    }
+  });
+
+  it('keeps hostile text as text: no element, script or dialog comes from it, under the CSP', async () => {
+    const room = await open();
+    const p = room.page;
+    try {
+      await p.keyboard.press('j');
+      await p.keyboard.press('j');
+      await room.waitFor((m) => m.type === 'state' && m.state.pairId === 3);
+      await p.locator('.pf-side', { hasText: 'onerror' }).waitFor({ timeout: 10_000 });
+      await p.locator('.pf-question summary').click();
+      await p.waitForTimeout(300);
+      // The text is there, literally, in the side panel and in the editor.
+      const side = await p.locator('.pf-side').textContent();
+      expect(side).toContain('<img src=x onerror="window.__pwned=1;alert(1)">');
+      expect(side).toContain('&amp; &lt;b&gt;');
+      expect(side).toContain('\u001b[31mred');
+      expect(await p.locator('.monaco-editor').last().textContent()).toContain('onerror');
+      // Nothing it says became markup or ran.
+      expect(await p.locator('img').count()).toBe(0);
+      expect(await p.locator('b').count()).toBe(0);
+      expect(await p.evaluate('window.__pwned')).toBeUndefined();
+      expect(room.dialogs).toEqual([]);
+      expect(await p.evaluate("document.querySelectorAll('script').length")).toBe(2);
+      expect(room.violations).toEqual([]);
+      // The policy itself: scripts by nonce only, no eval, nothing from elsewhere.
+      const csp = await p.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+      expect(csp).toMatch(/default-src 'none'/);
+      expect(csp).toMatch(/script-src 'nonce-[^']+'(;|$)/);
+      expect(csp).not.toMatch(/unsafe-eval|unsafe-inline'?;?\s*$/);
+      // A script without the nonce does not run, and the page reports the attempt.
+      await p.evaluate("{ const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; document.body.append(s); }");
+      await p.waitForTimeout(200);
+      expect(await p.evaluate('window.__inline')).toBeUndefined();
+      expect(room.violations.some((v) => v.startsWith('script-src'))).toBe(true);
+    } finally {
+      await room.close();
+    }
+  });
+});
