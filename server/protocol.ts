@@ -185,7 +185,7 @@ export interface RunTestsResult {
   testsTotal: number;
   durationMs: number;
   comparator: Comparator;
-  isolation: 'bwrap' | 'none';
+  isolation: 'bwrap-nobody' | 'bwrap-root' | 'bwrap-user' | 'none';
   tests: TestRunView[];
 }
 export const RunTestsRequest = new RequestType<RunTestsParams, RunTestsResult, void>('pairforge/runTests');

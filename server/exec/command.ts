@@ -18,7 +18,7 @@ import { openProject } from '../store/db';
 import { ExecEngine } from './engine';
 import { exitStatusOf, runPending, type RunSummary } from './runPending';
 import { CANDIDATE_KINDS, REFERENCE_KINDS, countCandidates, datasetIdOf, flaggedReferences, type CandidateKind, type FlaggedReference, type Selection } from './store';
-import { COMPARATORS, DEFAULT_LIMITS, VERDICTS, type Comparator, type ExecLimits } from './types';
+import { COMPARATORS, DEFAULT_LIMITS, VERDICTS, isIsolated, type Comparator, type ExecLimits } from './types';
 
 const COMMON_OPTIONS = `  --comparator C        strict (default: line by line, trailing whitespace ignored, numbers
                         within a relative 1e-6) | apps (the APPS harness's lenient cascade);
@@ -176,7 +176,7 @@ async function runCommand(command: 'check-refs' | 'exec', argv: string[]): Promi
     const engine = await ExecEngine.create({ workers: o.workers, limits: o.limits, allowUnsandboxed: o.allowUnsandboxed, log: err });
     const counts = kinds.map((k) => `${countCandidates(p, k, selection)} ${k}s`).join(', ');
     err(
-      `${command}: ${counts}; ${o.workers} workers, ${engine.sandbox.isolation === 'bwrap' ? 'isolated by bubblewrap' : 'NOT ISOLATED'}, ` +
+      `${command}: ${counts}; ${o.workers} workers, ${isIsolated(engine.sandbox.isolation) ? `isolated (${engine.sandbox.isolation})` : 'NOT ISOLATED'}, ` +
         `comparator ${o.comparator}, ${engine.sandbox.limits.testTimeoutMs} ms per test`,
     );
     const signal = interruptSignal();

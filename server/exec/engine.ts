@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
-import { findPython, planLaunch, type LaunchPlan } from './sandbox';
+import { chooseLaunch, statusLine } from './launch';
+import { findPython, type LaunchPlan } from './sandbox';
 import {
   DEFAULT_LIMITS,
   ExecAbortedError,
@@ -20,6 +21,7 @@ import {
   type ExecRunner,
   type RunOptions,
   type SandboxInfo,
+  type SandboxStatus,
   type TestResult,
   type TestSpec,
 } from './types';
@@ -70,23 +72,34 @@ export class ExecEngine implements ExecRunner {
 
   private constructor(
     private readonly plan: LaunchPlan,
+    /** The isolation mode in use, the preferred one, and why they differ (launch.ts). */
+    readonly status: SandboxStatus,
     readonly limits: ExecLimits,
     readonly workers: number,
     private readonly log: (line: string) => void,
     private readonly recycleAfter: number,
   ) {
-    this.sandbox = { isolation: plan.mode === 'none' ? 'none' : 'bwrap', limits };
-    if (plan.mode === 'none') this.log(`${WARNING}${plan.fallbackReason ?? ''}\n`);
+    this.sandbox = { isolation: plan.mode, limits };
+    // Once per engine: the mode, and why when it is not the strongest.
+    if (plan.mode === 'none') this.log(`${WARNING}${status.reason ?? ''}\n`);
+    else this.log(statusLine(status));
   }
 
   static async create(opts: EngineOptions = {}): Promise<ExecEngine> {
     const limits = resolveLimits(opts.limits);
     const workers = Math.max(1, Math.floor(opts.workers ?? os.cpus().length));
     const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    const plan = planLaunch(findPython(opts.python), limits, opts.allowUnsandboxed === true, opts.bwrap);
-    const engine = new ExecEngine(plan, limits, workers, log, Math.max(1, Math.floor(opts.recycleAfter ?? RECYCLE_AFTER)));
+    const { plan, status, first } = await chooseLaunch({
+      python: findPython(opts.python),
+      limits,
+      allowUnsandboxed: opts.allowUnsandboxed === true,
+      ...(opts.bwrap !== undefined ? { bwrap: opts.bwrap } : {}),
+      ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+    });
+    const engine = new ExecEngine(plan, status, limits, workers, log, Math.max(1, Math.floor(opts.recycleAfter ?? RECYCLE_AFTER)));
+    engine.idle.push(first);
     // Warm every worker now; the first failure (e.g. python3 missing inside) is the caller's error.
-    const started = await Promise.allSettled(Array.from({ length: workers }, () => WorkerProcess.start(plan)));
+    const started = await Promise.allSettled(Array.from({ length: workers - 1 }, () => WorkerProcess.start(plan)));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     for (const s of started) if (s.status === 'fulfilled') engine.idle.push(s.value);
     if (failed) {
@@ -96,7 +109,7 @@ export class ExecEngine implements ExecRunner {
     return engine;
   }
 
-  /** How workers were launched: 'bwrap-nobody' (root starts bwrap as uid 65534), 'bwrap-root', 'bwrap-user' or 'none'. */
+  /** How workers are isolated: 'bwrap-nobody', 'bwrap-root', 'bwrap-user' or 'none' (types.ts, Isolation). */
   get mode(): LaunchPlan['mode'] {
     return this.plan.mode;
   }

@@ -103,11 +103,44 @@ export interface TestResult {
 
 export const EXCERPT_CHARS = 2000;
 
-export type Isolation = 'bwrap' | 'none';
+/**
+ * How an engine's workers are isolated (docs/execution.md, "Isolation"), strongest first:
+ * - `bwrap-nobody`: the engine runs as root and starts bubblewrap as uid/gid 65534, which makes
+ *   its own user namespace: nothing in the sandbox is root anywhere;
+ * - `bwrap-root`: the engine runs as root but bubblewrap cannot run as 65534 here (unprivileged
+ *   user namespaces are off, or 65534 cannot reach the interpreter); root starts bubblewrap inside
+ *   a user namespace the engine made, in which the sandbox is host uid 65534 again;
+ * - `bwrap-user`: the engine runs as an ordinary user, whose uid the sandbox maps to 65534;
+ * - `none`: no isolation at all (explicit opt-in only).
+ * Inside, the three bubblewrap modes look the same to a program; they differ in who starts
+ * bubblewrap and in what the host must allow.
+ */
+export type Isolation = 'bwrap-nobody' | 'bwrap-root' | 'bwrap-user' | 'none';
+export const ISOLATIONS: readonly Isolation[] = ['bwrap-nobody', 'bwrap-root', 'bwrap-user', 'none'];
+
+/** What the `sandbox` column of a stored verdict may say: a mode, or `bwrap` from engines that
+ * did not yet record which bubblewrap arrangement they used. */
+export type StoredIsolation = Isolation | 'bwrap';
+
+/** Whether a verdict was reached inside bubblewrap. */
+export function isIsolated(i: StoredIsolation): boolean {
+  return i !== 'none';
+}
 
 export interface SandboxInfo {
   isolation: Isolation;
   limits: ExecLimits;
+}
+
+/** The mode an engine uses and why (logged once when it starts; the editor shows it). */
+export interface SandboxStatus {
+  mode: Isolation;
+  /** The strongest mode for the engine's user: `bwrap-nobody` as root, `bwrap-user` otherwise. */
+  preferred: Isolation;
+  /** Why the mode is not the preferred one (a failed start's message, or the pinned mode). */
+  reason?: string;
+  /** The mode is weaker than the preferred one. */
+  warning: boolean;
 }
 
 export interface CandidateResult {
@@ -140,6 +173,9 @@ export interface EngineOptions {
   python?: string;
   /** The bubblewrap binary; default bwrap from /usr/bin, /bin, /usr/local/bin or PATH. */
   bwrap?: string;
+  /** Use exactly this isolation mode (no fallback; `none` needs allowUnsandboxed too). Default:
+   * the strongest that works here. A mode weaker than the machine allows is logged as a warning. */
+  mode?: Isolation;
   /** Tests a worker runs before it is replaced by a fresh one (default 2000). */
   recycleAfter?: number;
 }

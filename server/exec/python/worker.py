@@ -1,8 +1,9 @@
 # PairForge execution worker: runs inside the bubblewrap sandbox (server/exec/sandbox.ts), stays
 # warm, and forks one limited child per test (server/exec/python/child.py).
 #
-# Protocol: one JSON object per line on the control channel (the process's original stdin and
-# stdout; fds 0/1 are moved out of the way at start so that no test ever inherits them).
+# Protocol: one JSON object per line on the control channel, a socket the engine passes as fd 3
+# (not stdin/stdout, which bubblewrap's init also holds; the channel is moved to a high
+# close-on-exec fd at start and every other inherited fd is closed, so no test can reach it).
 #   -> {"op":"ready", ...}                                   once started
 #   <- {"op":"run","code"?,"tests":[...],"start":i,"nonces":[...],"test_timeout_ms","candidate_ms",
 #       "all_results","comparator","prelude","limits"}       code is compiled once (omitted: reuse)
@@ -50,8 +51,19 @@ def prctl(option, arg):
         return -1
 
 
+PR_GET_DUMPABLE = 3
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+CHANNEL_FD = 3
+
+
+def network_interfaces():
+    """How many network interfaces the worker sees (1 inside the sandbox: loopback only)."""
+    try:
+        import socket
+        return len(socket.if_nameindex())
+    except OSError:
+        return None
 
 
 class Channel:
@@ -735,8 +747,12 @@ def main():
         ISOLATED = False
         WORK_ROOT = sys.argv[2]
         WORK_DIR = os.path.join(WORK_ROOT, 'w')
-    # The control channel moves to high fds; 0/1 point to /dev/null so no child can reach it.
-    chan = Channel(high_fd(os.dup(0)), high_fd(os.dup(1)))
+    # The control channel moves to a high close-on-exec fd; 0/1 point to /dev/null; nothing else
+    # inherited stays open (bubblewrap passes on what it was given, e.g. bwrap-root's namespace).
+    chan_fd = high_fd(CHANNEL_FD)
+    chan = Channel(chan_fd, chan_fd)
+    os.closerange(3, chan_fd)
+    os.closerange(chan_fd + 1, max(os.sysconf('SC_OPEN_MAX'), chan_fd + 1))
     null = os.open('/dev/null', os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)
@@ -747,8 +763,9 @@ def main():
     child.warm_up()
     fresh_workdir()
     gc.freeze() if hasattr(gc, 'freeze') else None
-    chan.send({'op': 'ready', 'pid': os.getpid(), 'uid': os.getuid(), 'python': sys.version.split()[0],
-               'nproc': resource.getrlimit(resource.RLIMIT_NPROC)[0]})
+    chan.send({'op': 'ready', 'pid': os.getpid(), 'uid': os.getuid(), 'gid': os.getgid(), 'groups': os.getgroups(),
+               'python': sys.version.split()[0], 'nproc': resource.getrlimit(resource.RLIMIT_NPROC)[0],
+               'netifs': network_interfaces(), 'dumpable': prctl(PR_GET_DUMPABLE, 0)})
     compiled = None
     while True:
         try:
