@@ -38,7 +38,7 @@ export function testMessageText(t: TestRunView): string {
   return parts.join('\n\n');
 }
 
-/** `demo-apps/9001: 2 of 3 tests pass · wrong answer (strict, bwrap, 84 ms)`. */
+/** `demo-apps/9001: 2 of 3 tests pass · wrong answer (strict, bwrap-nobody, 84 ms)`. */
 export function runSummaryText(r: RunTestsResult): string {
   const pass = r.tests.filter((t) => t.verdict === 'pass').length;
   const ran = r.tests.length < r.testsTotal ? ` (${r.testsTotal - r.tests.length} not run)` : '';

@@ -1,13 +1,14 @@
 // `pairforge stats`: counts of what a project holds.
 import { EXIT_OK, UsageError, dbOf, out, parseArgs, showHelp, type Command } from '../cli/kit';
-import { executionStats } from '../exec/store';
+import { executionStats, isolationLabel } from '../exec/store';
 import { cutStats, projectStats } from './browse';
 import { openProject } from './db';
 
 const HELP = `usage: pairforge stats --db PROJECT.sqlite [--json]
 
 Prints how many datasets, problems, tests, solutions, histories, versions and targets the project
-holds, and per preset how the cut solutions fared.`;
+holds, per preset how the cut solutions fared, the stored verdicts per comparator and the sandbox
+mode they were reached in (bwrap-nobody, bwrap-root, bwrap-user, none).`;
 
 async function run(argv: string[]): Promise<number> {
   const a = parseArgs('stats', argv, { values: ['db'], flags: ['json'] });
@@ -19,8 +20,8 @@ async function run(argv: string[]): Promise<number> {
     const stats = projectStats(p);
     const cuts = cutStats(p);
     // Verdicts (attempt 0) per comparator and flaky candidates (server/exec/store.ts).
-    const { verdicts, flaky } = executionStats(p);
-    if (a.flags.has('json')) out(JSON.stringify({ ...stats, cuts, verdicts, flaky }));
+    const { verdicts, flaky, isolation } = executionStats(p);
+    if (a.flags.has('json')) out(JSON.stringify({ ...stats, cuts, verdicts, flaky, isolation }));
     else {
       out(`${p.file}`);
       for (const [k, v] of Object.entries(stats)) out(`  ${k.padEnd(10)} ${v}`);
@@ -30,6 +31,9 @@ async function run(argv: string[]): Promise<number> {
       for (const [comparator, c] of Object.entries(verdicts)) {
         out(`  verdicts (${comparator}): ${Object.entries(c).map(([k, v]) => `${v} ${k}`).join(', ')}${flaky ? `; ${flaky} flaky` : ''}`);
       }
+      // Which sandbox mode the stored verdicts were reached in (docs/execution.md, "Isolation").
+      const modes = Object.entries(isolation) as [Parameters<typeof isolationLabel>[0], number][];
+      if (modes.length) out(`  sandbox:   ${modes.map(([m, n]) => `${n} ${isolationLabel(m)}`).join(', ')}`);
     }
     return EXIT_OK;
   } finally {

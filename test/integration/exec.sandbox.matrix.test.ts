@@ -10,15 +10,17 @@
 // account `pairforge-test` (.ci/run creates it: useradd --system --no-create-home pairforge-test);
 // not as root, this process's own user is the ordinary user and the root configurations are skipped.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeBundle, root } from '../../scripts/bundle.mjs';
-import type { Isolation, Verdict } from '../../server/exec/types';
+import { ExecEngine } from '../../server/exec/engine';
+import { findBwrap } from '../../server/exec/sandbox';
+import { SandboxUnavailableError, type Isolation, type Verdict } from '../../server/exec/types';
 import type { DriverConfig, DriverReport } from './exec.hostile.driver';
-import { hostilePrograms } from './exec.hostile';
+import { HOSTILE_LIMITS, hostilePrograms, stdio } from './exec.hostile';
 
 const TEST_USER = 'pairforge-test';
 /** One configuration's whole suite takes 10-25 s; a driver still running after this is stuck. */
@@ -248,5 +250,71 @@ describe('the hostile suite in every mode, folder and user', () => {
       left = leftovers(driverPids);
     }
     expect(left).toEqual([]);
+  });
+});
+
+describe('choosing the mode', () => {
+  let dir: string;
+  const fork = 'import os\nwhile True:\n    os.fork()';
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pairforge-modes-'));
+    chmodSync(dir, 0o755);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A bubblewrap that fails, as it does where uid 65534 may not make user namespaces, for `uid`
+   * (or for everyone), and is the real one otherwise. */
+  function failingBwrap(name: string, uid?: number): string {
+    const p = path.join(dir, name);
+    const when = uid === undefined ? 'true' : `[ "$(id -u)" = ${uid} ]`;
+    writeFileSync(p, `#!/bin/sh\nif ${when}; then echo "bwrap: setting up uid map: Permission denied" >&2; exit 1; fi\nexec ${findBwrap()} "$@"\n`, { mode: 0o755 });
+    return p;
+  }
+
+  it('as root, falls back to bwrap-root where bubblewrap cannot run as uid 65534, with one warning saying why and how to fix it', async (ctx) => {
+    if (!IS_ROOT) return ctx.skip('needs root: bwrap-nobody and bwrap-root are root modes');
+    const lines: string[] = [];
+    const e = await ExecEngine.create({ workers: 1, limits: HOSTILE_LIMITS, bwrap: failingBwrap('bwrap-not-as-nobody', 65534), log: (l) => lines.push(l) });
+    try {
+      expect(e.mode).toBe('bwrap-root');
+      expect(e.status).toMatchObject({ mode: 'bwrap-root', preferred: 'bwrap-nobody', warning: true });
+      expect(e.status.reason).toMatch(/^bwrap-nobody: .*setting up uid map: Permission denied.*To get bwrap-nobody: allow unprivileged user namespaces/);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^WARNING: sandbox: bwrap-root \(.*\), weaker than bwrap-nobody: bwrap-nobody: .*Permission denied/);
+      // The same sandbox as bwrap-nobody: host uid 65534, so the fork bomb meets its process limit.
+      const r = await e.run(fork, [stdio('')]);
+      expect(r.verdict, JSON.stringify(r.tests)).toBe('runtime_error');
+      expect(r.tests[0].message).toMatch(/BlockingIOError/);
+      expect(r.sandbox.isolation).toBe('bwrap-root');
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('refuses a pinned mode that is not for this user, that cannot start, or that is none without the opt-in', async () => {
+    const other: Isolation = IS_ROOT ? 'bwrap-user' : 'bwrap-nobody';
+    const notForUs = await ExecEngine.create({ workers: 1, mode: other }).catch((e: unknown) => e);
+    expect(notForUs).toBeInstanceOf(SandboxUnavailableError);
+    expect(String(notForUs)).toMatch(new RegExp(`'${other}' is not available to ${IS_ROOT ? 'root' : 'an ordinary user'}`));
+    const preferred: Isolation = IS_ROOT ? 'bwrap-nobody' : 'bwrap-user';
+    const broken = await ExecEngine.create({ workers: 1, mode: preferred, bwrap: failingBwrap('bwrap-never') }).catch((e: unknown) => e);
+    expect(broken).toBeInstanceOf(SandboxUnavailableError);
+    expect(String(broken)).toMatch(new RegExp(`the isolation mode '${preferred}' cannot start here: .*Permission denied`));
+    const none = await ExecEngine.create({ workers: 1, mode: 'none' }).catch((e: unknown) => e);
+    expect(none).toBeInstanceOf(SandboxUnavailableError);
+    expect(String(none)).toMatch(/'none' needs the explicit opt-in/);
+  });
+
+  it('pinned to none with the opt-in: runs unisolated, warned loudly, saying a sandbox works here', async () => {
+    const lines: string[] = [];
+    const e = await ExecEngine.create({ workers: 1, mode: 'none', allowUnsandboxed: true, log: (l) => lines.push(l) });
+    try {
+      expect(e.status).toMatchObject({ mode: 'none', warning: true });
+      expect(e.status.reason).toMatch(new RegExp(`pinned to none, although ${IS_ROOT ? 'bwrap-nobody' : 'bwrap-user'} works`));
+      expect(lines.join('\n')).toMatch(/WITHOUT A SANDBOX[\s\S]*pinned to none/);
+      expect((await e.run('print(1)', [stdio('1')])).sandbox.isolation).toBe('none');
+    } finally {
+      await e.close();
+    }
   });
 });

@@ -108,14 +108,14 @@ describe('test results', () => {
       testsTotal: 2,
       durationMs: 40,
       comparator: 'strict',
-      sandbox: { isolation: 'bwrap', limits: { ...DEFAULT_LIMITS } },
+      sandbox: { isolation: 'bwrap-nobody', limits: { ...DEFAULT_LIMITS } },
       tests: [
         { ordinal: 0, verdict: 'pass', durationMs: 10, input: '1\n', expected: '1\n', output: '1\n' },
         { ordinal: 1, verdict: 'runtime_error', durationMs: 12, input: '0\n', stderrTail: 'x', message: 'ZeroDivisionError' },
       ],
     };
     const v = runTestsResult(problem, 4, r, ['stdio', 'stdio'], () => 6);
-    expect(v).toMatchObject({ version: 4, verdict: 'runtime_error', isolation: 'bwrap', comparator: 'strict', testsTotal: 2 });
+    expect(v).toMatchObject({ version: 4, verdict: 'runtime_error', isolation: 'bwrap-nobody', comparator: 'strict', testsTotal: 2 });
     expect(v.tests[0]).toEqual({ ordinal: 0, kind: 'stdio', verdict: 'pass', durationMs: 10, input: '1\n', expected: '1\n', output: '1\n' });
     expect(v.tests[1]).toEqual({ ordinal: 1, kind: 'stdio', verdict: 'runtime_error', durationMs: 12, input: '0\n', stderrTail: 'x', message: 'ZeroDivisionError', line: 6 });
   });
@@ -132,10 +132,10 @@ describe('test results', () => {
       testsTotal: 3,
       durationMs: 84.2,
       comparator: 'strict',
-      isolation: 'bwrap',
+      isolation: 'bwrap-nobody',
       tests: [{ ...t, ordinal: 0, verdict: 'pass' }, { ...t, ordinal: 1, verdict: 'pass' }, t],
     };
-    expect(runSummaryText(r)).toBe('demo-apps/9001: 2 of 3 tests pass · wrong answer (strict, bwrap, 84 ms)');
+    expect(runSummaryText(r)).toBe('demo-apps/9001: 2 of 3 tests pass · wrong answer (strict, bwrap-nobody, 84 ms)');
     expect(runSummaryText({ ...r, isolation: 'none', tests: [t] })).toBe('demo-apps/9001: 0 of 3 tests pass (2 not run) · wrong answer (strict, NOT ISOLATED, 84 ms)');
   });
 });
@@ -280,7 +280,7 @@ describe('the server-held execution engine', () => {
       const rec = { opts, closed: false };
       made.push(rec);
       return {
-        sandbox: { isolation: 'bwrap', limits: { ...DEFAULT_LIMITS } },
+        sandbox: { isolation: 'bwrap-nobody', limits: { ...DEFAULT_LIMITS } },
         run: async () => {
           throw new Error('not used');
         },
