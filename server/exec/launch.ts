@@ -1,7 +1,7 @@
 // Which isolation mode an engine uses (docs/execution.md, "Isolation"). Each mode the engine's
 // user may use is tried, strongest first, by starting a real worker with it: the first whose
-// worker comes up isolated as promised (uid 65534, loopback only, not dumpable, no capability
-// kept) is the engine's mode, and that worker joins the pool. A weaker mode than the preferred
+// worker comes up isolated as promised (uid/gid 65534 without supplementary groups, no
+// capability, loopback only, not dumpable) is the engine's mode, and that worker joins the pool. A weaker mode than the preferred
 // one, and why, is reported in the status (logged as a warning by the engine); `none` only with
 // the explicit opt-in.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -56,6 +56,7 @@ export function isolationProblem(mode: Isolation, ready: WorkerMessage): string 
   if (ready.uid !== SANDBOX_UID || ready.gid !== SANDBOX_UID) problems.push(`it runs as uid ${String(ready.uid)} gid ${String(ready.gid)}, not ${SANDBOX_UID}`);
   if (!Array.isArray(ready.groups) || ready.groups.some((g) => g !== SANDBOX_UID)) problems.push(`it keeps supplementary groups ${JSON.stringify(ready.groups)}`);
   if (ready.netifs !== 1) problems.push(`it sees ${String(ready.netifs)} network interfaces, not loopback only`);
+  if (ready.capeff !== 0) problems.push(`it keeps capabilities (CapEff ${String(ready.capeff)})`);
   if (ready.dumpable !== 0) problems.push('it could not make itself non-dumpable (prctl via ctypes), so tests could read it through /proc');
   return problems.length ? `the sandbox is not what it should be: ${problems.join('; ')}` : undefined;
 }

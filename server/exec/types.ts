@@ -185,6 +185,8 @@ export interface ExecRunner {
   run(code: string, tests: TestSpec[], opts?: RunOptions): Promise<CandidateResult>;
   close(): Promise<void>;
   readonly sandbox: SandboxInfo;
+  /** The isolation mode and why (ExecEngine has it; a stand-in runner may not). */
+  readonly status?: SandboxStatus;
 }
 
 /** bubblewrap is missing or cannot create namespaces here; the message says how to fix it. */

@@ -241,6 +241,20 @@ describe('the hostile suite in every mode, folder and user', () => {
         (by.get(key) ?? by.set(key, new Set()).get(key)!).add(o.verdict as Verdict);
       }
     }
+    // The table, for the log: one row per program, one column per configuration (verdict, ms).
+    const configs = [...results.keys()];
+    const names = [...new Set([...results.values()].flatMap((r) => r.outcomes.map((o) => o.name)))];
+    const table = [
+      `configurations: ${configs.map((c, i) => `[${i + 1}] ${c}: ${results.get(c)!.mode}`).join('; ')}`,
+      ...names.map((n) => {
+        const cells = configs.map((c, i) => {
+          const o = results.get(c)!.outcomes.find((x) => x.name === n);
+          return o ? `[${i + 1}] ${o.verdict} ${Math.round(o.elapsedMs)}` : `[${i + 1}] -`;
+        });
+        return `${n.slice(0, 60).padEnd(60)} ${cells.join('  ')}`;
+      }),
+    ];
+    process.stdout.write(`${table.join('\n')}\n`);
     const differing = [...by].filter(([, v]) => v.size > 1).map(([k, v]) => `${k}: ${[...v].join(', ')}`);
     expect(differing).toEqual([]);
     // A sandbox's init may take a moment to go once its worker has gone.

@@ -57,6 +57,18 @@ PR_SET_CHILD_SUBREAPER = 36
 CHANNEL_FD = 3
 
 
+def effective_caps():
+    """The worker's effective capability set (0 inside the sandbox), or None if unreadable."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('CapEff:'):
+                    return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def network_interfaces():
     """How many network interfaces the worker sees (1 inside the sandbox: loopback only)."""
     try:
@@ -765,7 +777,7 @@ def main():
     gc.freeze() if hasattr(gc, 'freeze') else None
     chan.send({'op': 'ready', 'pid': os.getpid(), 'uid': os.getuid(), 'gid': os.getgid(), 'groups': os.getgroups(),
                'python': sys.version.split()[0], 'nproc': resource.getrlimit(resource.RLIMIT_NPROC)[0],
-               'netifs': network_interfaces(), 'dumpable': prctl(PR_GET_DUMPABLE, 0)})
+               'netifs': network_interfaces(), 'dumpable': prctl(PR_GET_DUMPABLE, 0), 'capeff': effective_caps()})
     compiled = None
     while True:
         try:
