@@ -175,7 +175,7 @@ export function bwrapArgs(python: string, files: readonly string[], limits: Exec
 export const NO_BWRAP = 'bubblewrap (bwrap) is not installed, so untrusted programs cannot run isolated.';
 
 export const FIX = [
-  'To fix it: install bubblewrap 0.5 or newer (Debian/Ubuntu: apt-get install bubblewrap) and allow user namespaces',
+  'To fix it: install bubblewrap 0.8 or newer (Debian/Ubuntu: apt-get install bubblewrap) and allow user namespaces',
   '(sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04+ also sysctl kernel.apparmor_restrict_unprivileged_userns=0;',
   'in Docker run the container with --security-opt seccomp=unconfined --security-opt apparmor=unconfined, or --privileged).',
   'Running untrusted programs without isolation is possible only with an explicit opt-in',

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, runCli } from '../unit/cliHarness';
-import { noteSandboxes, settledStrays } from './exec.hostile';
+import { noteSandboxes, settledStrays, type SandboxSet } from './exec.hostile';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/datasets');
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -293,7 +293,7 @@ describe('resumability', () => {
     await executionsAtLeast(db, 4);
     // The CLI (by its path) and its sandboxes (by their PID namespaces), found by the checks below.
     expect(leftovers()).toHaveLength(1);
-    const sandboxes = new Set<string>();
+    const sandboxes: SandboxSet = new Map();
     noteSandboxes(child.pid!, sandboxes);
     expect(sandboxes.size).toBeGreaterThanOrEqual(2);
     child.kill('SIGKILL');

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { ExecEngine } from '../../server/exec/engine';
 import { harnessDir, memoryCgroupBase } from '../../server/exec/sandbox';
 import type { Isolation } from '../../server/exec/types';
-import { HOSTILE_LIMITS, hostTargets, hostilePrograms, processTable, runHostile, settledStrays, stdio, type HostileEnv, type HostileOutcome } from './exec.hostile';
+import { HOSTILE_LIMITS, hostTargets, hostilePrograms, processTable, runHostile, settledStrays, stdio, type HostileEnv, type HostileOutcome, type SandboxSet } from './exec.hostile';
 
 export interface DriverConfig {
   marker: string;
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const mode = cfg.mode !== undefined ? { mode: cfg.mode } : {};
   const engine = await ExecEngine.create({ workers: 2, limits: HOSTILE_LIMITS, ...mode, log: (l) => log.push(l) });
   const outcomes: HostileOutcome[] = [];
-  const sandboxes = new Set<string>();
+  const sandboxes: SandboxSet = new Map();
   let honestAfter = '';
   let recycled = 0;
   try {

@@ -320,6 +320,10 @@ export interface ProcessRow {
   pid: number;
   ppid: number;
   state: string;
+  /** Start time (clock ticks since boot): with the pid, names one process for good. */
+  start: string;
+  /** Pid 1 of its (innermost) PID namespace. */
+  nsInit: boolean;
   uid: number;
   comm: string;
   cmdline: string;
@@ -333,10 +337,13 @@ export function processTable(): ProcessRow[] {
       const status = readFileSync(`/proc/${name}/status`, 'utf8');
       const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
       const state = /^State:\s+(\S)/m.exec(status)?.[1] ?? '?';
+      const nsInit = /^NSpid:.*\s1$/m.test(status);
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
       const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
       const comm = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '';
       const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      rows.push({ pid: Number(name), ppid, state, uid, comm, cmdline });
+      rows.push({ pid: Number(name), ppid, state, start, nsInit, uid, comm, cmdline });
     } catch {
       // the process ended while we looked
     }
@@ -360,16 +367,20 @@ function descendsFrom(table: ProcessRow[], root: number): (p: ProcessRow) => boo
   };
 }
 
+/** PID namespaces of sandboxes, each with its init (pid:start time): the kernel reuses a
+ * namespace's number once it is gone, so a namespace is the same only with the same init. */
+export type SandboxSet = Map<string, string>;
+
 /** Adds to `seen` the PID namespaces of the sandboxes under `root` (the engine's process): a
  * sandbox that outlives its bwrap is orphaned, no longer under `root`, but still in its namespace. */
-export function noteSandboxes(root: number, seen: Set<string>): void {
+export function noteSandboxes(root: number, seen: SandboxSet): void {
   const table = processTable();
   const mine = descendsFrom(table, root);
   const own = pidNamespace(process.pid);
   for (const p of table) {
-    if (!mine(p)) continue;
+    if (!mine(p) || !p.nsInit) continue;
     const ns = pidNamespace(p.pid);
-    if (ns && ns !== own) seen.add(ns);
+    if (ns && ns !== own) seen.set(ns, `${p.pid}:${p.start}`);
   }
 }
 
@@ -377,16 +388,27 @@ export function noteSandboxes(root: number, seen: Set<string>): void {
  * itself; processes no longer under `root` in a sandbox's PID namespace from `seen`
  * (noteSandboxes); and anywhere on the host any process carrying `marker` in its command line.
  * Zombies are not running: they wait for the host's init to reap them. */
-export function strayProcesses(root: number, marker: string, seen: ReadonlySet<string> = new Set()): string[] {
+export function strayProcesses(root: number, marker: string, seen: ReadonlyMap<string, string> = new Map()): string[] {
   const table = processTable().filter((p) => p.state !== 'Z');
   const byPid = new Map(table.map((p) => [p.pid, p]));
   const descends = descendsFrom(table, root);
   const stray: string[] = [];
   if (seen.size) {
+    const namespaces = new Map<number, string | undefined>();
+    const nsOf = (pid: number) => {
+      if (!namespaces.has(pid)) namespaces.set(pid, pidNamespace(pid));
+      return namespaces.get(pid);
+    };
+    // The inits still running of the namespaces seen: only their namespaces are still ours.
+    const ours = new Set<string>();
+    for (const p of table) {
+      const ns = p.nsInit ? nsOf(p.pid) : undefined;
+      if (ns && seen.get(ns) === `${p.pid}:${p.start}`) ours.add(ns);
+    }
     for (const p of table) {
       if (descends(p) || p.pid === root) continue;
-      const ns = pidNamespace(p.pid);
-      if (ns && seen.has(ns)) stray.push(`orphaned sandbox: ${p.pid} ${p.comm} ${p.cmdline}`);
+      const ns = nsOf(p.pid);
+      if (ns && ours.has(ns)) stray.push(`orphaned sandbox: ${p.pid} ${p.comm} ${p.cmdline}`);
     }
   }
   for (const p of table) {
@@ -402,7 +424,7 @@ export function strayProcesses(root: number, marker: string, seen: ReadonlySet<s
 
 /** strayProcesses, asked again for up to 2 s while it finds any: a sandbox whose worker died
  * (a program killed it) ends a moment after its bwrap has reported it. */
-export async function settledStrays(root: number, marker: string, seen: ReadonlySet<string>): Promise<string[]> {
+export async function settledStrays(root: number, marker: string, seen: ReadonlyMap<string, string>): Promise<string[]> {
   let stray = strayProcesses(root, marker, seen);
   for (let i = 0; i < 40 && stray.length; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -453,7 +475,7 @@ export interface RunContext {
   before: Map<string, boolean>;
   connections: () => number;
   /** PID namespaces of the sandboxes seen so far (noteSandboxes). */
-  sandboxes: Set<string>;
+  sandboxes: SandboxSet;
 }
 
 export async function runHostile(h: Hostile, ctx: RunContext): Promise<HostileOutcome> {

@@ -235,6 +235,19 @@ describe('without bubblewrap', () => {
     }
   });
 
+  it('unisolated, workers running at the same time do not share a work folder', async () => {
+    // Each worker empties its work folder between tests: a shared one would pull it from under
+    // the other worker's test.
+    const e = await ExecEngine.create({ bwrap: '/nonexistent/bwrap', allowUnsandboxed: true, workers: 2, limits: { testTimeoutMs: 5000 }, log: () => undefined });
+    try {
+      const code = 'import os, time\nopen("mine", "w").write("x")\nfor _ in range(20):\n    time.sleep(0.005)\n    assert os.listdir(".") == ["mine"], os.listdir(".")\nprint("ok")';
+      const results = await Promise.all(Array.from({ length: 16 }, () => e.run(code, [stdio('', 'ok')])));
+      expect(results.map((r) => r.verdict), JSON.stringify(results.find((r) => r.verdict !== 'pass')?.tests)).toEqual(results.map(() => 'pass'));
+    } finally {
+      await e.close();
+    }
+  });
+
   it('runs unisolated only on explicit opt-in, and says so loudly', async () => {
     const lines: string[] = [];
     const e = await ExecEngine.create({ bwrap: '/nonexistent/bwrap', allowUnsandboxed: true, workers: 1, limits: { testTimeoutMs: 1000 }, log: (l) => lines.push(l) });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecEngine } from '../../server/exec/engine';
 import { memoryCgroupBase } from '../../server/exec/sandbox';
-import { HOSTILE_LIMITS, hostTargets, hostilePrograms, processTable, runHostile, settledStrays, stdio, type HostileEnv } from './exec.hostile';
+import { HOSTILE_LIMITS, hostTargets, hostilePrograms, processTable, runHostile, settledStrays, stdio, type HostileEnv, type SandboxSet } from './exec.hostile';
 
 /** As root on cgroup v1 each sandbox has a memory cgroup (sandbox.ts); else only per-process limits. */
 const CGROUP = memoryCgroupBase() !== undefined;
@@ -25,7 +25,7 @@ const HOSTILE = () => hostilePrograms(env);
 describe('hostile programs in the sandbox', () => {
   let engine: ExecEngine;
   const before = new Map<string, boolean>();
-  const sandboxes = new Set<string>();
+  const sandboxes: SandboxSet = new Map();
 
   beforeAll(async () => {
     listener = net.createServer((s) => {

@@ -757,7 +757,10 @@ def main():
     global WORK_ROOT, WORK_DIR, ISOLATED
     if len(sys.argv) >= 3 and sys.argv[1] == '--workdir':
         ISOLATED = False
-        WORK_ROOT = sys.argv[2]
+        # A folder of its own under the engine's: the engine's workers run at the same time, and
+        # each empties its work folder between tests.
+        import tempfile
+        WORK_ROOT = tempfile.mkdtemp(prefix='worker-', dir=sys.argv[2])
         WORK_DIR = os.path.join(WORK_ROOT, 'w')
     # The control channel moves to a high close-on-exec fd; 0/1 point to /dev/null; nothing else
     # inherited stays open (bubblewrap passes on what it was given, e.g. bwrap-root's namespace).
