@@ -7,9 +7,9 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FIX, NO_BWRAP, SANDBOX_UID, findBwrap, harnessDir, isRoot, launchPlan, type LaunchPlan } from './sandbox';
+import { FIX, NO_BWRAP, findBwrap, harnessDir, isRoot, launchPlan, type LaunchPlan } from './sandbox';
 import { SandboxUnavailableError, type ExecLimits, type Isolation, type SandboxStatus } from './types';
-import { WorkerProcess, type WorkerMessage } from './worker';
+import { WorkerProcess } from './worker';
 
 export interface LaunchOptions {
   python: string;
@@ -49,18 +49,6 @@ const UPGRADE: Partial<Record<Isolation, string>> = {
     'interpreter (PAIRFORGE_PYTHON) readable by uid 65534.',
 };
 
-/** Why a started worker does not count as isolated in `mode` (undefined: it does). */
-export function isolationProblem(mode: Isolation, ready: WorkerMessage): string | undefined {
-  if (mode === 'none') return undefined;
-  const problems: string[] = [];
-  if (ready.uid !== SANDBOX_UID || ready.gid !== SANDBOX_UID) problems.push(`it runs as uid ${String(ready.uid)} gid ${String(ready.gid)}, not ${SANDBOX_UID}`);
-  if (!Array.isArray(ready.groups) || ready.groups.some((g) => g !== SANDBOX_UID)) problems.push(`it keeps supplementary groups ${JSON.stringify(ready.groups)}`);
-  if (ready.netifs !== 1) problems.push(`it sees ${String(ready.netifs)} network interfaces, not loopback only`);
-  if (ready.capeff !== 0) problems.push(`it keeps capabilities (CapEff ${String(ready.capeff)})`);
-  if (ready.dumpable !== 0) problems.push('it could not make itself non-dumpable (prctl via ctypes), so tests could read it through /proc');
-  return problems.length ? `the sandbox is not what it should be: ${problems.join('; ')}` : undefined;
-}
-
 async function tryMode(mode: Isolation, o: LaunchOptions, bwrap: string | undefined): Promise<{ plan: LaunchPlan; first: WorkerProcess } | { error: string }> {
   let plan: LaunchPlan;
   try {
@@ -73,18 +61,12 @@ async function tryMode(mode: Isolation, o: LaunchOptions, bwrap: string | undefi
     if (plan.workdir) rmSync(plan.workdir, { recursive: true, force: true });
     return { error };
   };
-  let first: WorkerProcess;
   try {
-    first = await WorkerProcess.start(plan);
+    // WorkerProcess.start refuses a worker that is not isolated as the mode promises.
+    return { plan, first: await WorkerProcess.start(plan) };
   } catch (e) {
     return fail((e as Error).message.replace(/\s+/g, ' ').trim());
   }
-  const problem = isolationProblem(mode, first.info ?? { op: 'ready' });
-  if (problem) {
-    await first.kill();
-    return fail(problem);
-  }
-  return { plan, first };
 }
 
 /**

@@ -172,6 +172,18 @@ export function bwrapArgs(python: string, files: readonly string[], limits: Exec
   ];
 }
 
+/** Why a started worker does not count as isolated in `mode` (undefined: it does). */
+export function isolationProblem(mode: Isolation, ready: Record<string, unknown>): string | undefined {
+  if (mode === 'none') return undefined;
+  const problems: string[] = [];
+  if (ready.uid !== SANDBOX_UID || ready.gid !== SANDBOX_UID) problems.push(`it runs as uid ${String(ready.uid)} gid ${String(ready.gid)}, not ${SANDBOX_UID}`);
+  if (!Array.isArray(ready.groups) || ready.groups.some((g) => g !== SANDBOX_UID)) problems.push(`it keeps supplementary groups ${JSON.stringify(ready.groups)}`);
+  if (ready.netifs !== 1) problems.push(`it sees ${String(ready.netifs)} network interfaces, not loopback only`);
+  if (ready.capeff !== 0) problems.push(`it keeps capabilities (CapEff ${String(ready.capeff)})`);
+  if (ready.dumpable !== 0) problems.push('it could not make itself non-dumpable (prctl via ctypes), so tests could read it through /proc');
+  return problems.length ? `the sandbox is not what it should be: ${problems.join('; ')}` : undefined;
+}
+
 export const NO_BWRAP = 'bubblewrap (bwrap) is not installed, so untrusted programs cannot run isolated.';
 
 export const FIX = [

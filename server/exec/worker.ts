@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
-import { CHANNEL_FD, createMemoryCgroup, oomKills, removeCgroup, type LaunchPlan } from './sandbox';
+import { CHANNEL_FD, createMemoryCgroup, isolationProblem, oomKills, removeCgroup, type LaunchPlan } from './sandbox';
 import { makeUserNamespace } from './userns';
 
 export class WorkerGoneError extends Error {
@@ -101,6 +101,9 @@ export class WorkerProcess {
     try {
       const ready = await w.receive(timeoutMs);
       if (ready.op !== 'ready') throw new Error(`the sandbox worker said ${JSON.stringify(ready).slice(0, 200)} instead of ready`);
+      // Every worker, the first and each replacement, must be isolated as its mode promises.
+      const problem = isolationProblem(plan.mode, ready);
+      if (problem) throw new Error(problem);
       w.info = ready;
       if (plan.mode !== 'none' && w.proc.pid !== undefined) w.sandboxInit = childOf(w.proc.pid);
       return w;

@@ -1,7 +1,8 @@
 // The pure parts of choosing an isolation mode (server/exec/launch.ts): which modes a user may
-// try, when a started worker counts as isolated, and the one line the engine logs.
+// try, when a started worker counts as isolated (sandbox.ts), and the one line the engine logs.
 import { describe, expect, it } from 'vitest';
-import { isolationProblem, modesFor, statusLine } from '../../server/exec/launch';
+import { modesFor, statusLine } from '../../server/exec/launch';
+import { isolationProblem } from '../../server/exec/sandbox';
 
 const READY = { op: 'ready', uid: 65534, gid: 65534, groups: [], capeff: 0, netifs: 1, dumpable: 0 };
 
