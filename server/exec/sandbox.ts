@@ -1,6 +1,6 @@
-// How a warm worker is started: the bubblewrap command line of each isolation mode (issue 3 item
-// 4, REFERENCE section 5; docs/execution.md, "Isolation") or, with an explicit opt-in, a plain
-// unisolated process. Which mode an engine uses is decided in launch.ts.
+// How a warm worker is started: the bubblewrap command line of each isolation mode
+// (docs/execution.md, "Isolation") or, with an explicit opt-in, a plain unisolated process. Which
+// mode an engine uses is decided in launch.ts.
 //
 // Inside: a read-only view of /usr (and the /bin, /lib* it implies), fresh /proc and /dev (both
 // read-only), the harness read-only at /harness, a size-capped private tmpfs at /tmp (the only
