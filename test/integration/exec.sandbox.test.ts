@@ -1,7 +1,8 @@
 // The adversarial suite (docs/execution.md, "Hostile programs"): hostile programs
-// (exec.hostile.ts) run in the real bubblewrap sandbox of this process. Each must end with the expected verdict within its
-// limit, leave no process behind (checked in the host's process table) and leave the host
-// unchanged. exec.sandbox.matrix.test.ts runs the same programs in every mode, folder and user.
+// (exec.hostile.ts) run in the real bubblewrap sandbox of this process. Each must end with the
+// expected verdict within its limit, leave no process behind (checked in the host's process
+// table) and leave the host unchanged. exec.sandbox.matrix.test.ts runs the same programs in
+// every mode, folder and user.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
