@@ -24,7 +24,8 @@ const COMMON_OPTIONS = `  --comparator C        strict (default: line by line, t
                         within a relative 1e-6) | apps (the APPS harness's lenient cascade);
                         recorded with every verdict; each comparator has its own verdicts
   --all-results         run every test of a candidate (default: stop at its first failure)
-  --timeout-ms N        wall clock per test (default ${DEFAULT_LIMITS.testTimeoutMs})
+  --timeout-ms N        time per test: wall clock, not counting time spent waiting for a CPU
+                        (default ${DEFAULT_LIMITS.testTimeoutMs})
   --memory-mb N         address space per test (default ${DEFAULT_LIMITS.memoryBytes / 1024 ** 2})
   --output-kb N         stdout / stderr kept per test; more is output_limit (default ${DEFAULT_LIMITS.outputBytes / 1024})
   --workers N           warm sandboxed workers (default: one per core)

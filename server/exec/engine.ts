@@ -35,7 +35,8 @@ export type { CandidateResult, TestResult, TestSpec, ExecLimits, Comparator, Ver
 export const RECYCLE_AFTER = 2000;
 /** A worker whose own heap grows past this is replaced: a bigger heap makes every fork slower. */
 export const RECYCLE_RSS_KB = 256 * 1024;
-/** How long the parent waits beyond a test's own limit before it kills a silent worker. */
+/** How long the parent waits beyond twice a test's own limit (the most the worker gives a test that
+ * waited for a CPU) before it kills a silent worker. */
 export const BACKSTOP_MS = 3000;
 const LOAD_TIMEOUT_MS = 15_000;
 
@@ -266,7 +267,8 @@ export class ExecEngine implements ExecRunner {
         for (;;) {
           const expectOrdinal = results.length;
           const remaining = Math.max(1, deadline - performance.now());
-          const waitMs = Math.min(this.limits.testTimeoutMs, remaining) + BACKSTOP_MS;
+          // The worker may give a test up to twice its limit when it waited for a CPU (worker.py, TestClock).
+          const waitMs = Math.min(2 * this.limits.testTimeoutMs, remaining) + BACKSTOP_MS;
           const t0 = performance.now();
           let msg: WorkerMessage;
           try {

@@ -62,7 +62,9 @@ export interface TestSpec {
 }
 
 export interface ExecLimits {
-  /** Wall clock per test, enforced by the parent (CPU rlimit follows it). */
+  /** Time per test: its wall clock, not counting time it waited for a CPU, and at most twice this
+   * in all (worker.py, TestClock); enforced by the worker, backed by the parent; the CPU rlimit
+   * follows it. */
   testTimeoutMs: number;
   /** Wall clock for all of a candidate's tests together. */
   candidateTimeoutMs: number;

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecEngine } from '../../server/exec/engine';
 import { ExecAbortedError, SandboxUnavailableError, type TestSpec } from '../../server/exec/types';
+import { REF_FACTOR, referenceMs } from './exec.hostile';
 
 const stdio = (input: string, expected: string): TestSpec => ({ kind: 'stdio', input, expected, fn_name: null, code: null, setup: null });
 const call = (fn: string, args: unknown[], expected: unknown): TestSpec => ({ kind: 'call', input: JSON.stringify(args), expected: JSON.stringify(expected), fn_name: fn, code: null, setup: null });
@@ -162,10 +163,11 @@ describe('execution engine in the sandbox', () => {
   it('the candidate wall clock cuts a slow candidate short', async () => {
     const small = await ExecEngine.create({ workers: 1, limits: { testTimeoutMs: 1000, candidateTimeoutMs: 1500 } });
     try {
+      const ref = await referenceMs(small);
       const r = await small.run('import time\ntime.sleep(0.6)\nprint(1)', [stdio('', '1'), stdio('', '1'), stdio('', '1'), stdio('', '1')]);
       expect(r.verdict).toBe('timeout');
       expect(r.tests.slice(0, 2).map((t) => t.verdict)).toEqual(['pass', 'pass']);
-      expect(r.durationMs).toBeLessThan(1500 + 1000);
+      expect(r.durationMs).toBeLessThan(1500 + 1000 + REF_FACTOR * ref);
     } finally {
       await small.close();
     }
@@ -174,20 +176,23 @@ describe('execution engine in the sandbox', () => {
   it('time spent waiting for a worker does not count against a candidate', async () => {
     const one = await ExecEngine.create({ workers: 1, limits: { testTimeoutMs: 1000, candidateTimeoutMs: 1000 } });
     try {
+      const ref = await referenceMs(one);
       const runs = await Promise.all(Array.from({ length: 3 }, () => one.run('import time\ntime.sleep(0.6)\nprint(1)', [stdio('', '1')])));
       expect(runs.map((r) => r.verdict)).toEqual(['pass', 'pass', 'pass']);
-      for (const r of runs) expect(r.durationMs).toBeLessThan(1000);
+      // Queued, the third would count 1.2 s of waiting: each counts only its own 0.6 s.
+      for (const r of runs) expect(r.durationMs).toBeLessThan(1000 + 10 * ref);
     } finally {
       await one.close();
     }
   });
 
   it('abort stops a running candidate at once', async () => {
+    const ref = await referenceMs(engine);
     const ac = new AbortController();
     const t0 = performance.now();
     setTimeout(() => ac.abort(), 200);
     await expect(engine.run('while True: pass', [stdio('', '')], { signal: ac.signal })).rejects.toBeInstanceOf(ExecAbortedError);
-    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(performance.now() - t0).toBeLessThan(1500 + REF_FACTOR * ref);
     expect((await engine.run('print(1)', [stdio('', '1')])).verdict).toBe('pass');
   });
 

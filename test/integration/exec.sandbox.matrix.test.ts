@@ -332,3 +332,25 @@ describe('choosing the mode', () => {
     }
   });
 });
+
+describe('verdicts at any load', () => {
+  it('a test is not charged for the time it waited for a CPU; one that sleeps still ends on time', async () => {
+    const e = await ExecEngine.create({ workers: 1, limits: { testTimeoutMs: 1500 }, log: () => undefined });
+    // Twice as many busy loops as cores: the test gets about a third of a CPU.
+    const busy = busyLoops(2 * os.cpus().length);
+    try {
+      // 0.6 s of CPU takes about 1.8 s of wall clock here: a wall clock alone would time it out.
+      const work = await e.run('import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6:\n    pass\nprint("done")', [stdio('done')]);
+      expect(work.verdict, JSON.stringify(work.tests)).toBe('pass');
+      const sleeper = await e.run('import time\ntime.sleep(60)', [stdio('')]);
+      expect(sleeper.verdict).toBe('timeout');
+      expect(sleeper.tests[0].durationMs).toBeLessThan(2 * 1500);
+      const loop = await e.run('while True:\n    pass', [stdio('')]);
+      expect(loop.verdict).toBe('timeout');
+      expect(loop.tests[0].message).toMatch(/ms of it spent waiting for a CPU, not counted/);
+    } finally {
+      await stop(busy);
+      await e.close();
+    }
+  });
+});

@@ -386,6 +386,39 @@ def mark_dirty(result, extra):
         result['dirty'] = True
 
 
+def cpu_wait_s(pid):
+    """Seconds `pid` has spent runnable but waiting for a CPU (/proc/<pid>/schedstat), 0 if unknown."""
+    try:
+        with open('/proc/%d/schedstat' % pid, 'rb') as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class TestClock:
+    """A test's time limit on the wall clock, not counting the time its process spent runnable but
+    waiting for a CPU: what a busy machine takes from a program is not the program's doing, so its
+    verdict does not depend on the load (a program that sleeps or blocks waits for no CPU and times
+    out on time). Never past `hard` (twice the limit, within the candidate's time)."""
+
+    def __init__(self, pid, started, limit_s, hard):
+        self.pid = pid
+        self.started = started
+        self.limit = limit_s
+        self.hard = hard
+        self.wait0 = cpu_wait_s(pid)
+        self.deadline = min(started + limit_s, hard)
+        self.waited = 0.0
+
+    def expired(self, now):
+        """Whether the test is out of time at `now`; moves the deadline by the CPU wait so far."""
+        if now < self.deadline:
+            return False
+        self.waited = max(0.0, cpu_wait_s(self.pid) - self.wait0)
+        self.deadline = min(self.started + self.limit + self.waited, self.hard)
+        return now >= self.deadline
+
+
 def run_test(msg, compiled):
     limits = msg['limits']
     timeout = msg['timeout_ms'] / 1000.0
@@ -407,11 +440,11 @@ def run_test(msg, compiled):
     wait_status = None
     rusage = None
     ended = None
-    deadline = started + timeout
+    clock = TestClock(pid, started, timeout, started + msg.get('hard_ms', msg['timeout_ms']) / 1000.0)
 
     while status is None:
         now = time.monotonic()
-        if now >= deadline:
+        if clock.expired(now):
             status = 'timeout'
             break
         if wait_status is None:
@@ -419,7 +452,7 @@ def run_test(msg, compiled):
             if got == pid:
                 wait_status, rusage, ended = st, ru, time.monotonic()
                 break
-        pump(poller, pidfd, read_fd, deadline, now)
+        pump(poller, pidfd, read_fd, clock.deadline, now)
         if stdout.over() or stderr.over():
             status = 'output_limit'
         elif report.over():
@@ -445,6 +478,7 @@ def run_test(msg, compiled):
                           rusage.ru_maxrss if rusage else None)
     result['leftover_processes'] = extra
     result['report'] = last_report(report)
+    result['cpu_wait_ms'] = round(clock.waited * 1000, 3)
     mark_dirty(result, extra)
     return result
 
@@ -517,7 +551,8 @@ def run_group(chan, tests, compiled, deadline, all_results):
             caps.update({out_r: stdout, err_r: stderr, rep_r: report})
             cpu0 = proc_cpu_ms(pid) if k else 0.0
             started = time.monotonic()
-            test_deadline = min(started + test['timeout_ms'] / 1000.0, deadline)
+            clock = TestClock(pid, started, test['timeout_ms'] / 1000.0,
+                              min(started + test.get('hard_ms', test['timeout_ms']) / 1000.0, deadline))
             status = None
             wait_status = None
             rusage = None
@@ -525,7 +560,7 @@ def run_group(chan, tests, compiled, deadline, all_results):
             rep = None
             while status is None:
                 now = time.monotonic()
-                if now >= test_deadline:
+                if clock.expired(now):
                     status = 'timeout'
                     break
                 got, st, ru = os.wait4(pid, os.WNOHANG)
@@ -533,7 +568,7 @@ def run_group(chan, tests, compiled, deadline, all_results):
                     wait_status, rusage, ended = st, ru, time.monotonic()
                     child_alive = False
                     break
-                pump(poller, pidfd, read_fd, test_deadline, now)
+                pump(poller, pidfd, read_fd, clock.deadline, now)
                 if stdout.over() or stderr.over() or report.over():
                     status = 'output_limit'
                 elif rep_r in open_fds:
@@ -580,6 +615,7 @@ def run_group(chan, tests, compiled, deadline, all_results):
             if not went_on:
                 mark_dirty(result, extra)
             result['leftover_processes'] = extra
+            result['cpu_wait_ms'] = round(clock.waited * 1000, 3)
             chan.send(result)
             done += 1
             reason = stop_reason(chan, result, test, all_results)
@@ -674,6 +710,8 @@ def test_message(msg, i, remaining):
     test['ordinal'] = i
     test['nonce'] = msg['nonces'][i]
     test['timeout_ms'] = max(1, min(int(msg['test_timeout_ms']), int(remaining * 1000)))
+    # How far time spent waiting for a CPU may push the test's end (TestClock).
+    test['hard_ms'] = max(test['timeout_ms'], min(2 * int(msg['test_timeout_ms']), int(remaining * 1000)))
     return test
 
 
