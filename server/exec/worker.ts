@@ -1,8 +1,8 @@
 // One warm worker: a sandboxed python3 running server/exec/python/worker.py, spoken to with one
 // JSON object per line over its control channel (descriptor 3: see CHANNEL_FD in sandbox.ts). The
 // parent's own wall clock backs up the worker's: a worker that does not answer in time is killed
-// with its whole process group (and, through --die-with-parent and the PID namespace, everything
-// inside) and replaced.
+// with its whole process group and the sandbox's init (and with it everything in the sandbox's PID
+// namespace) and replaced.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
