@@ -12,7 +12,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { BlocksNotification, ConfigureNotification, STORE_SCHEME, type BlocksParams } from '../server/protocol';
+import { BlocksNotification, ConfigureNotification, SandboxStatusNotification, STORE_SCHEME, type BlocksParams, type SandboxStatus } from '../server/protocol';
 import { config } from './config';
 import { probeRuntime, runtimeErrorMessage } from './runtimeCheck';
 
@@ -25,6 +25,9 @@ export class EngineClient implements vscode.Disposable {
   private starting: Promise<LanguageClient | undefined> | undefined;
   private readonly blocksEmitter = new vscode.EventEmitter<BlocksParams>();
   private readonly startedEmitter = new vscode.EventEmitter<void>();
+  private readonly sandboxEmitter = new vscode.EventEmitter<SandboxStatus>();
+  /** The engine's sandbox mode, each time an execution engine starts. */
+  readonly onSandboxStatus = this.sandboxEmitter.event;
   /** Every block notification from the server. */
   readonly onBlocks = this.blocksEmitter.event;
   /** Fires after each (re)start, when requests can be sent. */
@@ -109,6 +112,7 @@ export class EngineClient implements vscode.Disposable {
     };
     const client = new LanguageClient('pairforge', 'PairForge Engine', serverOptions, clientOptions);
     client.onNotification(BlocksNotification, (p) => this.blocksEmitter.fire(p));
+    client.onNotification(SandboxStatusNotification, (s) => this.sandboxEmitter.fire(s));
     client.onDidChangeState((e) => {
       if (e.newState !== State.Running) return;
       // After an automatic restart the new server process needs the settings again; the first
@@ -152,6 +156,7 @@ export class EngineClient implements vscode.Disposable {
   dispose(): void {
     void this.stop();
     this.blocksEmitter.dispose();
+    this.sandboxEmitter.dispose();
     this.startedEmitter.dispose();
     this.engineOutput.dispose();
   }

@@ -11,6 +11,7 @@ import { BlockDecorations } from './decorations';
 import { Endpoints } from './endpoints';
 import { PairsView } from './pairsView';
 import { ReviewRoom } from './review';
+import { SandboxStatusItem } from './sandboxStatus';
 import { SamplesView } from './samplesView';
 import { StoreDocuments } from './storeDocuments';
 import { TestRuns } from './testRuns';
@@ -26,6 +27,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const endpoints = new Endpoints(engine, context.secrets);
   const samples = new SamplesView(engine);
   const pairs = new PairsView(engine);
+  const sandbox = new SandboxStatusItem();
   const review = new ReviewRoom(context, engine, (ids) => vscode.commands.executeCommand('pairforge.scorePairs', ids));
   const changed = () => {
     pairs.refresh();
@@ -47,6 +49,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     new StoreDocuments(engine).register(),
     new CandidateDocuments(engine).register(),
     review,
+    sandbox,
+    engine.onSandboxStatus((s) => {
+      sandbox.show(s);
+      if (s.warning || s.mode === 'none') output.appendLine(`sandbox: ${s.mode} (weaker than ${s.preferred}): ${s.reason ?? ''}`);
+    }),
     review.onDidChangePairs(() => pairs.refresh()),
     pairs.onDidSetStatus(() => review.refresh()),
     ...registerCommands({ engine, decorations, datasets, output, testRuns, endpoints, samples, pairs, review, changed }),

@@ -1,6 +1,6 @@
 // Texts for a test run shown in the editor: the diagnostic of a failing test, its Testing-view
 // message and the one-line summary. Pure (no `vscode`), so unit tests can check them.
-import type { RunTestsResult, TestRunView } from '../server/protocol';
+import type { RunTestsResult, SandboxStatus, TestRunView } from '../server/protocol';
 
 /** Characters of each excerpt in a diagnostic (the Testing view gets the full excerpts). */
 export const DIAGNOSTIC_EXCERPT = 300;
@@ -38,11 +38,22 @@ export function testMessageText(t: TestRunView): string {
   return parts.join('\n\n');
 }
 
-/** `demo-apps/9001: 2 of 3 tests pass · wrong answer (strict, bwrap, 84 ms)`. */
+/** `demo-apps/9001: 2 of 3 tests pass · wrong answer (strict, bwrap-nobody, 84 ms)`. */
 export function runSummaryText(r: RunTestsResult): string {
   const pass = r.tests.filter((t) => t.verdict === 'pass').length;
   const ran = r.tests.length < r.testsTotal ? ` (${r.testsTotal - r.tests.length} not run)` : '';
   const head = `${r.problem.dataset}/${r.problem.externalId}: ${pass} of ${r.testsTotal} test${r.testsTotal === 1 ? '' : 's'} pass${ran}`;
   const isolation = r.isolation === 'none' ? 'NOT ISOLATED' : r.isolation;
   return `${head} · ${verdictLabel(r.verdict)} (${r.comparator}, ${isolation}, ${Math.round(r.durationMs)} ms)`;
+}
+
+/** The item's text, tooltip and colour for a status. Pure. */
+export function sandboxItem(s: SandboxStatus): { text: string; tooltip: string; colour?: string } {
+  if (s.mode === 'none') {
+    return { text: '$(error) PairForge: NOT ISOLATED', tooltip: `Programs run WITHOUT a sandbox (pairforge.exec.allowUnsandboxed).${s.reason ? ` ${s.reason}` : ''}`, colour: 'statusBarItem.errorBackground' };
+  }
+  if (s.warning) {
+    return { text: `$(warning) PairForge sandbox: ${s.mode}`, tooltip: `The sandbox runs in ${s.mode}, weaker than ${s.preferred}: ${s.reason ?? 'no reason known'}`, colour: 'statusBarItem.warningBackground' };
+  }
+  return { text: `$(shield) sandbox: ${s.mode}`, tooltip: `Programs run in bubblewrap (${s.mode}), the strongest mode for this user.` };
 }

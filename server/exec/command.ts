@@ -8,13 +8,14 @@ import { ExecEngine } from './engine';
 import { exitStatusOf, runPending, type RunSummary } from './runPending';
 import { countCandidates, datasetIdOf, flaggedReferences, type FlaggedReference, type Selection } from './store';
 import { DEFAULT_EXEC_LIMITS, type ExecLimits } from './types';
-import { CANDIDATE_KINDS, REFERENCE_KINDS, type CandidateKind, COMPARATORS, VERDICTS, type Comparator } from '../protocol';
+import { CANDIDATE_KINDS, COMPARATORS, isIsolated, REFERENCE_KINDS, VERDICTS, type CandidateKind, type Comparator } from '../protocol';
 
 const COMMON_OPTIONS = `  --comparator C        strict (default: line by line, trailing whitespace ignored, numbers
                         within a relative 1e-6) | apps (the APPS harness's lenient cascade);
                         recorded with every verdict; each comparator has its own verdicts
   --all-results         run every test of a candidate (default: stop at its first failure)
-  --timeout-ms N        wall clock per test (default ${DEFAULT_EXEC_LIMITS.testTimeoutMs})
+  --timeout-ms N        time per test: wall clock, not counting time spent waiting for a CPU
+                        (default ${DEFAULT_EXEC_LIMITS.testTimeoutMs})
   --memory-mb N         address space per test (default ${DEFAULT_EXEC_LIMITS.memoryBytes / 1024 ** 2})
   --output-kb N         stdout / stderr kept per test; more is output_limit (default ${DEFAULT_EXEC_LIMITS.outputBytes / 1024})
   --workers N           warm sandboxed workers (default: one per core)
@@ -159,7 +160,7 @@ async function runCommand(command: 'check-refs' | 'exec', argv: string[]): Promi
     const engine = await ExecEngine.create({ workers: o.workers, limits: o.limits, allowUnsandboxed: o.allowUnsandboxed, log: err });
     const counts = kinds.map((k) => `${countCandidates(p, k, selection)} ${k}s`).join(', ');
     err(
-      `${command}: ${counts}; ${o.workers} workers, ${engine.sandbox.isolation === 'bwrap' ? 'isolated by bubblewrap' : 'NOT ISOLATED'}, ` +
+      `${command}: ${counts}; ${o.workers} workers, ${isIsolated(engine.sandbox.isolation) ? `isolated (${engine.sandbox.isolation})` : 'NOT ISOLATED'}, ` +
         `comparator ${o.comparator}, ${engine.sandbox.limits.testTimeoutMs} ms per test`,
     );
     const signal = interruptSignal();

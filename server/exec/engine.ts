@@ -9,8 +9,20 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
-import { findPython, planLaunch, type LaunchPlan } from './sandbox';
-import { DEFAULT_EXEC_LIMITS, ExecAbortedError, type CandidateResult, type EngineOptions, type ExecLimits, type ExecRunner, type RunOptions, type SandboxInfo, type TestSpec } from './types';
+import { chooseLaunch, statusLine } from './launch';
+import { findPython, type LaunchPlan } from './sandbox';
+import {
+  DEFAULT_EXEC_LIMITS,
+  ExecAbortedError,
+  type CandidateResult,
+  type EngineOptions,
+  type ExecLimits,
+  type ExecRunner,
+  type RunOptions,
+  type SandboxInfo,
+  type TestSpec,
+} from './types';
+import type { SandboxStatus } from '../protocol';
 import { testResult, worstOf, type WorkerTestResult } from './verdict';
 import { WorkerGoneError, WorkerProcess, type WorkerMessage } from './worker';
 import type { Comparator, TestResult } from '../protocol';
@@ -23,7 +35,8 @@ export type { CandidateResult, TestSpec, ExecLimits } from './types';
 export const RECYCLE_AFTER = 2000;
 /** A worker whose own heap grows past this is replaced: a bigger heap makes every fork slower. */
 export const RECYCLE_RSS_KB = 256 * 1024;
-/** How long the parent waits beyond a test's own limit before it kills a silent worker. */
+/** How long the parent waits beyond twice a test's own limit (the most the worker gives a test that
+ * waited for a CPU) before it kills a silent worker. */
 export const BACKSTOP_MS = 3000;
 const LOAD_TIMEOUT_MS = 15_000;
 
@@ -60,23 +73,34 @@ export class ExecEngine implements ExecRunner {
 
   private constructor(
     private readonly plan: LaunchPlan,
+    /** The isolation mode in use, the preferred one, and why they differ (launch.ts). */
+    readonly status: SandboxStatus,
     readonly limits: ExecLimits,
     readonly workers: number,
     private readonly log: (line: string) => void,
     private readonly recycleAfter: number,
   ) {
-    this.sandbox = { isolation: plan.mode === 'none' ? 'none' : 'bwrap', limits };
-    if (plan.mode === 'none') this.log(`${WARNING}${plan.fallbackReason ?? ''}\n`);
+    this.sandbox = { isolation: plan.mode, limits };
+    // Once per engine: the mode, and why when it is not the strongest.
+    if (plan.mode === 'none') this.log(`${WARNING}${status.reason ?? ''}\n`);
+    else this.log(statusLine(status));
   }
 
   static async create(opts: EngineOptions = {}): Promise<ExecEngine> {
     const limits = resolveLimits(opts.limits);
     const workers = Math.max(1, Math.floor(opts.workers ?? os.cpus().length));
     const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    const plan = planLaunch(findPython(opts.python), limits, opts.allowUnsandboxed === true, opts.bwrap);
-    const engine = new ExecEngine(plan, limits, workers, log, Math.max(1, Math.floor(opts.recycleAfter ?? RECYCLE_AFTER)));
+    const { plan, status, first } = await chooseLaunch({
+      python: findPython(opts.python),
+      limits,
+      allowUnsandboxed: opts.allowUnsandboxed === true,
+      ...(opts.bwrap !== undefined ? { bwrap: opts.bwrap } : {}),
+      ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+    });
+    const engine = new ExecEngine(plan, status, limits, workers, log, Math.max(1, Math.floor(opts.recycleAfter ?? RECYCLE_AFTER)));
+    engine.idle.push(first);
     // Warm every worker now; the first failure (e.g. python3 missing inside) is the caller's error.
-    const started = await Promise.allSettled(Array.from({ length: workers }, () => WorkerProcess.start(plan)));
+    const started = await Promise.allSettled(Array.from({ length: workers - 1 }, () => WorkerProcess.start(plan)));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     for (const s of started) if (s.status === 'fulfilled') engine.idle.push(s.value);
     if (failed) {
@@ -86,7 +110,7 @@ export class ExecEngine implements ExecRunner {
     return engine;
   }
 
-  /** How workers were launched: 'bwrap-nobody' (root starts bwrap as uid 65534), 'bwrap-root', 'bwrap-user' or 'none'. */
+  /** How workers are isolated: 'bwrap-nobody', 'bwrap-root', 'bwrap-user' or 'none' (types.ts, Isolation). */
   get mode(): LaunchPlan['mode'] {
     return this.plan.mode;
   }
@@ -243,7 +267,8 @@ export class ExecEngine implements ExecRunner {
         for (;;) {
           const expectOrdinal = results.length;
           const remaining = Math.max(1, deadline - performance.now());
-          const waitMs = Math.min(this.limits.testTimeoutMs, remaining) + BACKSTOP_MS;
+          // The worker may give a test up to twice its limit when it waited for a CPU (worker.py, TestClock).
+          const waitMs = Math.min(2 * this.limits.testTimeoutMs, remaining) + BACKSTOP_MS;
           const t0 = performance.now();
           let msg: WorkerMessage;
           try {

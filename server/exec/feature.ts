@@ -7,7 +7,7 @@ import { problemTests } from './store';
 import type { EngineContext } from '../lsp/context';
 import { cancelled, guarded, invalidParams, UNTRUSTED } from '../lsp/errors';
 import { withProgress } from '../lsp/progress';
-import { RunTestsRequest, asComparator, type Comparator, type ProblemRef } from '../protocol';
+import { RunTestsRequest, SandboxStatusNotification, asComparator, type Comparator, type ProblemRef } from '../protocol';
 import { ResponseError } from 'vscode-languageserver/node';
 import type { Project } from '../store/db';
 import { ExecEngine } from './engine';
@@ -51,7 +51,11 @@ export interface ExecService {
 
 export function execFeature(ctx: EngineContext): ExecService {
   const connection: Connection = ctx.connection;
-  const host = new ExecHost((opts) => ExecEngine.create(opts), (line) => ctx.log.warn(`exec: ${line}`));
+  const host = new ExecHost(
+    (opts) => ExecEngine.create(opts),
+    (line) => ctx.log.warn(`exec: ${line}`),
+    (status) => void connection.sendNotification(SandboxStatusNotification, status),
+  );
   ctx.onDidChangeSettings((now) => host.configure(now.exec));
   ctx.onShutdown(() => host.close());
 

@@ -1,7 +1,7 @@
 // The server's one execution engine, created on first use with the limits from the settings and
 // replaced (the old one closed once idle) when they change. Creation failures (bubblewrap missing)
 // are not cached: the next request tries again, after the user fixed the machine.
-import { inRange, type ExecSettings } from '../protocol';
+import { inRange, type ExecSettings, type SandboxStatus } from '../protocol';
 import type { EngineOptions, ExecLimits, ExecRunner } from './types';
 
 export type EngineFactory = (opts: EngineOptions) => Promise<ExecRunner>;
@@ -36,6 +36,8 @@ export class ExecHost {
   constructor(
     private readonly factory: EngineFactory,
     private readonly log: (line: string) => void,
+    /** Called once per started engine with the mode its workers run in. */
+    private readonly onStarted?: (status: SandboxStatus) => void,
   ) {
     this.opts = engineOptions(undefined, log);
   }
@@ -62,6 +64,7 @@ export class ExecHost {
 
   /** Runs `body` with the engine (created on first use). */
   async use<T>(body: (engine: ExecRunner) => Promise<T>): Promise<T> {
+    const fresh = this.engine === undefined;
     const current = (this.engine ??= this.factory(this.opts));
     let engine: ExecRunner;
     try {
@@ -70,6 +73,7 @@ export class ExecHost {
       if (this.engine === current) this.engine = undefined;
       throw e;
     }
+    if (fresh && engine.status) this.onStarted?.(engine.status);
     this.busy++;
     try {
       return await body(engine);

@@ -1,36 +1,53 @@
-// How a warm worker is started: the bubblewrap command line (docs/published.md "Sandboxing facts"; docs/execution.md "Isolation")
-// or, with an explicit opt-in, a plain unisolated process.
+// How a warm worker is started: the bubblewrap command line of each isolation mode
+// (docs/execution.md, "Isolation"; docs/published.md "Sandboxing facts") or, with an explicit
+// opt-in, a plain unisolated process. Which mode an engine uses is decided in launch.ts.
 //
 // Inside: a read-only view of /usr (and the /bin, /lib* it implies), fresh /proc and /dev (both
-// read-only), the harness folder read-only at /harness, a size-capped private tmpfs at /tmp (the
-// only writable place), an empty read-only root, no environment but a few variables, and every
+// read-only), the harness read-only at /harness, a size-capped private tmpfs at /tmp (the only
+// writable place), an empty read-only root, no environment but a few variables, and every
 // namespace unshared: network (loopback only), PID, IPC, UTS, cgroup and user (uid/gid 65534,
-// nested user namespaces disabled). As root, bwrap itself is started as uid/gid 65534, so the
-// sandbox holds no capability in any namespace and RLIMIT_NPROC applies (the kernel exempts
-// root's processes from it); where unprivileged user namespaces are off, root runs bwrap with
-// --cap-drop ALL instead. --die-with-parent and --new-session tie the sandbox to the engine.
-import { existsSync, lstatSync, readlinkSync, realpathSync, mkdtempSync, accessSync, constants, readFileSync, readdirSync, mkdirSync, writeFileSync, chownSync, rmdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import os from 'node:os';
+// nested user namespaces disabled). In every bubblewrap mode the sandbox's processes are host
+// uid 65534 (or, run by an ordinary user, that user) and hold no capability anywhere, so
+// RLIMIT_NPROC applies (the kernel exempts root's processes from it) and the worker's /proc
+// entries, which the kernel gives to root once the worker is not dumpable, stay shut to tests.
+// --die-with-parent and --new-session tie the sandbox to the engine.
+//
+// Nothing of the install folder needs to be readable by uid 65534: the harness files are handed
+// to bubblewrap as open descriptors (--ro-bind-data), read by the engine's own user.
+import { existsSync, lstatSync, readlinkSync, realpathSync, accessSync, constants, readFileSync, readdirSync, mkdirSync, writeFileSync, chownSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxUnavailableError, type ExecLimits } from './types';
+import type { Isolation } from '../protocol';
 
 export const SANDBOX_UID = 65534;
 export const HARNESS_MOUNT = '/harness';
+/**
+ * The worker's control channel: one socket, descriptor 3 of the sandboxed process. Not its
+ * stdin/stdout: bubblewrap's init (pid 1 in the sandbox, of the tests' uid and dumpable) keeps
+ * descriptors 0-2 open, and a test could take them with pidfd_getfd(2) and answer in the worker's
+ * name; init closes every other descriptor, so only the worker holds this one.
+ */
+export const CHANNEL_FD = 3;
+/** The descriptors a launch hands over start here, after the channel: the harness files, then
+ * (bwrap-root) the user namespace. */
+export const FIRST_PASSED_FD = 4;
 
-export type SandboxMode = 'bwrap-nobody' | 'bwrap-root' | 'bwrap-user' | 'none';
+export type SandboxMode = Isolation;
 
 export interface LaunchPlan {
   mode: SandboxMode;
   command: string;
   args: string[];
-  /** Run the command as this uid/gid (root only). */
+  /** Run the command as this uid/gid (root only; also drops root's supplementary groups). */
   uid?: number;
   gid?: number;
+  /** Files handed to the command as descriptors FIRST_PASSED_FD, +1, ... (the harness). */
+  files?: string[];
+  /** bwrap-root: a user namespace is made for each worker (userns.ts) with this interpreter and
+   * handed over as the descriptor after the files. */
+  userns?: { python: string };
   /** Unisolated only: the private work directory to remove on close. */
   workdir?: string;
-  /** Unisolated only: why the sandbox could not be used. */
-  fallbackReason?: string;
   /** A memory cgroup (v1) under the engine's own, in which each worker gets a capped child group. */
   cgroup?: { base: string; limitBytes: number };
 }
@@ -76,7 +93,15 @@ export function findBwrap(): string | undefined {
   return undefined;
 }
 
-const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+export const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** The harness files (worker.py, child.py, ...) of `dir`, handed to bubblewrap by descriptor. */
+export function harnessFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.py'))
+    .sort()
+    .map((n) => path.join(dir, n));
+}
 
 /** Mounts of the host system: /usr read-only, and /bin, /sbin, /lib* as the symlinks or folders they are. */
 function systemMounts(python: string): string[] {
@@ -101,19 +126,32 @@ function systemMounts(python: string): string[] {
   return args;
 }
 
-export function bwrapArgs(python: string, harness: string, limits: ExecLimits, privileged: boolean): string[] {
+/**
+ * bubblewrap's arguments for a bubblewrap mode. `files` are the harness files, passed as
+ * descriptors FIRST_PASSED_FD, +1, ... and copied read-only into /harness; in bwrap-root the
+ * user namespace made by the engine is the descriptor after them.
+ */
+export function bwrapArgs(python: string, files: readonly string[], limits: ExecLimits, mode: Exclude<SandboxMode, 'none'>): string[] {
+  const userns =
+    mode === 'bwrap-root'
+      ? // Joins the namespace the engine made (nested namespaces are already off in it), and drops
+        // the capabilities a root-started bubblewrap would otherwise keep.
+        ['--userns', String(FIRST_PASSED_FD + files.length), '--cap-drop', 'ALL']
+      : ['--unshare-user', '--disable-userns'];
   return [
-    '--unshare-all',
-    '--unshare-user',
-    '--disable-userns',
+    ...userns,
+    '--unshare-ipc',
+    '--unshare-pid',
+    '--unshare-net',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
     '--uid', String(SANDBOX_UID),
     '--gid', String(SANDBOX_UID),
     '--hostname', 'sandbox',
     '--die-with-parent',
     '--new-session',
-    ...(privileged ? ['--cap-drop', 'ALL'] : []),
     ...systemMounts(python),
-    '--ro-bind', harness, HARNESS_MOUNT,
+    ...files.flatMap((f, i) => ['--perms', '0444', '--ro-bind-data', String(FIRST_PASSED_FD + i), `${HARNESS_MOUNT}/${path.basename(f)}`]),
     '--proc', '/proc',
     '--dev', '/dev',
     '--remount-ro', '/dev',
@@ -135,25 +173,27 @@ export function bwrapArgs(python: string, harness: string, limits: ExecLimits, p
   ];
 }
 
-const FIX = [
-  'To fix it: install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and allow user namespaces',
+/** Why a started worker does not count as isolated in `mode` (undefined: it does). */
+export function isolationProblem(mode: Isolation, ready: Record<string, unknown>): string | undefined {
+  if (mode === 'none') return undefined;
+  const problems: string[] = [];
+  if (ready.uid !== SANDBOX_UID || ready.gid !== SANDBOX_UID) problems.push(`it runs as uid ${String(ready.uid)} gid ${String(ready.gid)}, not ${SANDBOX_UID}`);
+  if (!Array.isArray(ready.groups) || ready.groups.some((g) => g !== SANDBOX_UID)) problems.push(`it keeps supplementary groups ${JSON.stringify(ready.groups)}`);
+  if (ready.netifs !== 1) problems.push(`it sees ${String(ready.netifs)} network interfaces, not loopback only`);
+  if (ready.capeff !== 0) problems.push(`it keeps capabilities (CapEff ${String(ready.capeff)})`);
+  if (ready.dumpable !== 0) problems.push('it could not make itself non-dumpable (prctl via ctypes), so tests could read it through /proc');
+  return problems.length ? `the sandbox is not what it should be: ${problems.join('; ')}` : undefined;
+}
+
+export const NO_BWRAP = 'bubblewrap (bwrap) is not installed, so untrusted programs cannot run isolated.';
+
+export const FIX = [
+  'To fix it: install bubblewrap 0.8 or newer (Debian/Ubuntu: apt-get install bubblewrap) and allow user namespaces',
   '(sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04+ also sysctl kernel.apparmor_restrict_unprivileged_userns=0;',
   'in Docker run the container with --security-opt seccomp=unconfined --security-opt apparmor=unconfined, or --privileged).',
   'Running untrusted programs without isolation is possible only with an explicit opt-in',
   '(--allow-unsandboxed / pairforge.exec.allowUnsandboxed), and is not recommended.',
 ].join(' ');
-
-function tryBwrap(bwrap: string, python: string, harness: string, limits: ExecLimits, asNobody: boolean): string | undefined {
-  const args = bwrapArgs(python, harness, limits, !asNobody && isRoot()).slice(0, -3);
-  args.push(python, '-c', 'import os,socket;assert os.getuid()==65534;print(len(socket.if_nameindex()))');
-  const r = spawnSync(bwrap, args, {
-    encoding: 'utf8',
-    timeout: 20_000,
-    ...(asNobody ? { uid: SANDBOX_UID, gid: SANDBOX_UID } : {}),
-  });
-  if (r.status === 0 && r.stdout.trim() === '1') return undefined;
-  return (r.stderr || r.error?.message || `exit status ${r.status}`).trim();
-}
 
 /** The headroom a sandbox's memory group has beyond one test's address space and its tmpfs. */
 export const CGROUP_HEADROOM_BYTES = 256 * 1024 ** 2;
@@ -186,42 +226,20 @@ function withCgroup(plan: LaunchPlan, limits: ExecLimits): LaunchPlan {
 }
 
 /**
- * Decides how workers start, probing bubblewrap once. Isolation is always used when it works;
- * `allowUnsandboxed` only permits falling back to unisolated workers when it does not (the plan
- * then says why in `fallbackReason`). Without the opt-in that case throws SandboxUnavailableError,
- * saying how to fix it.
+ * How workers start in `mode`. `harness` is the folder of the harness files; `workdir` (mode
+ * none) the private work directory the unisolated worker uses instead of a tmpfs.
  */
-export function planLaunch(python: string, limits: ExecLimits, allowUnsandboxed: boolean, bwrapPath?: string): LaunchPlan {
-  const harness = harnessDir();
-  const problem = (() => {
-    const bwrap = bwrapPath !== undefined ? (existsSync(bwrapPath) ? bwrapPath : undefined) : findBwrap();
-    if (!bwrap) return { plan: undefined, why: `bubblewrap (bwrap) is not installed, so untrusted programs cannot run isolated.` };
-    const problems: string[] = [];
-    if (isRoot()) {
-      // Preferred: bwrap as nobody, so nothing in the sandbox is root anywhere.
-      const err = tryBwrap(bwrap, python, harness, limits, true);
-      if (!err) return { plan: withCgroup({ mode: 'bwrap-nobody', command: bwrap, args: bwrapArgs(python, harness, limits, false), uid: SANDBOX_UID, gid: SANDBOX_UID }, limits) };
-      problems.push(`as uid ${SANDBOX_UID}: ${err}`);
-      const err2 = tryBwrap(bwrap, python, harness, limits, false);
-      if (!err2) return { plan: withCgroup({ mode: 'bwrap-root', command: bwrap, args: bwrapArgs(python, harness, limits, true) }, limits) };
-      problems.push(`as root: ${err2}`);
-    } else {
-      const err = tryBwrap(bwrap, python, harness, limits, false);
-      if (!err) return { plan: { mode: 'bwrap-user' as const, command: bwrap, args: bwrapArgs(python, harness, limits, false) } };
-      problems.push(err);
-    }
-    return { plan: undefined, why: `bubblewrap (${bwrap}) cannot create the sandbox here: ${problems.join('; ')}.` };
-  })();
-  if (problem.plan) return problem.plan;
-  if (!allowUnsandboxed) throw new SandboxUnavailableError(`${problem.why} ${FIX}`);
-  const workdir = mkdtempSync(path.join(os.tmpdir(), 'pairforge-exec-'));
-  return {
-    mode: 'none',
-    command: python,
-    args: ['-s', path.join(harness, 'worker.py'), '--workdir', workdir],
-    workdir,
-    fallbackReason: problem.why,
-  };
+export function launchPlan(mode: SandboxMode, bwrap: string | undefined, python: string, harness: string, limits: ExecLimits, workdir?: string): LaunchPlan {
+  if (mode === 'none') {
+    if (!workdir) throw new Error('an unisolated launch needs a work directory');
+    return { mode, command: python, args: ['-s', path.join(harness, 'worker.py'), '--workdir', workdir], workdir };
+  }
+  if (!bwrap) throw new SandboxUnavailableError(NO_BWRAP);
+  const files = harnessFiles(harness);
+  const plan: LaunchPlan = { mode, command: bwrap, args: bwrapArgs(python, files, limits, mode), files };
+  if (mode === 'bwrap-nobody') return withCgroup({ ...plan, uid: SANDBOX_UID, gid: SANDBOX_UID }, limits);
+  if (mode === 'bwrap-root') return withCgroup({ ...plan, uid: 0, gid: 0, userns: { python } }, limits);
+  return plan;
 }
 
 // ---- memory cgroups ----------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import { storeUri } from '../import/browse';
 import type { Statement } from 'better-sqlite3';
 import type { Project } from '../store/db';
 import type { CandidateResult, TestSpec } from './types';
-import { VERDICTS, type Comparator, type TestResult, type Verdict } from '../protocol';
+import { ISOLATIONS, VERDICTS, type Comparator, type StoredIsolation, type TestResult, type Verdict } from '../protocol';
+
+const STORED_ISOLATIONS: readonly StoredIsolation[] = [...ISOLATIONS, 'bwrap'];
 
 export type CandidateKind = 'solution' | 'version' | 'sample';
 export const CANDIDATE_KINDS: readonly CandidateKind[] = ['solution', 'version', 'sample'];
@@ -306,6 +308,16 @@ export interface ExecutionStats {
   executions: number;
   verdicts: Partial<Record<Comparator, VerdictCounts>>;
   flaky: number;
+  /** Stored rows per isolation mode they were run in (types.ts, StoredIsolation; `unknown` when a
+   * row does not say). */
+  isolation: Partial<Record<StoredIsolation | 'unknown', number>>;
+}
+
+/** How `stats` names a stored isolation mode. */
+export function isolationLabel(mode: StoredIsolation | 'unknown'): string {
+  if (mode === 'none') return 'none (NOT ISOLATED)';
+  if (mode === 'bwrap') return 'bwrap (mode not recorded by an older engine)';
+  return mode;
 }
 
 export function executionStats(p: Project): ExecutionStats {
@@ -322,7 +334,18 @@ export function executionStats(p: Project): ExecutionStats {
     c[r.verdict] += r.n;
   }
   const flaky = p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM flaky_candidates').get()!.n;
-  return { executions, verdicts, flaky };
+  const isolation: ExecutionStats['isolation'] = {};
+  const modes = p.db
+    .prepare<[], { mode: string | null; n: number }>(
+      `SELECT CASE WHEN json_valid(sandbox) THEN json_extract(sandbox, '$.isolation') END AS mode, COUNT(*) AS n
+       FROM executions GROUP BY mode ORDER BY mode`,
+    )
+    .all();
+  for (const r of modes) {
+    const mode = r.mode !== null && (STORED_ISOLATIONS as readonly string[]).includes(r.mode) ? (r.mode as StoredIsolation) : 'unknown';
+    isolation[mode] = (isolation[mode] ?? 0) + r.n;
+  }
+  return { executions, verdicts, flaky, isolation };
 }
 
 /** The first failing test of an execution, cut short for a summary line. */

@@ -2,7 +2,7 @@
 // returns. Verdicts, comparators and test kinds are vocabulary (server/protocol/vocabulary.ts); the
 // engine itself is server/exec/engine.ts, the store of verdicts server/exec/store.ts.
 
-import type { Comparator, Isolation, TestKind, TestResult, Verdict } from '../protocol';
+import type { Comparator, Isolation, SandboxStatus, TestKind, TestResult, Verdict } from '../protocol';
 import { SETTINGS, VERDICT_SEVERITY } from '../protocol';
 
 /**
@@ -23,7 +23,9 @@ export interface TestSpec {
 }
 
 export interface ExecLimits {
-  /** Wall clock per test, enforced by the parent (CPU rlimit follows it). */
+  /** Time per test: its wall clock, not counting time it waited for a CPU, and at most twice this
+   * in all (worker.py, TestClock); enforced by the worker, backed by the parent; the CPU rlimit
+   * follows it. */
   testTimeoutMs: number;
   /** Wall clock for all of a candidate's tests together. */
   candidateTimeoutMs: number;
@@ -59,6 +61,7 @@ export interface SandboxInfo {
   limits: ExecLimits;
 }
 
+/** The mode an engine uses and why (logged once when it starts; the editor shows it). */
 export interface CandidateResult {
   verdict: Verdict;
   /** The tests that ran (all of them with allResults, else up to the first failure). */
@@ -89,6 +92,9 @@ export interface EngineOptions {
   python?: string;
   /** The bubblewrap binary; default bwrap from /usr/bin, /bin, /usr/local/bin or PATH. */
   bwrap?: string;
+  /** Use exactly this isolation mode (no fallback; `none` needs allowUnsandboxed too). Default:
+   * the strongest that works here. A mode weaker than the machine allows is logged as a warning. */
+  mode?: Isolation;
   /** Tests a worker runs before it is replaced by a fresh one (default 2000). */
   recycleAfter?: number;
 }
@@ -98,6 +104,8 @@ export interface ExecRunner {
   run(code: string, tests: TestSpec[], opts?: RunOptions): Promise<CandidateResult>;
   close(): Promise<void>;
   readonly sandbox: SandboxInfo;
+  /** The isolation mode and why (ExecEngine has it; a stand-in runner may not). */
+  readonly status?: SandboxStatus;
 }
 
 /** bubblewrap is missing or cannot create namespaces here; the message says how to fix it. */

@@ -1,11 +1,11 @@
 // From how a test process ended (the worker's result) to a verdict. Pure: no I/O.
 //
-// Order of decisions: the parent's wall clock (timeout) and the output cap (output_limit) first,
-// since they cut the program off; then death by signal (CPU limit -> timeout; out of memory ->
-// memory_limit; anything else -> runtime_error); then the child's report: MemoryError ->
-// memory_limit, AssertionError in humaneval/assert tests -> wrong_answer, other exceptions and
-// early exits -> runtime_error; finally the comparison (stdio: compare.ts; call: done in the child
-// with the same rules) -> pass / wrong_answer.
+// Order of decisions: the worker's clock (timeout: the wall clock less the time the test waited
+// for a CPU) and the output cap (output_limit) first, since they cut the program off; then death
+// by signal (CPU limit -> timeout; out of memory -> memory_limit; anything else -> runtime_error);
+// then the child's report: MemoryError -> memory_limit, AssertionError in humaneval/assert tests
+// -> wrong_answer, other exceptions and early exits -> runtime_error; finally the comparison
+// (stdio: compare.ts; call: done in the child with the same rules) -> pass / wrong_answer.
 import { compareStdout } from './compare';
 import { EXCERPT_CHARS, worseVerdict, type ExecLimits, type TestSpec } from './types';
 import type { Comparator, TestResult, Verdict } from '../protocol';
@@ -24,6 +24,8 @@ export interface WorkerTestResult {
   maxrss_kb: number | null;
   leftover_processes: number;
   dirty: boolean;
+  /** Time the test spent waiting for a CPU, which its time limit does not count (worker.py, TestClock). */
+  cpu_wait_ms?: number;
 }
 
 export interface ChildReport {
@@ -81,7 +83,10 @@ function decide(
   nonce: string,
 ): { verdict: Verdict; message?: string; output?: string } {
   const kb = (n: number) => Math.round(n / 1024);
-  if (r.status === 'timeout') return { verdict: 'timeout', message: `wall clock limit (${Math.round(r.duration_ms)} ms) exceeded` };
+  if (r.status === 'timeout') {
+    const waited = r.cpu_wait_ms && r.cpu_wait_ms >= 1 ? ` (${Math.round(r.cpu_wait_ms)} ms of it spent waiting for a CPU, not counted)` : '';
+    return { verdict: 'timeout', message: `time limit exceeded after ${Math.round(r.duration_ms)} ms of wall clock${waited}` };
+  }
   if (r.status === 'output_limit') {
     const which = r.stdout_bytes > limits.outputBytes ? `stdout (${kb(r.stdout_bytes)}+ KiB)` : `stderr (${kb(r.stderr_bytes)}+ KiB)`;
     return { verdict: 'output_limit', message: `${which} exceeded the ${kb(limits.outputBytes)} KiB cap` };

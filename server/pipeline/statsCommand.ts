@@ -1,6 +1,6 @@
 // `pairforge stats`: counts of what a project holds, every stage's.
 import { EXIT_OK, UsageError, dbOf, out, parseArgs, showHelp, type Command } from '../cli/kit';
-import { executionStats } from '../exec/store';
+import { executionStats, isolationLabel } from '../exec/store';
 import { openProject } from '../store/db';
 import { cutStats } from '../targets/cutAll';
 import { projectStats } from './stats';
@@ -9,7 +9,8 @@ const HELP = `usage: pairforge stats --db PROJECT.sqlite [--json]
 
 Prints how many datasets, problems, tests, solutions, histories, versions, targets, samples,
 executions and pairs the project holds, how many pairs are scored (both sides, in at least one
-scoring run: scoredPairs), and per preset how the cut solutions fared.`;
+scoring run: scoredPairs), per preset how the cut solutions fared, and the stored verdicts per
+comparator with the sandbox mode they were reached in (bwrap-nobody, bwrap-root, bwrap-user, none).`;
 
 async function run(argv: string[]): Promise<number> {
   const a = parseArgs('stats', argv, { values: ['db'], flags: ['json'] });
@@ -21,8 +22,8 @@ async function run(argv: string[]): Promise<number> {
     const stats = projectStats(p);
     const cuts = cutStats(p);
     // Verdicts (attempt 0) per comparator and flaky candidates (server/exec/store.ts).
-    const { verdicts, flaky } = executionStats(p);
-    if (a.flags.has('json')) out(JSON.stringify({ ...stats, cuts, verdicts, flaky }));
+    const { verdicts, flaky, isolation } = executionStats(p);
+    if (a.flags.has('json')) out(JSON.stringify({ ...stats, cuts, verdicts, flaky, isolation }));
     else {
       out(`${p.file}`);
       for (const [k, v] of Object.entries(stats)) out(`  ${k.padEnd(10)} ${v}`);
@@ -32,6 +33,9 @@ async function run(argv: string[]): Promise<number> {
       for (const [comparator, c] of Object.entries(verdicts)) {
         out(`  verdicts (${comparator}): ${Object.entries(c).map(([k, v]) => `${v} ${k}`).join(', ')}${flaky ? `; ${flaky} flaky` : ''}`);
       }
+      // Which sandbox mode the stored verdicts were reached in (docs/execution.md, "Isolation").
+      const modes = Object.entries(isolation) as [Parameters<typeof isolationLabel>[0], number][];
+      if (modes.length) out(`  sandbox:   ${modes.map(([m, n]) => `${n} ${isolationLabel(m)}`).join(', ')}`);
     }
     return EXIT_OK;
   } finally {

@@ -11,6 +11,7 @@
 //   ImportRequest               client -> server   import        (progress, cancel)
 //   LinkedProblemRequest        client -> server   import
 //   CutTargetsRequest           client -> server   targets       (progress, cancel)
+//   SandboxStatusNotification   server -> client   exec
 //   RunTestsRequest             client -> server   exec          (progress, cancel)
 //   EndpointHealthRequest       client -> server   sampling      (cancel)
 //   SampleRequest               client -> server   sampling      (progress, cancel)
@@ -251,6 +252,20 @@ export interface RunTestsResult {
   isolation: Isolation;
   tests: TestRunView[];
 }
+/** How the sandbox runs programs, once the engine has started one. */
+export interface SandboxStatus {
+  mode: Isolation;
+  /** The strongest mode for the engine's user: `bwrap-nobody` as root, `bwrap-user` otherwise. */
+  preferred: Isolation;
+  /** Why the mode is not the preferred one (a failed start's message, or the pinned mode). */
+  reason?: string;
+  /** The mode is weaker than the preferred one. */
+  warning: boolean;
+}
+/** Server -> client, when the execution engine started (and after it was replaced): the mode its
+ * workers run in, shown in the status bar (a weaker mode than the machine allows is a warning). */
+export const SandboxStatusNotification = new NotificationType<SandboxStatus>('pairforge/sandboxStatus');
+
 /** Client -> server: runs an open document against its problem's tests in the sandbox (trusted
  * workspaces only). Long-running. */
 export const RunTestsRequest = new RequestType<RunTestsParams, RunTestsResult, void>('pairforge/runTests');

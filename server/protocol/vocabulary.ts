@@ -60,8 +60,29 @@ export const VERDICT_SEVERITY: readonly Verdict[] = ['pass', 'wrong_answer', 'ou
 export type Comparator = 'strict' | 'apps';
 export const COMPARATORS: readonly Comparator[] = ['strict', 'apps'];
 
-/** How a candidate program was isolated when it ran. */
-export type Isolation = 'bwrap' | 'none';
+/**
+ * How an engine's workers are isolated (docs/execution.md, "Isolation"), strongest first:
+ * - `bwrap-nobody`: the engine runs as root and starts bubblewrap as uid/gid 65534, which makes
+ *   its own user namespace: nothing in the sandbox is root anywhere;
+ * - `bwrap-root`: the engine runs as root but bubblewrap cannot run as 65534 here (unprivileged
+ *   user namespaces are off, or 65534 cannot reach the interpreter); root starts bubblewrap inside
+ *   a user namespace the engine made, in which the sandbox is host uid 65534 again;
+ * - `bwrap-user`: the engine runs as an ordinary user, whose uid the sandbox maps to 65534;
+ * - `none`: no isolation at all (explicit opt-in only).
+ * Inside, the three bubblewrap modes look the same to a program; they differ in who starts
+ * bubblewrap and in what the host must allow.
+ */
+export type Isolation = 'bwrap-nobody' | 'bwrap-root' | 'bwrap-user' | 'none';
+export const ISOLATIONS: readonly Isolation[] = ['bwrap-nobody', 'bwrap-root', 'bwrap-user', 'none'];
+
+/** What a stored verdict's sandbox may say: a mode, or `bwrap` from engines that did not yet
+ * record which bubblewrap arrangement they used. */
+export type StoredIsolation = Isolation | 'bwrap';
+
+/** Whether a verdict was reached inside bubblewrap. */
+export function isIsolated(i: StoredIsolation): boolean {
+  return i !== 'none';
+}
 
 /** A program that gets a verdict: a reference solution, a history version, or a sample (its
  * target's pre + middle + suf). */

@@ -1,8 +1,9 @@
 # PairForge execution worker: runs inside the bubblewrap sandbox (server/exec/sandbox.ts), stays
 # warm, and forks one limited child per test (server/exec/python/child.py).
 #
-# Protocol: one JSON object per line on the control channel (the process's original stdin and
-# stdout; fds 0/1 are moved out of the way at start so that no test ever inherits them).
+# Protocol: one JSON object per line on the control channel, a socket the engine passes as fd 3
+# (not stdin/stdout, which bubblewrap's init also holds; the channel is moved to a high
+# close-on-exec fd at start and every other inherited fd is closed, so no test can reach it).
 #   -> {"op":"ready", ...}                                   once started
 #   <- {"op":"run","code"?,"tests":[...],"start":i,"nonces":[...],"test_timeout_ms","candidate_ms",
 #       "all_results","comparator","prelude","limits"}       code is compiled once (omitted: reuse)
@@ -50,8 +51,31 @@ def prctl(option, arg):
         return -1
 
 
+PR_GET_DUMPABLE = 3
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+CHANNEL_FD = 3
+
+
+def effective_caps():
+    """The worker's effective capability set (0 inside the sandbox), or None if unreadable."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('CapEff:'):
+                    return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def network_interfaces():
+    """How many network interfaces the worker sees (1 inside the sandbox: loopback only)."""
+    try:
+        import socket
+        return len(socket.if_nameindex())
+    except OSError:
+        return None
 
 
 class Channel:
@@ -362,6 +386,39 @@ def mark_dirty(result, extra):
         result['dirty'] = True
 
 
+def cpu_wait_s(pid):
+    """Seconds `pid` has spent runnable but waiting for a CPU (/proc/<pid>/schedstat), 0 if unknown."""
+    try:
+        with open('/proc/%d/schedstat' % pid, 'rb') as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class TestClock:
+    """A test's time limit on the wall clock, not counting the time its process spent runnable but
+    waiting for a CPU: what a busy machine takes from a program is not the program's doing, so its
+    verdict does not depend on the load (a program that sleeps or blocks waits for no CPU and times
+    out on time). Never past `hard` (twice the limit, within the candidate's time)."""
+
+    def __init__(self, pid, started, limit_s, hard):
+        self.pid = pid
+        self.started = started
+        self.limit = limit_s
+        self.hard = hard
+        self.wait0 = cpu_wait_s(pid)
+        self.deadline = min(started + limit_s, hard)
+        self.waited = 0.0
+
+    def expired(self, now):
+        """Whether the test is out of time at `now`; moves the deadline by the CPU wait so far."""
+        if now < self.deadline:
+            return False
+        self.waited = max(0.0, cpu_wait_s(self.pid) - self.wait0)
+        self.deadline = min(self.started + self.limit + self.waited, self.hard)
+        return now >= self.deadline
+
+
 def run_test(msg, compiled):
     limits = msg['limits']
     timeout = msg['timeout_ms'] / 1000.0
@@ -383,11 +440,11 @@ def run_test(msg, compiled):
     wait_status = None
     rusage = None
     ended = None
-    deadline = started + timeout
+    clock = TestClock(pid, started, timeout, started + msg.get('hard_ms', msg['timeout_ms']) / 1000.0)
 
     while status is None:
         now = time.monotonic()
-        if now >= deadline:
+        if clock.expired(now):
             status = 'timeout'
             break
         if wait_status is None:
@@ -395,7 +452,7 @@ def run_test(msg, compiled):
             if got == pid:
                 wait_status, rusage, ended = st, ru, time.monotonic()
                 break
-        pump(poller, pidfd, read_fd, deadline, now)
+        pump(poller, pidfd, read_fd, clock.deadline, now)
         if stdout.over() or stderr.over():
             status = 'output_limit'
         elif report.over():
@@ -421,6 +478,7 @@ def run_test(msg, compiled):
                           rusage.ru_maxrss if rusage else None)
     result['leftover_processes'] = extra
     result['report'] = last_report(report)
+    result['cpu_wait_ms'] = round(clock.waited * 1000, 3)
     mark_dirty(result, extra)
     return result
 
@@ -493,7 +551,8 @@ def run_group(chan, tests, compiled, deadline, all_results):
             caps.update({out_r: stdout, err_r: stderr, rep_r: report})
             cpu0 = proc_cpu_ms(pid) if k else 0.0
             started = time.monotonic()
-            test_deadline = min(started + test['timeout_ms'] / 1000.0, deadline)
+            clock = TestClock(pid, started, test['timeout_ms'] / 1000.0,
+                              min(started + test.get('hard_ms', test['timeout_ms']) / 1000.0, deadline))
             status = None
             wait_status = None
             rusage = None
@@ -501,7 +560,7 @@ def run_group(chan, tests, compiled, deadline, all_results):
             rep = None
             while status is None:
                 now = time.monotonic()
-                if now >= test_deadline:
+                if clock.expired(now):
                     status = 'timeout'
                     break
                 got, st, ru = os.wait4(pid, os.WNOHANG)
@@ -509,7 +568,7 @@ def run_group(chan, tests, compiled, deadline, all_results):
                     wait_status, rusage, ended = st, ru, time.monotonic()
                     child_alive = False
                     break
-                pump(poller, pidfd, read_fd, test_deadline, now)
+                pump(poller, pidfd, read_fd, clock.deadline, now)
                 if stdout.over() or stderr.over() or report.over():
                     status = 'output_limit'
                 elif rep_r in open_fds:
@@ -556,6 +615,7 @@ def run_group(chan, tests, compiled, deadline, all_results):
             if not went_on:
                 mark_dirty(result, extra)
             result['leftover_processes'] = extra
+            result['cpu_wait_ms'] = round(clock.waited * 1000, 3)
             chan.send(result)
             done += 1
             reason = stop_reason(chan, result, test, all_results)
@@ -650,6 +710,8 @@ def test_message(msg, i, remaining):
     test['ordinal'] = i
     test['nonce'] = msg['nonces'][i]
     test['timeout_ms'] = max(1, min(int(msg['test_timeout_ms']), int(remaining * 1000)))
+    # How far time spent waiting for a CPU may push the test's end (TestClock).
+    test['hard_ms'] = max(test['timeout_ms'], min(2 * int(msg['test_timeout_ms']), int(remaining * 1000)))
     return test
 
 
@@ -733,10 +795,17 @@ def main():
     global WORK_ROOT, WORK_DIR, ISOLATED
     if len(sys.argv) >= 3 and sys.argv[1] == '--workdir':
         ISOLATED = False
-        WORK_ROOT = sys.argv[2]
+        # A folder of its own under the engine's: the engine's workers run at the same time, and
+        # each empties its work folder between tests.
+        import tempfile
+        WORK_ROOT = tempfile.mkdtemp(prefix='worker-', dir=sys.argv[2])
         WORK_DIR = os.path.join(WORK_ROOT, 'w')
-    # The control channel moves to high fds; 0/1 point to /dev/null so no child can reach it.
-    chan = Channel(high_fd(os.dup(0)), high_fd(os.dup(1)))
+    # The control channel moves to a high close-on-exec fd; 0/1 point to /dev/null; nothing else
+    # inherited stays open (bubblewrap passes on what it was given, e.g. bwrap-root's namespace).
+    chan_fd = high_fd(CHANNEL_FD)
+    chan = Channel(chan_fd, chan_fd)
+    os.closerange(3, chan_fd)
+    os.closerange(chan_fd + 1, max(os.sysconf('SC_OPEN_MAX'), chan_fd + 1))
     null = os.open('/dev/null', os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)
@@ -747,8 +816,9 @@ def main():
     child.warm_up()
     fresh_workdir()
     gc.freeze() if hasattr(gc, 'freeze') else None
-    chan.send({'op': 'ready', 'pid': os.getpid(), 'uid': os.getuid(), 'python': sys.version.split()[0],
-               'nproc': resource.getrlimit(resource.RLIMIT_NPROC)[0]})
+    chan.send({'op': 'ready', 'pid': os.getpid(), 'uid': os.getuid(), 'gid': os.getgid(), 'groups': os.getgroups(),
+               'python': sys.version.split()[0], 'nproc': resource.getrlimit(resource.RLIMIT_NPROC)[0],
+               'netifs': network_interfaces(), 'dumpable': prctl(PR_GET_DUMPABLE, 0), 'capeff': effective_caps()})
     compiled = None
     while True:
         try:

@@ -257,6 +257,7 @@ describe('pairforge targets and stats', () => {
       scoredPairs: 0,
       verdicts: {},
       flaky: 0,
+      isolation: {},
       cuts: [{ preset: 'structurecoder', solutions: 8, ok: 8, unparsed: 0, tooLong: 0, formatFailed: 0, targets: s.targets }],
     });
     const human = run('stats', '--db', db);

@@ -10,10 +10,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, runCli } from '../../support/cliHarness';
 import { fixturePath } from '../../support/paths';
+import { noteSandboxes, settledStrays, type SandboxSet } from './hostile';
 
 const FIXTURES = fixturePath('datasets');
 const fixture = (name: string) => path.join(FIXTURES, name);
 const VERDICT_KEYS = ['total', 'pass', 'wrong_answer', 'runtime_error', 'timeout', 'memory_limit', 'output_limit', 'compile_error'];
+/** The mode an engine of this user gets: the CLI runs from a private temporary folder (cliHarness.ts). */
+const STRONGEST = process.getuid?.() === 0 ? 'bwrap-nobody' : 'bwrap-user';
 let cli: string;
 let dir: string;
 
@@ -76,8 +79,8 @@ describe('pairforge check-refs', () => {
     expect(run('import', fixture('humaneval-mini.jsonl'), fixture('history-broken.jsonl'), '--db', db).status).toBe(0);
     const r = run('check-refs', '--db', db, '--json', '--timeout-ms', '1000', '--memory-mb', '256');
     const s = json(r);
-    expect(r.stderr).toMatch(/check-refs: 4 solutions, 8 versions; \d+ workers, isolated by bubblewrap, comparator strict, 1000 ms per test/);
-    expect(s).toMatchObject({ isolation: 'bwrap', comparator: 'strict', ran: 12, skipped: 0, pending: 0, errors: 0, interrupted: false });
+    expect(r.stderr).toMatch(/check-refs: 4 solutions, 8 versions; \d+ workers, isolated \(bwrap-(nobody|user)\), comparator strict, 1000 ms per test/);
+    expect(s).toMatchObject({ isolation: STRONGEST, comparator: 'strict', ran: 12, skipped: 0, pending: 0, errors: 0, interrupted: false });
     // Every canonical solution passes its own tests.
     expect(s.kinds).toMatchObject({ solution: { total: 4, pass: 4 } });
 
@@ -123,6 +126,9 @@ describe('pairforge check-refs', () => {
     const stats = json(run('stats', '--db', db, '--json'));
     expect(stats.executions).toBe(12);
     expect(stats.verdicts).toEqual({ strict: verdictCounts(s) });
+    // Every stored verdict names the sandbox mode it was reached in.
+    expect(stats.isolation).toEqual({ [STRONGEST]: 12 });
+    expect(run('stats', '--db', db).stdout).toMatch(new RegExp(`^  sandbox: +12 ${STRONGEST}$`, 'm'));
   });
 
   it('refuses bad options with exit 2 before running anything', () => {
@@ -159,7 +165,7 @@ describe('pairforge check-refs', () => {
     expect(run('import', fixture('humaneval-mini.jsonl'), '--db', db).status).toBe(0);
     // bubblewrap present: the opt-in changes nothing, everything stays isolated
     const isolated = run('check-refs', '--db', db, '--json', '--allow-unsandboxed');
-    expect(json(isolated)).toMatchObject({ isolation: 'bwrap', total: 2, pass: 2 });
+    expect(json(isolated)).toMatchObject({ isolation: STRONGEST, total: 2, pass: 2 });
     // no bubblewrap: refused, exit 2, nothing stored
     const noBwrap = { env: { PAIRFORGE_BWRAP: path.join(dir, 'no-such-bwrap') } };
     expect(run('import', fixture('humaneval-mini.jsonl'), '--db', path.join(dir, 'refused.sqlite')).status).toBe(0);
@@ -286,16 +292,21 @@ describe('resumability', () => {
     expect(run('import', slowFile(), '--db', db).status).toBe(0);
     const { child, done } = start(db);
     await executionsAtLeast(db, 4);
-    expect(leftovers().length).toBeGreaterThan(1); // the CLI and its sandboxes, found by the check below
+    // The CLI (by its path) and its sandboxes (by their PID namespaces), found by the checks below.
+    expect(leftovers()).toHaveLength(1);
+    const sandboxes: SandboxSet = new Map();
+    noteSandboxes(child.pid!, sandboxes);
+    expect(sandboxes.size).toBeGreaterThanOrEqual(2);
     child.kill('SIGKILL');
     const exit = await done;
     expect(exit.signal).toBe('SIGKILL');
     const before = stored(db);
     expect(before.n).toBeLessThan(N);
     expect(before.n).toBe(before.keys);
-    // --die-with-parent: the sandboxes go with the killed engine.
+    // The sandboxes go with the killed engine (their channel closes; --die-with-parent).
     await new Promise((r) => setTimeout(r, 500));
     expect(leftovers()).toEqual([]);
+    expect(await settledStrays(child.pid!, path.dirname(cli), sandboxes)).toEqual([]);
 
     const r = run('check-refs', '--db', db, '--json');
     const s = json(r);

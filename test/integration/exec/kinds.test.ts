@@ -3,11 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecEngine } from '../../../server/exec/engine';
 import { ExecAbortedError, SandboxUnavailableError, type TestSpec } from '../../../server/exec/types';
+import { REF_FACTOR, referenceMs } from './hostile';
 
 const stdio = (input: string, expected: string): TestSpec => ({ kind: 'stdio', input, expected, fn_name: null, code: null, setup: null });
 const call = (fn: string, args: unknown[], expected: unknown): TestSpec => ({ kind: 'call', input: JSON.stringify(args), expected: JSON.stringify(expected), fn_name: fn, code: null, setup: null });
 const humaneval = (entry: string, code: string): TestSpec => ({ kind: 'humaneval', input: null, expected: null, fn_name: entry, code, setup: null });
 const assertion = (code: string, setup: string | null = null): TestSpec => ({ kind: 'assert', input: null, expected: null, fn_name: null, code, setup });
+const STRONGEST = process.getuid?.() === 0 ? 'bwrap-nobody' : 'bwrap-user';
 
 describe('execution engine in the sandbox', () => {
   let engine: ExecEngine;
@@ -45,7 +47,7 @@ describe('execution engine in the sandbox', () => {
       expect(r.tests).toHaveLength(2); // stops at the first failure
       expect(r.tests[1]).toMatchObject({ ordinal: 1, verdict: 'wrong_answer', input: '5', expected: '7', output: '6\n', message: 'line 1: expected "7", got "6"' });
       expect(r.comparator).toBe('strict');
-      expect(r.sandbox.isolation).toBe('bwrap');
+      expect(r.sandbox.isolation).toBe(STRONGEST);
       expect(r.sandbox.limits.testTimeoutMs).toBe(2000);
     });
 
@@ -159,12 +161,16 @@ describe('execution engine in the sandbox', () => {
   });
 
   it('the candidate wall clock cuts a slow candidate short', async () => {
-    const small = await ExecEngine.create({ workers: 1, limits: { testTimeoutMs: 1000, candidateTimeoutMs: 1500 } });
+    // Room for two 0.6 s tests and what running them costs on this machine right now.
+    const ref = await referenceMs(engine);
+    const budget = Math.round(1500 + 20 * ref);
+    const small = await ExecEngine.create({ workers: 1, limits: { testTimeoutMs: 1000, candidateTimeoutMs: budget } });
     try {
-      const r = await small.run('import time\ntime.sleep(0.6)\nprint(1)', [stdio('', '1'), stdio('', '1'), stdio('', '1'), stdio('', '1')]);
+      const r = await small.run('import time\ntime.sleep(0.6)\nprint(1)', Array.from({ length: 8 }, () => stdio('', '1')));
       expect(r.verdict).toBe('timeout');
       expect(r.tests.slice(0, 2).map((t) => t.verdict)).toEqual(['pass', 'pass']);
-      expect(r.durationMs).toBeLessThan(1500 + 1000);
+      expect(r.tests.length).toBeLessThan(8);
+      expect(r.durationMs).toBeLessThan(budget + 1000 + REF_FACTOR * ref);
     } finally {
       await small.close();
     }
@@ -173,20 +179,23 @@ describe('execution engine in the sandbox', () => {
   it('time spent waiting for a worker does not count against a candidate', async () => {
     const one = await ExecEngine.create({ workers: 1, limits: { testTimeoutMs: 1000, candidateTimeoutMs: 1000 } });
     try {
+      const ref = await referenceMs(one);
       const runs = await Promise.all(Array.from({ length: 3 }, () => one.run('import time\ntime.sleep(0.6)\nprint(1)', [stdio('', '1')])));
       expect(runs.map((r) => r.verdict)).toEqual(['pass', 'pass', 'pass']);
-      for (const r of runs) expect(r.durationMs).toBeLessThan(1000);
+      // Queued, the third would count 1.2 s of waiting: each counts only its own 0.6 s.
+      for (const r of runs) expect(r.durationMs).toBeLessThan(1000 + 10 * ref);
     } finally {
       await one.close();
     }
   });
 
   it('abort stops a running candidate at once', async () => {
+    const ref = await referenceMs(engine);
     const ac = new AbortController();
     const t0 = performance.now();
     setTimeout(() => ac.abort(), 200);
     await expect(engine.run('while True: pass', [stdio('', '')], { signal: ac.signal })).rejects.toBeInstanceOf(ExecAbortedError);
-    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(performance.now() - t0).toBeLessThan(1500 + REF_FACTOR * ref);
     expect((await engine.run('print(1)', [stdio('', '1')])).verdict).toBe('pass');
   });
 
@@ -226,8 +235,22 @@ describe('without bubblewrap', () => {
     const lines: string[] = [];
     const e = await ExecEngine.create({ allowUnsandboxed: true, workers: 1, log: (l) => lines.push(l) });
     try {
-      expect(e.sandbox.isolation).toBe('bwrap');
-      expect(lines).toEqual([]);
+      expect(e.sandbox.isolation).toBe(STRONGEST);
+      // One line about the mode, no warning.
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^sandbox: ${STRONGEST} \\(`))]);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('unisolated, workers running at the same time do not share a work folder', async () => {
+    // Each worker empties its work folder between tests: a shared one would pull it from under
+    // the other worker's test.
+    const e = await ExecEngine.create({ bwrap: '/nonexistent/bwrap', allowUnsandboxed: true, workers: 2, limits: { testTimeoutMs: 5000 }, log: () => undefined });
+    try {
+      const code = 'import os, time\nopen("mine", "w").write("x")\nfor _ in range(20):\n    time.sleep(0.005)\n    assert os.listdir(".") == ["mine"], os.listdir(".")\nprint("ok")';
+      const results = await Promise.all(Array.from({ length: 16 }, () => e.run(code, [stdio('', 'ok')])));
+      expect(results.map((r) => r.verdict), JSON.stringify(results.find((r) => r.verdict !== 'pass')?.tests)).toEqual(results.map(() => 'pass'));
     } finally {
       await e.close();
     }

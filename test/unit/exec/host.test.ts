@@ -30,7 +30,7 @@ describe('the server-held execution engine', () => {
       const rec = { opts, closed: false };
       made.push(rec);
       return {
-        sandbox: { isolation: 'bwrap', limits: { ...DEFAULT_EXEC_LIMITS } },
+        sandbox: { isolation: 'bwrap-nobody', limits: { ...DEFAULT_EXEC_LIMITS } },
         run: async () => {
           throw new Error('not used');
         },

@@ -14,6 +14,7 @@ import {
   countCandidates,
   datasetIdOf,
   executionStats,
+  isolationLabel,
   flaggedReferences,
   planCandidate,
   writeExecutions,
@@ -39,7 +40,7 @@ function scriptedRunner(opts: { delayMs?: number } = {}): ExecRunner & { calls: 
     calls: [] as Call[],
     inFlight: 0,
     maxInFlight: 0,
-    sandbox: { isolation: 'bwrap' as const, limits: { ...DEFAULT_EXEC_LIMITS } },
+    sandbox: { isolation: 'bwrap-nobody' as const, limits: { ...DEFAULT_EXEC_LIMITS } },
     async run(code: string, tests: TestSpec[], o?: RunOptions): Promise<CandidateResult> {
       r.calls.push({ code, tests, opts: o });
       r.inFlight++;
@@ -239,7 +240,7 @@ describe('runPending', () => {
     const row = p.db.prepare<[], Record<string, unknown>>("SELECT * FROM executions WHERE candidate_kind = 'solution' AND candidate_id = 2").get()!;
     expect(row).toMatchObject({ attempt: 0, comparator: 'strict', verdict: 'wrong_answer', tests_run: 1, tests_total: 1, executed_at: '2026-11-23T10:00:00.000Z' });
     expect(JSON.parse(row.details as string)).toEqual([{ ordinal: 0, verdict: 'wrong_answer', durationMs: 1, input: 'input 0', expected: 'x', output: 'y', message: 'test 0 failed' }]);
-    expect(JSON.parse(row.sandbox as string)).toEqual({ isolation: 'bwrap', limits: DEFAULT_EXEC_LIMITS });
+    expect(JSON.parse(row.sandbox as string)).toEqual({ isolation: 'bwrap-nobody', limits: DEFAULT_EXEC_LIMITS });
     const code = p.db.prepare<[], { code: string }>('SELECT code FROM solutions WHERE id = 2').get()!.code;
     expect(row.code_sha256).toBe(codeSha256(code));
 
@@ -400,7 +401,7 @@ describe('writeExecutions', () => {
     testsTotal: 1,
     durationMs: 2,
     comparator: 'strict',
-    sandbox: { isolation: 'bwrap', limits: { ...DEFAULT_EXEC_LIMITS } },
+    sandbox: { isolation: 'bwrap-nobody', limits: { ...DEFAULT_EXEC_LIMITS } },
   });
   it('keeps the first of two writers of the same verdict and writes a batch all or nothing', async () => {
     await load([he('W/0', '    return x\n')]);
@@ -445,6 +446,26 @@ describe('flaggedReferences and executionStats', () => {
     expect(st.executions).toBe(10);
     expect(st.verdicts.strict).toMatchObject({ total: 10, pass: 6, wrong_answer: 3, runtime_error: 1 });
     expect(st.flaky).toBe(0);
+    expect(st.isolation).toEqual({ 'bwrap-nobody': 10 });
+  });
+
+  it('counts stored verdicts per sandbox mode, rows of older engines and unreadable ones too', async () => {
+    await standard();
+    await runPending(p, scriptedRunner(), opts());
+    const ids = p.db.prepare<[], { id: number }>('SELECT id FROM executions ORDER BY id').all().map((r) => r.id);
+    const set = p.db.prepare('UPDATE executions SET sandbox = ? WHERE id = ?');
+    // An older engine recorded only 'bwrap'; a row may also say nothing readable.
+    set.run(JSON.stringify({ isolation: 'bwrap', limits: DEFAULT_EXEC_LIMITS }), ids[0]);
+    set.run(JSON.stringify({ isolation: 'bwrap', limits: DEFAULT_EXEC_LIMITS }), ids[1]);
+    set.run(JSON.stringify({ isolation: 'bwrap-root', limits: DEFAULT_EXEC_LIMITS }), ids[2]);
+    set.run(JSON.stringify({ isolation: 'none', limits: DEFAULT_EXEC_LIMITS }), ids[3]);
+    set.run('not json', ids[4]);
+    set.run(JSON.stringify({ limits: DEFAULT_EXEC_LIMITS }), ids[5]);
+    expect(ids.length).toBeGreaterThan(6);
+    expect(executionStats(p).isolation).toEqual({ 'bwrap-nobody': ids.length - 6, 'bwrap-root': 1, bwrap: 2, none: 1, unknown: 2 });
+    expect(isolationLabel('bwrap')).toMatch(/not recorded/);
+    expect(isolationLabel('none')).toMatch(/NOT ISOLATED/);
+    expect(isolationLabel('bwrap-user')).toBe('bwrap-user');
   });
 
   it('deleting a solution or a version deletes its verdicts', async () => {

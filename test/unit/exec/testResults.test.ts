@@ -29,14 +29,14 @@ describe('test results', () => {
       testsTotal: 2,
       durationMs: 40,
       comparator: 'strict',
-      sandbox: { isolation: 'bwrap', limits: { ...DEFAULT_EXEC_LIMITS } },
+      sandbox: { isolation: 'bwrap-nobody', limits: { ...DEFAULT_EXEC_LIMITS } },
       tests: [
         { ordinal: 0, verdict: 'pass', durationMs: 10, input: '1\n', expected: '1\n', output: '1\n' },
         { ordinal: 1, verdict: 'runtime_error', durationMs: 12, input: '0\n', stderrTail: 'x', message: 'ZeroDivisionError' },
       ],
     };
     const v = runTestsResult(problem, 4, r, ['stdio', 'stdio'], () => 6);
-    expect(v).toMatchObject({ version: 4, verdict: 'runtime_error', isolation: 'bwrap', comparator: 'strict', testsTotal: 2 });
+    expect(v).toMatchObject({ version: 4, verdict: 'runtime_error', isolation: 'bwrap-nobody', comparator: 'strict', testsTotal: 2 });
     expect(v.tests[0]).toEqual({ ordinal: 0, kind: 'stdio', verdict: 'pass', durationMs: 10, input: '1\n', expected: '1\n', output: '1\n' });
     expect(v.tests[1]).toEqual({ ordinal: 1, kind: 'stdio', verdict: 'runtime_error', durationMs: 12, input: '0\n', stderrTail: 'x', message: 'ZeroDivisionError', line: 6 });
   });

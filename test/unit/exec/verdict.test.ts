@@ -34,7 +34,11 @@ describe('verdict of a test', () => {
   });
 
   it('wall clock and output cap come first', () => {
-    expect(verdictOf(stdio, worker({ status: 'timeout', duration_ms: 5001 })).verdict).toBe('timeout');
+    expect(verdictOf(stdio, worker({ status: 'timeout', duration_ms: 5001 }))).toMatchObject({ verdict: 'timeout', message: 'time limit exceeded after 5001 ms of wall clock' });
+    // Time spent waiting for a CPU on a busy machine is not counted, and the message says so.
+    expect(verdictOf(stdio, worker({ status: 'timeout', duration_ms: 7402, cpu_wait_ms: 2400.4 })).message).toBe(
+      'time limit exceeded after 7402 ms of wall clock (2400 ms of it spent waiting for a CPU, not counted)',
+    );
     const flood = verdictOf(stdio, worker({ status: 'output_limit', stdout_bytes: 2 << 20 }));
     expect(flood.verdict).toBe('output_limit');
     expect(flood.message).toMatch(/^stdout/);

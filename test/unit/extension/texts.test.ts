@@ -1,7 +1,7 @@
 // Texts the extension shows: test diagnostics and summaries, endpoint health, sampling summaries.
 import { describe, expect, it } from 'vitest';
 import { healthSummary, sampleLabel, sampleSummaryText } from '../../../extension/samplingText';
-import { diagnosticMessage, excerpt, runSummaryText, testMessageText } from '../../../extension/testReport';
+import { diagnosticMessage, excerpt, runSummaryText, sandboxItem, testMessageText } from '../../../extension/testReport';
 import { type RunTestsResult, type SampleView, type TestRunView } from '../../../server/protocol';
 
 describe('test results', () => {
@@ -17,10 +17,10 @@ describe('test results', () => {
       testsTotal: 3,
       durationMs: 84.2,
       comparator: 'strict',
-      isolation: 'bwrap',
+      isolation: 'bwrap-nobody',
       tests: [{ ...t, ordinal: 0, verdict: 'pass' }, { ...t, ordinal: 1, verdict: 'pass' }, t],
     };
-    expect(runSummaryText(r)).toBe('demo-apps/9001: 2 of 3 tests pass · wrong answer (strict, bwrap, 84 ms)');
+    expect(runSummaryText(r)).toBe('demo-apps/9001: 2 of 3 tests pass · wrong answer (strict, bwrap-nobody, 84 ms)');
     expect(runSummaryText({ ...r, isolation: 'none', tests: [t] })).toBe('demo-apps/9001: 0 of 3 tests pass (2 not run) · wrong answer (strict, NOT ISOLATED, 84 ms)');
   });
 });
@@ -46,5 +46,15 @@ describe('sampling and pairs texts', () => {
     );
     const s: SampleView = { id: 1, index: 2, jobId: 1, middle: '\n    for x in xs:\n        t += x', finishReason: 'stop', model: 'm', endpoint: 'e', verdict: null, createdAt: '' };
     expect(sampleLabel(s)).toBe('#2 for x in xs:');
+  });
+});
+
+describe('sandbox status item', () => {
+  it('a shield for the strongest mode, a warning with the reason for a weaker one, an error without isolation', () => {
+    expect(sandboxItem({ mode: 'bwrap-nobody', preferred: 'bwrap-nobody', warning: false })).toEqual({ text: '$(shield) sandbox: bwrap-nobody', tooltip: 'Programs run in bubblewrap (bwrap-nobody), the strongest mode for this user.' });
+    const weak = sandboxItem({ mode: 'bwrap-root', preferred: 'bwrap-nobody', warning: true, reason: 'uid 65534 cannot run bubblewrap here' });
+    expect(weak).toMatchObject({ text: '$(warning) PairForge sandbox: bwrap-root', colour: 'statusBarItem.warningBackground' });
+    expect(weak.tooltip).toContain('weaker than bwrap-nobody: uid 65534 cannot run bubblewrap here');
+    expect(sandboxItem({ mode: 'none', preferred: 'bwrap-nobody', warning: true })).toMatchObject({ text: '$(error) PairForge: NOT ISOLATED', colour: 'statusBarItem.errorBackground' });
   });
 });
