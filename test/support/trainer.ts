@@ -13,8 +13,13 @@ import { runCli } from './cliHarness';
 import { root } from './paths';
 
 export const TRAINER_DIR = path.join(root, 'server', 'training', 'python');
-export const TRAINER_SCRIPT = path.join(TRAINER_DIR, 'train.py');
 export const DEFAULT_VENV = path.join(root, '.cache', 'trainer-venv');
+
+/** train.py as shipped: the copy scripts/bundle.mjs puts beside a bundle (cliHarness's buildCli
+ * makes one), so the tests run the files the .vsix carries. */
+export function bundledTrainer(cli: string): string {
+  return path.join(path.dirname(cli), 'trainer', 'train.py');
+}
 
 /** The venv's python, or why there is none. */
 export function trainerPython(): { python: string; missing?: undefined } | { python?: undefined; missing: string } {
@@ -56,8 +61,8 @@ export function runTrainer(python: string, args: string[], opts: { timeoutMs?: n
 }
 
 /** `train.py train --run-dir RUN --tiny` under plain python. */
-export function trainTiny(python: string, run: string): SpawnSyncReturns<string> {
-  return runTrainer(python, [TRAINER_SCRIPT, 'train', '--run-dir', run, '--tiny']);
+export function trainTiny(python: string, script: string, run: string): SpawnSyncReturns<string> {
+  return runTrainer(python, [script, 'train', '--run-dir', run, '--tiny']);
 }
 
 export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
@@ -75,17 +80,17 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-/** Starts `train.py train --tiny` in the background and sends it `signal` once metrics.jsonl has
- * a line; resolves with its exit code and output. */
-export function trainTinyAndSignal(python: string, run: string, signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Starts `train.py train --tiny` in the background and sends it `signal` once it has logged
+ * step `afterStep`; resolves with its exit code (null when killed) and output. */
+export function trainTinyAndSignal(python: string, script: string, run: string, signal: NodeJS.Signals, afterStep = 1): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(python, [TRAINER_SCRIPT, 'train', '--run-dir', run, '--tiny'], { cwd: root, env: trainerEnv() });
+    const child = spawn(python, [script, 'train', '--run-dir', run, '--tiny'], { cwd: root, env: trainerEnv() });
     let stdout = '';
     let stderr = '';
     let sent = false;
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (!sent && /pairforge-train: step 1\//.test(stdout)) {
+      if (!sent && new RegExp(`pairforge-train: step ${afterStep}/`).test(stdout)) {
         sent = true;
         child.kill(signal);
       }

@@ -2,12 +2,12 @@
 // `pairforge run`, a tiny random model and a tokenizer built from the export's text. The masked
 // loss against a direct computation, gradients outside the spans, the curriculum order, metrics,
 // held-out log-probs, LoRA, SIGTERM and resume, and bad input.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, runCli } from '../../support/cliHarness';
 import {
-  TRAINER_SCRIPT,
+  bundledTrainer,
   makeDemoExport,
   newRun,
   readJson,
@@ -57,6 +57,7 @@ interface Batch {
 const TRL_METRICS = ['loss', 'rewards/chosen', 'rewards/rejected', 'rewards/accuracies', 'rewards/margins', 'logps/chosen', 'logps/rejected', 'learning_rate', 'epoch', 'step'];
 
 let cli: string;
+let script: string;
 let dir: string;
 let exportDir: string;
 let db: string;
@@ -65,6 +66,7 @@ let records: TrlLine[];
 describe.skipIf(!env.python)(title, () => {
   beforeAll(async () => {
     cli = await buildCli();
+    script = bundledTrainer(cli);
     dir = tempDir('pairforge-trainer-');
     ({ db, exportDir } = makeDemoExport(cli, dir));
     records = readJsonLines<TrlLine>(path.join(exportDir, 'pairs.trl.jsonl'));
@@ -120,7 +122,7 @@ describe.skipIf(!env.python)(title, () => {
 
   it('a --tiny run: metrics lines with TRL names, batches in the export order, held-out log-probs, the model', () => {
     const run = newRun(dir, exportDir);
-    const r = trainTiny(python, run);
+    const r = trainTiny(python, script, run);
     expect(r.status, r.stderr).toBe(0);
     const status = readJson<{ state: string; step: number; max_steps: number; exit_code: number }>(path.join(run, 'status.json'));
     expect(status).toMatchObject({ state: 'done', step: 8, max_steps: 8, exit_code: 0 });
@@ -188,7 +190,7 @@ describe.skipIf(!env.python)(title, () => {
     expect(order).not.toEqual([...order].sort((a, b) => a - b));
     expect(order.length).toBe(2 * new Set(order).size);
     const run = newRun(dir, out, { heldout_pairs: 3, max_steps: -1, num_train_epochs: 1, per_device_train_batch_size: 3 });
-    const r = trainTiny(python, run);
+    const r = trainTiny(python, script, run);
     expect(r.status, r.stderr).toBe(0);
     const info = readJson<{ heldout_pairs: number[] }>(path.join(run, 'run.json'));
     expect(info.heldout_pairs).toHaveLength(3);
@@ -203,7 +205,7 @@ describe.skipIf(!env.python)(title, () => {
     const full = newRun(dir, exportDir, { beta: 0.1 });
     const lora = newRun(dir, exportDir, { beta: 0.1, sft_weight: 0.5, lora: { r: 4, target_modules: ['q_proj', 'v_proj'] } });
     for (const run of [full, lora]) {
-      const r = trainTiny(python, run);
+      const r = trainTiny(python, script, run);
       expect(r.status, r.stderr).toBe(0);
     }
     expect(existsSync(path.join(lora, 'model', 'adapter_config.json'))).toBe(true);
@@ -228,7 +230,7 @@ describe.skipIf(!env.python)(title, () => {
 
   it('SIGTERM stops at a step boundary with a checkpoint; the same command resumes and logs each step once', async () => {
     const run = newRun(dir, exportDir, { num_train_epochs: 10, save_steps: 1, save_total_limit: 1 });
-    const first = await trainTinyAndSignal(python, run, 'SIGTERM');
+    const first = await trainTinyAndSignal(python, script, run, 'SIGTERM');
     expect(first.code, first.stderr).toBe(143);
     const stopped = readJson<{ state: string; step: number; max_steps: number; message: string }>(path.join(run, 'status.json'));
     expect(stopped.state).toBe('interrupted');
@@ -237,7 +239,7 @@ describe.skipIf(!env.python)(title, () => {
     expect(first.stderr).toContain(stopped.message);
     expect(existsSync(path.join(run, 'model'))).toBe(false);
 
-    const second = trainTiny(python, run);
+    const second = trainTiny(python, script, run);
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/resuming from checkpoint-\d+/);
     const status = readJson<{ state: string; step: number; max_steps: number }>(path.join(run, 'status.json'));
@@ -251,13 +253,38 @@ describe.skipIf(!env.python)(title, () => {
     expect(batches.flatMap((b) => b.pair_ids.flat())).toEqual(Array.from({ length: 10 }, () => once).flat());
 
     // A finished run is never trained over.
-    const third = trainTiny(python, run);
+    const third = trainTiny(python, script, run);
     expect(third.status).toBe(2);
     expect(third.stderr).toMatch(/holds a finished run/);
   }, 300_000);
 
+  it('kill -9 mid-run: the same command resumes from the newest complete checkpoint; each step is logged and trained once', async () => {
+    const run = newRun(dir, exportDir, { num_train_epochs: 10, save_steps: 1, save_total_limit: 2 });
+    const first = await trainTinyAndSignal(python, script, run, 'SIGKILL', 3);
+    expect(first.code).toBeNull();
+    expect(readJson<{ state: string }>(path.join(run, 'status.json')).state).toBe('training');
+    // A checkpoint the kill cut short (no trainer_state.json, written last) is passed over and removed.
+    const partial = path.join(run, 'checkpoints', 'checkpoint-999');
+    mkdirSync(partial, { recursive: true });
+    writeFileSync(path.join(partial, 'model.safetensors'), 'cut short');
+    const second = trainTiny(python, script, run);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/resuming from checkpoint-\d+ \(step \d+\)/);
+    expect(second.stdout).not.toContain('checkpoint-999');
+    expect(existsSync(partial)).toBe(false);
+    const status = readJson<{ state: string; max_steps: number }>(path.join(run, 'status.json'));
+    expect(status.state).toBe('done');
+    const all = Array.from({ length: status.max_steps }, (_, i) => i + 1);
+    expect(readJsonLines(path.join(run, 'metrics.jsonl')).map((m) => m.step)).toEqual([...all, status.max_steps]);
+    const batches = readJsonLines<Batch>(path.join(run, 'batches.jsonl'));
+    expect(batches.map((b) => b.step)).toEqual(all);
+    const info = readJson<{ heldout_pairs: number[] }>(path.join(run, 'run.json'));
+    const once = records.map((x) => x.metadata.pair_id).filter((id) => !info.heldout_pairs.includes(id));
+    expect(batches.flatMap((b) => b.pair_ids.flat())).toEqual(Array.from({ length: 10 }, () => once).flat());
+  }, 300_000);
+
   describe('bad input names the file, line and field', () => {
-    const check = (run: string) => runTrainer(python, [TRAINER_SCRIPT, 'check', '--run-dir', run, '--tiny'], { timeoutMs: 60_000 });
+    const check = (run: string) => runTrainer(python, [script, 'check', '--run-dir', run, '--tiny'], { timeoutMs: 60_000 });
     const withRecords = (edit: (lines: string[]) => string[]) => {
       const run = newRun(dir, exportDir);
       const file = path.join(run, 'export', 'pairs.trl.jsonl');
@@ -337,7 +364,7 @@ describe.skipIf(!env.python)(title, () => {
       const wrong = newRun(dir, exportDir, { per_device_train_batch_size: '4' });
       expect(check(wrong).stderr).toContain(`${path.join(wrong, 'config.json')}: per_device_train_batch_size should be a positive integer, not "4"`);
       const owned = newRun(dir, exportDir, { trl: { train_sampling_strategy: 'random' } });
-      const r = trainTiny(python, owned);
+      const r = trainTiny(python, script, owned);
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(`trl.train_sampling_strategy is not accepted (the export order is kept)`);
       const status = readJson<{ state: string; message: string; exit_code: number }>(path.join(owned, 'status.json'));

@@ -36,6 +36,7 @@ from .runfolder import (
     Status,
     is_main_process,
     keep_lines_through_step,
+    last_complete_checkpoint,
     now_iso,
     read_json,
     write_json_atomic,
@@ -310,11 +311,9 @@ def _train(run_dir: str, export_dir: str, tiny: bool, status: Status, signals: S
         'world_size': state.num_processes,
     }
 
-    # A restart of an unfinished run: resume from its newest checkpoint with the same options.
-    from transformers.trainer_utils import get_last_checkpoint
-
-    checkpoints = os.path.join(run_dir, CHECKPOINTS_DIR)
-    resume = get_last_checkpoint(checkpoints) if os.path.isdir(checkpoints) else None
+    # A restart of an unfinished run: resume from its newest complete checkpoint with the same options.
+    resume = last_complete_checkpoint(os.path.join(run_dir, CHECKPOINTS_DIR), remove_partial=main)
+    state.wait_for_everyone()
     run_path = os.path.join(run_dir, RUN_FILE)
     before = read_json(run_path)
     if resume and isinstance(before, dict) and (before.get('options') != opts or before.get('tiny') != tiny or before.get('export', {}).get('sha256') != info['export']['sha256']):
@@ -348,12 +347,12 @@ def _train(run_dir: str, export_dir: str, tiny: bool, status: Status, signals: S
             'lines': [[records_by_index[i].line for i in ids] for ids in per_process],
         })
 
-    max_steps_seen = {'value': None}
-
     def echo(row: Dict[str, Any], st) -> None:
-        max_steps_seen['value'] = st.max_steps
         log(_format_metrics(row, st.max_steps))
         status.update(step=row['step'], max_steps=st.max_steps, epoch=row.get('epoch'))
+
+    def begin(st) -> None:
+        status.update(step=st.global_step, max_steps=st.max_steps)
 
     stopper = StopOnRequest(lambda: signals.received is not None, save=opts['save_steps'] > 0)
     train_dataset = datasets.Dataset.from_dict(dataset_rows(train_tok.pairs))
@@ -365,7 +364,7 @@ def _train(run_dir: str, export_dir: str, tiny: bool, status: Status, signals: S
         processing_class=tokenizer,
         data_collator=collator,
         peft_config=peft_config,
-        callbacks=[MetricsWriter(metrics_path, echo), stopper],
+        callbacks=[MetricsWriter(metrics_path, echo, begin), stopper],
         on_batch=on_batch,
     )
     from transformers.trainer_callback import PrinterCallback, ProgressCallback

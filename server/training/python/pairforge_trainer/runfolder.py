@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import socket
 import time
 from typing import Any, Dict, List, Optional
@@ -83,6 +85,24 @@ class Status:
 
     def end(self, state: str, message: str, exit_code: int) -> None:
         self.update(state=state, message=message, exit_code=exit_code, ended_at=now_iso())
+
+
+def last_complete_checkpoint(directory: str, remove_partial: bool) -> Optional[str]:
+    """The newest checkpoint-N folder holding trainer_state.json (written last, so a checkpoint a
+    kill cut short has none), or None. With `remove_partial`, newer incomplete ones are deleted."""
+    if not os.path.isdir(directory):
+        return None
+    found = []
+    for name in os.listdir(directory):
+        m = re.fullmatch(r'checkpoint-(\d+)', name)
+        if m and os.path.isdir(os.path.join(directory, name)):
+            found.append((int(m.group(1)), os.path.join(directory, name)))
+    for _step, path in sorted(found, reverse=True):
+        if os.path.isfile(os.path.join(path, 'trainer_state.json')):
+            return path
+        if remove_partial:
+            shutil.rmtree(path, ignore_errors=True)
+    return None
 
 
 def keep_lines_through_step(path: str, step: int) -> int:

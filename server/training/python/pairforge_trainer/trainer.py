@@ -147,11 +147,17 @@ def _json_value(v: Any) -> Any:
 
 class MetricsWriter(TrainerCallback):
     """Each log event as one JSON line (TRL's names, plus step, epoch and a unix time), flushed at
-    once so a `tail -F` sees it; `echo(row)` is told too (the console line)."""
+    once so a `tail -F` sees it; `echo(row, state)` is told too (the console line), and
+    `begin(state)` when training starts (max_steps is known then)."""
 
-    def __init__(self, path: str, echo: Callable[[Dict[str, Any], Any], None]):
+    def __init__(self, path: str, echo: Callable[[Dict[str, Any], Any], None], begin: Callable[[Any], None]):
         self._path = path
         self._echo = echo
+        self._begin = begin
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            self._begin(state)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:
