@@ -61,6 +61,10 @@ MODE_DEFAULTS = {
     'iterpref': {'beta': 0.1, 'sft_weight': 1.0},
 }
 
+# The loss types of the pinned TRL's DPOTrainer._compute_loss ('sft' is the sft_weight term).
+LOSS_TYPES = ('sigmoid', 'hinge', 'ipo', 'exo_pair', 'nca_pair', 'robust', 'bco_pair', 'sppo_hard', 'aot',
+              'aot_unpaired', 'apo_zero', 'apo_down', 'discopop', 'sigmoid_norm')
+
 LORA_KEYS = {'r': (int,), 'alpha': _NUM, 'dropout': _NUM, 'target_modules': (str, list)}
 
 
@@ -119,6 +123,9 @@ def resolve(raw: Dict[str, Any], path: str, *, tiny: bool, mode_counts: Dict[str
         raise bad('loss_type')
     if 'sft' in opts['loss_type']:
         raise ConfigError(f"{path}: loss_type 'sft' is set through sft_weight (the weight of the chosen side's NLL)")
+    for name in opts['loss_type']:
+        if name not in LOSS_TYPES:
+            raise ConfigError(f'{path}: loss_type {name!r} is not a loss type of TRL\'s DPOTrainer ({", ".join(LOSS_TYPES)})')
     for key in ('per_device_train_batch_size', 'gradient_accumulation_steps', 'logging_steps'):
         if opts[key] < 1:
             raise bad(key)

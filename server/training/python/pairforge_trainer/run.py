@@ -21,6 +21,7 @@ import time
 import traceback
 from typing import Any, Dict, List, Optional
 
+from . import RUN_FORMAT
 from .config import CONFIG_FILE, ConfigError, lora_settings, read_config, resolve
 from .export import ExportError, mode_counts, read_export, split_heldout
 from .runfolder import (
@@ -247,13 +248,12 @@ def _train(run_dir: str, export_dir: str, tiny: bool, status: Status, signals: S
     status.update(message='loading the tokenizer and model')
     import datasets
     import torch
+    import transformers
     from accelerate import PartialState
 
     from .heldout import heldout_rows
     from .tokens import dataset_rows, tokenize_records
     from .trainer import MaskedDPOTrainer, MetricsWriter, PairCollator, StopOnRequest
-
-    import transformers
 
     datasets.disable_progress_bars()
     transformers.utils.logging.disable_progress_bar()
@@ -284,7 +284,7 @@ def _train(run_dir: str, export_dir: str, tiny: bool, status: Status, signals: S
         raise ExportError(f'{data_path}: no record left to train on ({len(train_tok.too_long)} over max_length {opts["max_length"]}, {len(heldout_records)} held out)')
 
     info = {
-        'format': 1,
+        'format': RUN_FORMAT,
         'created_at': now_iso(),
         'tiny': tiny,
         'options': opts,

@@ -77,6 +77,8 @@ class ResponseEncoder:
 
 def tokenize_record(tokenizer: Any, encoder: ResponseEncoder, record: Record, add_special_tokens: bool, where: str) -> PairTokens:
     prompt_ids = list(tokenizer(record.prompt, add_special_tokens=add_special_tokens)['input_ids'])
+    if not prompt_ids:
+        raise TokenizeError(f'{where}: the prompt has no tokens, so nothing conditions the first response token')
     sides = {}
     for side in ('chosen', 'rejected'):
         ids, ranges = encoder.encode(record.response(side), f'{where}: {side}')
