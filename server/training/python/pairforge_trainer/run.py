@@ -186,7 +186,11 @@ def _dpo_config(opts: Dict[str, Any], run_dir: str, cfg_path: str, tiny: bool):
     if not torch.cuda.is_available():
         settings['use_cpu'] = True
     settings.update(extra)
-    return DPOConfig(**settings)
+    try:
+        return DPOConfig(**settings)
+    except (ValueError, TypeError) as e:
+        given = f' (given under trl: {", ".join(sorted(extra))})' if extra else ''
+        raise ConfigError(f'{cfg_path}: the training options are refused by TRL\'s DPOConfig{given}: {e}') from None
 
 
 def _load_tokenizer(name: str):
