@@ -1,5 +1,6 @@
 // Bundles the four entry points into dist/ with esbuild and copies the runtime files beside them
-// (scripts/bundle.mjs: the .wasm files, better-sqlite3's native addon, the sandbox's Python harness).
+// (scripts/bundle.mjs: the .wasm files, better-sqlite3's native addon, the sandbox's Python harness,
+// the trainer).
 import * as esbuild from 'esbuild';
 import { mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';

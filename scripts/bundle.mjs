@@ -1,7 +1,7 @@
 // How every Node bundle of the engine is made and laid out, shared by scripts/build.mjs (dist/),
 // the CLI tests (test/unit/cliHarness.ts) and the bench scripts: esbuild settings, and the runtime
 // files the engine loads from beside its bundle.
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,13 +25,27 @@ export const nodeBundle = {
   banner: { js: "const __pairforgeImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
+/** Copies the trainer (server/training/python: the script, its package and its pinned
+ * requirements) into `dir`/trainer, which the SSH hand-off uploads to a GPU host
+ * (docs/training.md). */
+export function copyTrainer(dir) {
+  const from = path.join(root, 'server', 'training', 'python');
+  const to = path.join(dir, 'trainer');
+  mkdirSync(path.join(to, 'pairforge_trainer'), { recursive: true });
+  for (const name of ['train.py', 'requirements.txt']) copyFileSync(path.join(from, name), path.join(to, name));
+  for (const name of readdirSync(path.join(from, 'pairforge_trainer')).filter((n) => n.endsWith('.py'))) {
+    copyFileSync(path.join(from, 'pairforge_trainer', name), path.join(to, 'pairforge_trainer', name));
+  }
+}
+
 /** Copies what the engine loads from its bundle's folder into `dir`: the tree-sitter runtime and
- * Python grammar (.wasm), better-sqlite3's native addon (server/store/db.ts) and the execution
- * engine's Python harness (exec-python/, server/exec/sandbox.ts). */
+ * Python grammar (.wasm), better-sqlite3's native addon (server/store/db.ts), the execution
+ * engine's Python harness (exec-python/, server/exec/sandbox.ts) and the trainer (trainer/). */
 export function copyRuntimeAssets(dir) {
   mkdirSync(path.join(dir, 'exec-python'), { recursive: true });
   copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), path.join(dir, 'tree-sitter.wasm'));
   copyFileSync(require.resolve('tree-sitter-python/tree-sitter-python.wasm'), path.join(dir, 'tree-sitter-python.wasm'));
   copyFileSync(path.join(path.dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node'), path.join(dir, 'better_sqlite3.node'));
   for (const name of ['worker.py', 'child.py']) copyFileSync(path.join(root, 'server', 'exec', 'python', name), path.join(dir, 'exec-python', name));
+  copyTrainer(dir);
 }
