@@ -221,3 +221,12 @@ export function problemInfo(p: Project, ids: readonly number[]): Map<number, { l
   }
   return out;
 }
+
+/** The ids of a dataset's problems (every dataset's when absent), in id order. */
+export function problemIds(p: Project, datasetId?: number): number[] {
+  const rows =
+    datasetId === undefined
+      ? p.db.prepare<[], { id: number }>('SELECT id FROM problems ORDER BY id').all()
+      : p.db.prepare<[number], { id: number }>('SELECT id FROM problems WHERE dataset_id = ? ORDER BY id').all(datasetId);
+  return rows.map((r) => r.id);
+}

@@ -241,7 +241,8 @@ async function go(index: number): Promise<void> {
 async function showPair(pairId: number): Promise<void> {
   let pair: Pair;
   try {
-    pair = await detail(pairId);
+    // The pair and its rewards together, so the editor is painted once.
+    [pair] = await Promise.all([detail(pairId), state.heatmap !== 'off' ? rewardsOf(pairId).catch(() => null) : null]);
   } catch (e) {
     return say(`pair ${pairId}: ${(e as Error).message}`, 'error');
   }
@@ -249,7 +250,7 @@ async function showPair(pairId: number): Promise<void> {
   current = pair;
   compared = undefined;
   editRun = undefined;
-  view.show(pair);
+  view.show(pair, undefined, false);
   side.show(pair, undefined);
   say(pair.flags.length ? `filter flags: ${pair.flags.join(', ')}` : '');
   await paintHeatmap();
