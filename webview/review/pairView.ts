@@ -201,6 +201,21 @@ export class PairView {
     if (on) this.diff.getOriginalEditor().focus();
   }
 
+  /** Whether the edited side has the keyboard. */
+  editFocused(): boolean {
+    return this.diff.getOriginalEditor().hasTextFocus();
+  }
+
+  focusEdit(): void {
+    this.diff.getOriginalEditor().focus();
+  }
+
+  /** Takes the keyboard away from the edited side (the edit stays). */
+  blurEdit(): void {
+    const active = document.activeElement;
+    if (active instanceof HTMLElement) active.blur();
+  }
+
   /** The edited chosen side (the block of a FIM pair), or an error when the edit left the block. */
   editedChosen(): { text: string } | { error: string } {
     const pair = this.pair;
