@@ -732,6 +732,18 @@ def group_from(msg, i, remaining):
     return group if len(group) > 1 else None
 
 
+OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN)
+
+
+def report_out_of_resources(chan, ordinal, e):
+    """A fork or pipe that failed for want of files, memory or processes is the worker's state, not
+    the candidate's verdict: tell the parent to replace this worker. Any other OSError is a bug and
+    propagates."""
+    if e.errno not in OUT_OF_RESOURCES:
+        raise e
+    chan.send({'op': 'error', 'ordinal': ordinal, 'error': 'worker out of resources: %s' % e, 'recycle': True})
+
+
 def run_batch(chan, msg, compiled):
     """Runs tests[start:] one after another, sending each result as it comes; stops at the first
     test that is not plainly a pass (unless all_results), when the parent says stop, when the
@@ -750,11 +762,9 @@ def run_batch(chan, msg, compiled):
             try:
                 done, why = run_group(chan, group, compiled, deadline, msg.get('all_results'))
             except OSError as e:
-                if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN):
-                    chan.send({'op': 'error', 'ordinal': i, 'error': 'worker out of resources: %s' % e, 'recycle': True})
-                    reason = 'error'
-                    break
-                raise
+                report_out_of_resources(chan, i, e)
+                reason = 'error'
+                break
             i += done
             if why is not None:
                 reason = why
@@ -764,11 +774,9 @@ def run_batch(chan, msg, compiled):
         try:
             result = run_test(test, compiled)
         except OSError as e:
-            if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN):
-                chan.send({'op': 'error', 'ordinal': i, 'error': 'worker out of resources: %s' % e, 'recycle': True})
-                reason = 'error'
-                break
-            raise
+            report_out_of_resources(chan, i, e)
+            reason = 'error'
+            break
         chan.send(result)
         i += 1
         why = stop_reason(chan, result, test, msg.get('all_results'))
