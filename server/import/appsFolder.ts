@@ -43,8 +43,10 @@ export function problemIdOf(dir: string): string | number {
   return /^\d+$/.test(name) && name.length < 16 ? Number(name) : name;
 }
 
-/** 1-based line of a JSON.parse error ("... at position N"), else 1. */
+/** 1-based line of a JSON.parse error when its message says ("line L" or "position N"), else 1. */
 function errorLine(text: string, message: string): number {
+  const l = /\(line (\d+) column \d+\)/.exec(message);
+  if (l) return Number(l[1]);
   const m = /position (\d+)/.exec(message);
   if (!m) return 1;
   let line = 1;

@@ -200,13 +200,10 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
         const sampled = await external.sample({ ...ctx, endpoint, model });
         const tabs = typeof sampled.tabIndented === 'number' ? sampled.tabIndented : 0;
         // (the sampling job has logged its own warning)
-        if (tabs > 0) summary.warnings.push(`${tabs} of the targets sampled now are tab-indented: under preset structurecoder (the published sampling) every sample of them fails to compile; --preset clean keeps tabs`);
+        if (tabs > 0 && !summary.warnings.some((w) => w.includes('tab-indented'))) summary.warnings.push(`${tabs} of the targets sampled now are tab-indented: under preset structurecoder (the published sampling) every sample of them fails to compile; --preset clean keeps tabs`);
         return sampled;
       })) &&
-      (await stage('exec', async () => {
-        if (count('SELECT COUNT(*) AS n FROM samples') === 0) return { total: 0, skip: 'no samples to run' };
-        return external.exec(ctx);
-      })) &&
+      (await stage('exec', () => external.exec(ctx))) &&
       (await stage('pairs', async () => {
         const tokens = summary.endpoint && summary.model ? endpointCounter(summary.endpoint, summary.model) : estimatingCounter();
         const common = { comparator: opts.comparator, family: opts.family, tokens, ...(opts.signal ? { signal: opts.signal } : {}) };
