@@ -80,11 +80,11 @@ type SourceItem =
   /** A record already read (an APPS problem folder): `dir` names it in messages. */
   | { kind: 'record'; line: number; record: Record<string, string | number>; dir: string; bytes: number }
   /** Something wrong that is not a record (the file, the array), or a folder problem unreadable. */
-  | { kind: 'bad'; file: string; line: number; reason: string; bytes: number; broken?: boolean }
+  | { kind: 'bad'; file: string; line: number; reason: string; bytes: number }
   | { kind: 'blank'; line: number; bytes: number };
 
 interface Source {
-  /** 'lines' | 'array' name a record in messages ("line" / "record"). */
+  /** A record is a "line" in messages of JSON Lines, a "record" in those of a JSON array. */
   shape: 'lines' | 'array' | 'folder';
   totalBytes: number;
   items: AsyncGenerator<SourceItem>;
@@ -105,8 +105,8 @@ async function firstChar(file: string): Promise<string> {
 
 /** How a read error ends a source: one bad item saying where the file broke. */
 function brokenItem(e: ReadBrokenError, complete: number, bytes: number): SourceItem {
-  const what = e.gzip ? `the compressed file is cut short or damaged (${e.reason})` : `the file cannot be read on (${e.reason})`;
-  return { kind: 'bad', file: e.file, line: e.line, reason: `${what}: the ${complete} complete records before this point were read, nothing after it`, bytes, broken: true };
+  const what = e.gzip ? `the compressed file is cut short or damaged (${e.reason})` : `the file cannot be read any further (${e.reason})`;
+  return { kind: 'bad', file: e.file, line: e.line, reason: `${what}: the ${complete} complete records before this point were read, nothing after it`, bytes };
 }
 
 async function* lineItems(file: string): AsyncGenerator<SourceItem> {
@@ -135,7 +135,7 @@ async function* arrayItems(file: string): AsyncGenerator<SourceItem> {
   const problems = function* (): Generator<SourceItem> {
     for (; reported < splitter.problems.length; reported++) {
       const pr = splitter.problems[reported];
-      yield { kind: 'bad', file, line: pr.line, reason: pr.reason, bytes, broken: /cut short/.test(pr.reason) };
+      yield { kind: 'bad', file, line: pr.line, reason: pr.reason, bytes };
     }
   };
   try {

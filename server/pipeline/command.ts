@@ -6,6 +6,7 @@ import { COMPARATORS, type Comparator } from '../exec/types';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/records';
 import { describeTokens } from '../pairs/command';
 import { describeFlags, describeNoPair } from '../pairs/explain';
+import { DEFAULT_LIMITS } from '../pairs/filters';
 import { FAMILIES, type Family } from '../pairs/render';
 import { EndpointRequiredError, runPipeline, STAGES, type PipelineSummary, type StageName } from './run';
 import { realStages } from './stages';
@@ -76,7 +77,9 @@ export function formatPipelineSummary(s: PipelineSummary): string {
     if (flags) lines.push(`    flags: ${flags}`);
     lines.push(`    tokens: ${describeTokens(b)}`);
   }
-  const dups = Object.values(s.pairs).find((b) => b !== undefined)?.duplicates ?? 0;
+  // (each pairing mode recounts duplicates over the whole project: the last count is current)
+  const builds = Object.values(s.pairs).filter((b): b is NonNullable<typeof b> => b !== undefined);
+  const dups = builds.at(-1)?.duplicates ?? 0;
   if (dups > 0) lines.push(`  duplicates: ${dups} pairs are the same as an older pair (flag duplicate; over the whole project)`);
   if (s.export) {
     const c = s.export.counts;
@@ -86,7 +89,7 @@ export function formatPipelineSummary(s: PipelineSummary): string {
     const lo = s.export.leftOut;
     if (lo && lo.total > 0) {
       const why = [
-        lo.filtered ? `${lo.filtered} carry a filter flag (${describeFlags(lo.flags, Object.values(s.pairs).find((b) => b !== undefined)?.limits.maxTokens ?? 2048)})` : '',
+        lo.filtered ? `${lo.filtered} carry a filter flag (${describeFlags(lo.flags, builds[0]?.limits.maxTokens ?? DEFAULT_LIMITS.maxTokens)})` : '',
         lo.rejected ? `${lo.rejected} rejected in review` : '',
         lo.flaggedInReview ? `${lo.flaggedInReview} flagged in review` : '',
         lo.notReviewed ? `${lo.notReviewed} not reviewed (only accepted pairs exported)` : '',
