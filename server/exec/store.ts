@@ -7,6 +7,7 @@
 // counted. Everything here is synchronous SQLite; running programs is server/exec/runPending.ts.
 import { createHash } from 'node:crypto';
 import { storeUri } from '../import/browse';
+import { SETUP_AS_BEFORE } from '../import/formats';
 import type { Statement } from 'better-sqlite3';
 import type { Project } from '../store/db';
 import type { CandidateResult, TestSpec } from './types';
@@ -110,11 +111,14 @@ export function candidatePage(p: Project, kind: CandidateKind, sel: Selection, a
     .map((r) => ({ kind, id: r.id, problemId: r.problem_id, code: r.code }));
 }
 
-/** A problem's tests in ordinal order, as the engine takes them. */
+/** A problem's tests in ordinal order, as the engine takes them (a setup stored once for a run
+ * of tests that share it is given to each of them). */
 export function problemTests(p: Project, problemId: number): TestSpec[] {
-  return p.db
+  const tests = p.db
     .prepare<[number], TestSpec>('SELECT kind, input, expected, fn_name, code, setup FROM tests WHERE problem_id = ? ORDER BY ordinal')
     .all(problemId);
+  for (let i = 1; i < tests.length; i++) if (tests[i].setup === SETUP_AS_BEFORE) tests[i].setup = tests[i - 1].setup;
+  return tests;
 }
 
 /** Bound parameters per `IN (...)` list (SQLite allows 32,766 in one statement). */

@@ -92,9 +92,27 @@ export interface Manifest {
   files: ManifestFile[];
 }
 
+/** Why pairs of the project are not in an export (each pair counted once, under its first
+ * reason; `flags` tallies the filter flags of the pending pairs left out, several per pair). */
+export interface LeftOut {
+  /** Pairs of the exported mode(s) not exported. */
+  total: number;
+  /** Rejected in review. */
+  rejected: number;
+  /** Flagged by a reviewer. */
+  flaggedInReview: number;
+  /** Pending pairs, not reviewed, when only accepted pairs are exported. */
+  notReviewed: number;
+  /** Pending pairs carrying a filter flag (includePending exports only unflagged ones). */
+  filtered: number;
+  flags: Record<string, number>;
+}
+
 export interface ExportSummary {
   dir: string;
   manifest: Manifest;
+  /** What the selection left out (not for a re-export from a manifest, which takes its keys). */
+  leftOut?: LeftOut;
   /** Set by a re-export: whether each data file is byte-identical to the manifest's. */
   reproduced?: { identical: boolean; differing: string[] };
 }
@@ -356,6 +374,28 @@ function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: Expo
   return { files: [data, info.close()], byFormat };
 }
 
+/** Counts the pairs the selection leaves out, by reason (see LeftOut). */
+export function leftOutOf(p: Project, opts: Pick<ExportOptions, 'includePending' | 'mode'>): LeftOut {
+  const out: LeftOut = { total: 0, rejected: 0, flaggedInReview: 0, notReviewed: 0, filtered: 0, flags: {} };
+  const rows = p.db
+    .prepare<[string | null, string | null], { status: string; flags: string }>(
+      `SELECT status, flags FROM pairs WHERE (? IS NULL OR mode = ?) AND status <> 'accepted'`,
+    )
+    .iterate(opts.mode ?? null, opts.mode ?? null);
+  for (const r of rows) {
+    if (r.status === 'rejected') out.rejected++;
+    else if (r.status === 'flagged') out.flaggedInReview++;
+    else if (!opts.includePending) out.notReviewed++;
+    else if (r.flags !== '[]') {
+      out.filtered++;
+      for (const f of JSON.parse(r.flags) as string[]) countInto(out.flags, f);
+    } else continue;
+    out.total++;
+  }
+  out.flags = sorted(out.flags);
+  return out;
+}
+
 export function exportPairs(p: Project, outDir: string, opts: ExportOptions, keys?: readonly string[]): ExportSummary {
   if (opts.format === 'structurecoder' && opts.trainingSentence) {
     throw new Error('export: the structurecoder format leaves the training sentence to the published trainer, which appends it itself');
@@ -366,7 +406,8 @@ export function exportPairs(p: Project, outDir: string, opts: ExportOptions, key
   mkdirSync(dir, { recursive: true });
   const sinks = new Sinks();
   try {
-    return writeExport(p, dir, pairs, about, opts, sinks);
+    const summary = writeExport(p, dir, pairs, about, opts, sinks);
+    return keys ? summary : { ...summary, leftOut: leftOutOf(p, opts) };
   } catch (e) {
     sinks.abortAll();
     throw e;

@@ -4,6 +4,7 @@
 // is read back when a prompt asks for it.
 import { createHash } from 'node:crypto';
 import { openProject, type Project } from '../store/db';
+import { questionAsComments } from '../sampling/prompts';
 import { candidatesPre, programContinuation } from './fim';
 import { hash32 } from './rng';
 import { PROGRAM_KIND } from '../protocol';
@@ -87,10 +88,18 @@ export class ProjectKnowledge implements Knowledge {
     for (const pre of candidatesPre(prefixText)) {
       const ids = this.byPreSuf.get(keyOf(pre, suf));
       if (!ids) continue;
+      let first: KnownTarget | null = null;
       for (const id of ids) {
         const t = this.get(id);
-        if (t && t.pre === pre && t.suf === suf) return t;
+        if (!t || t.pre !== pre || t.suf !== suf) continue;
+        // Several targets share this prefix and suffix (e.g. a whole function, pre = suf = ''):
+        // the one whose question heads the prompt is meant.
+        if (ids.length === 1 || prefixText === pre) return t;
+        first ??= t;
+        const q = this.questionOf(id);
+        if (q !== undefined && prefixText === `${questionAsComments(q)}\n\n${pre}`) return t;
       }
+      if (first) return first;
     }
     return null;
   }

@@ -62,7 +62,12 @@ export interface BuildSummary extends WriteCounts {
   stale: number;
   duplicates: number;
   flags: Partial<Record<PairFlag, number>>;
-  tokens: { method: 'tokenize' | 'estimate'; fallbackReason?: string };
+  /** How this run's counter counted (method) and how the pairs' token counts came about: counted
+   * with the endpoint's tokenizer, estimated, or kept from an earlier run's tokenizer count when
+   * this run could only estimate (the best count a pair has is kept; see keepBestCounts). */
+  tokens: { method: 'tokenize' | 'estimate'; fallbackReason?: string; counted: { tokenize: number; estimate: number; kept: number } };
+  /** The filter limits of this run (maxTokens for too_long, maxCriticalLines). */
+  limits: FilterLimits;
   cancelled: boolean;
 }
 
@@ -89,16 +94,31 @@ async function countTokens(counter: TokenCounter, family: FimFamily, d: { questi
   // the two formats); a whole program in chat format, as it is always trained.
   const r = renderPair({ ...d, chosenSpans: [], rejectedSpans: [] }, isWholeProgram(d.pre, d.suf) ? 'chat' : 'fim', family);
   const [c, rj] = await Promise.all([counter.count(r.prompt + r.chosen), counter.count(r.prompt + r.rejected)]);
-  return { chosen: c, rejected: rj, method: counter.method };
+  return { chosen: c, rejected: rj, method: counter.method, family };
 }
 
 /** Token counts in flight at once per run. */
 const TOKEN_REQUESTS = 16;
 
-/** Puts each draft's token counts (drafts[i] <- counts[i]) into its provenance and flags. */
-async function settleTokens(drafts: PairDraft[], counts: Promise<TokenCounts>[], limits: FilterLimits): Promise<void> {
+/** The counts a pair keeps: a tokenizer's count is better than an estimate, so when this run can
+ * only estimate (no endpoint, or it stopped answering) a pair keeps the tokenizer count stored by
+ * an earlier run for the same prompt family; a new tokenizer count replaces an older one. */
+export function keepBestCounts(now: TokenCounts, stored: TokenCounts | undefined, family: FimFamily): { tokens: TokenCounts; kept: boolean } {
+  if (now.method === 'estimate' && stored?.method === 'tokenize' && (stored.family ?? 'qwen2.5-coder') === family) return { tokens: stored, kept: true };
+  return { tokens: now, kept: false };
+}
+
+/** Puts each draft's token counts (drafts[i] <- counts[i], or the better stored ones) into its
+ * provenance and flags, and counts how they came about. */
+async function settleTokens(p: Project, summary: BuildSummary, drafts: PairDraft[], counts: Promise<TokenCounts>[], limits: FilterLimits, family: FimFamily): Promise<void> {
   const settled = await Promise.all(counts);
-  settled.forEach((tokens, i) => {
+  const storedOf = p.db.prepare<[string], { provenance: string }>('SELECT provenance FROM pairs WHERE pair_key = ?');
+  settled.forEach((counted, i) => {
+    const row = counted.method === 'estimate' ? storedOf.get(drafts[i].pairKey) : undefined;
+    const stored = row ? ((JSON.parse(row.provenance) as { tokens?: TokenCounts }).tokens ?? undefined) : undefined;
+    const { tokens, kept } = keepBestCounts(counted, stored, family);
+    if (kept) summary.tokens.counted.kept++;
+    else summary.tokens.counted[tokens.method]++;
     drafts[i].provenance.tokens = tokens;
     drafts[i].flags.push(...tokenFlags(tokens, limits));
   });
@@ -109,9 +129,9 @@ async function settleTokens(drafts: PairDraft[], counts: Promise<TokenCounts>[],
 async function writeChunk(
   p: Project,
   summary: BuildSummary,
-  chunk: { drafts: PairDraft[]; pendingTokens: Promise<TokenCounts>[]; produced: ReadonlySet<string>; limits: FilterLimits; scope: { column: 'target_id' | 'history_id'; ids: number[] } },
+  chunk: { drafts: PairDraft[]; pendingTokens: Promise<TokenCounts>[]; produced: ReadonlySet<string>; limits: FilterLimits; family: FimFamily; scope: { column: 'target_id' | 'history_id'; ids: number[] } },
 ): Promise<void> {
-  await settleTokens(chunk.drafts, chunk.pendingTokens, chunk.limits);
+  await settleTokens(p, summary, chunk.drafts, chunk.pendingTokens, chunk.limits, chunk.family);
   const w = upsertPairs(p, chunk.drafts);
   summary.inserted += w.inserted;
   summary.updated += w.updated;
@@ -273,7 +293,7 @@ async function buildStructureCoder(p: Project, grammar: PythonGrammar, opts: Bui
         pendingTokens.push(tokens);
       }
     }
-    await writeChunk(p, summary, { drafts, pendingTokens, produced, limits, scope: { column: 'target_id', ids } });
+    await writeChunk(p, summary, { drafts, pendingTokens, produced, limits, family, scope: { column: 'target_id', ids } });
     opts.onProgress?.(Math.min(i + CHUNK, targetIds.length), targetIds.length);
   }
 }
@@ -304,6 +324,7 @@ async function buildIterPref(p: Project, grammar: PythonGrammar, opts: BuildOpti
     .all()
     .map((r) => r.id);
   summary.sources = historyIds.length;
+  const testCount = p.db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM tests WHERE problem_id = ?');
   const versionsOf = p.db.prepare<[{ cmp: string; lo: number; hi: number }], VersionRow>(
     `SELECT hv.id AS version_id, hv.history_id, hv.ordinal, hv.code, e.id AS execution_id, e.verdict, e.code_sha256,
             EXISTS (SELECT 1 FROM flaky_candidates f WHERE f.candidate_kind = 'version' AND f.candidate_id = hv.id AND f.comparator = @cmp) AS flaky,
@@ -345,7 +366,8 @@ async function buildIterPref(p: Project, grammar: PythonGrammar, opts: BuildOpti
       }));
       const res = pairHistory(hid, versions, { pick, seed, lines });
       if (res.skipped) {
-        const why = versions.every((v) => v.verdict === null) ? 'not_executed' : res.skipped;
+        const unrun = versions.every((v) => v.verdict === null);
+        const why = unrun ? (testCount.get(rows[0].problem_id)!.n === 0 ? 'no_tests' : 'not_executed') : res.skipped;
         summary.skipped[why] = (summary.skipped[why] ?? 0) + 1;
         continue;
       }
@@ -392,7 +414,7 @@ async function buildIterPref(p: Project, grammar: PythonGrammar, opts: BuildOpti
         pendingTokens.push(tokens);
       }
     }
-    await writeChunk(p, summary, { drafts, pendingTokens, produced, limits, scope: { column: 'history_id', ids } });
+    await writeChunk(p, summary, { drafts, pendingTokens, produced, limits, family, scope: { column: 'history_id', ids } });
     opts.onProgress?.(Math.min(i + CHUNK, historyIds.length), historyIds.length);
   }
 }
@@ -415,13 +437,14 @@ export async function buildPairs(p: Project, grammar: PythonGrammar, opts: Build
     stale: 0,
     duplicates: 0,
     flags: {},
-    tokens: { method: 'estimate' },
+    tokens: { method: 'estimate', counted: { tokenize: 0, estimate: 0, kept: 0 } },
+    limits: { ...DEFAULT_FILTER_LIMITS, ...opts.limits },
     cancelled: false,
   };
   if (opts.mode === 'structurecoder') await buildStructureCoder(p, grammar, opts, comparator, summary);
   else await buildIterPref(p, grammar, opts, comparator, summary);
   summary.duplicates = refreshDuplicates(p);
   const counter = opts.tokens ?? estimatingCounter();
-  summary.tokens = { method: counter.method, ...(counter.fallbackReason ? { fallbackReason: counter.fallbackReason } : {}) };
+  summary.tokens = { ...summary.tokens, method: counter.method, ...(counter.fallbackReason ? { fallbackReason: counter.fallbackReason } : {}) };
   return summary;
 }

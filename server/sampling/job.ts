@@ -22,7 +22,8 @@ import { EndpointPool, type PoolEndpoint } from './endpoints';
 import { postProcess } from './postprocess';
 import { promptForTarget } from './prompts';
 import type { TargetRecord } from '../store/rows';
-import { checkSamplingValues, checkSetting, SAMPLING_DEFAULTS, SAMPLING_FAMILIES, type CustomTokens, type EndpointHealth, type SamplingFamily, type SamplingValues } from '../protocol';
+import { checkSamplingValues, checkSetting, PROGRAM_KIND, SAMPLING_DEFAULTS, SAMPLING_FAMILIES, type CustomTokens, type EndpointHealth, type SamplingFamily, type SamplingValues } from '../protocol';
+import { tabIndented } from '../blocks/cut';
 
 /** The job's defaults: the sampling values and concurrency are the settings' (one place:
  * server/protocol/settings.ts); the rest are the job's own knobs. */
@@ -117,6 +118,9 @@ export interface SampleJobSummary {
   skippedTargets: number;
   /** Requests given up after retries in this run (not stored; a resume asks again). */
   failed: number;
+  /** Targets prompted by this run under `structurecoder` whose middle is tab-indented: the
+   * published start keeps only spaces, so none of their samples can compile (logged as a warning). */
+  tabIndented: number;
   requests: number;
   retries: number;
   elapsedMs: number;
@@ -416,14 +420,17 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     `SELECT t.id, t.kind, t.preset, t.pre, t.mid, t.suf, pr.question, pr.starter_code FROM ${TARGET_PROBLEM} WHERE t.id = ?`,
   );
   const prepared = new Map<number, Prepared>();
+  let tabIndentedTargets = 0;
   const prepare = (targetId: number, count: number): Prepared => {
     let pr = prepared.get(targetId);
     if (pr) return pr;
     const t = targetStmt.get(targetId);
     if (!t) throw new Error(`target ${targetId} vanished from the store during the job`);
     // A whole-program target is always prompted as chat, whatever the family (promptForTarget).
-    const built = promptForTarget(family, { kind: t.kind, pre: t.pre, mid: t.mid, suf: t.suf, question: t.question, starterCode: t.starter_code }, custom);
-    pr = { ...built, kind: t.kind, clean: t.preset.startsWith('clean'), pending: count };
+    const clean = t.preset.startsWith('clean');
+    if (!clean && t.kind !== PROGRAM_KIND && tabIndented(t.mid)) tabIndentedTargets++;
+    const built = promptForTarget(family, { kind: t.kind, pre: t.pre, mid: t.mid, suf: t.suf, question: t.question, starterCode: t.starter_code }, custom, clean ? 'clean' : 'structurecoder');
+    pr = { ...built, kind: t.kind, clean, pending: count };
     prepared.set(targetId, pr);
     return pr;
   };
@@ -634,6 +641,12 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     else message = `${failed} requests failed after retries; ${resume}`;
   }
   p.db.prepare('UPDATE sample_jobs SET status = ?, message = ?, finished_at = ? WHERE id = ?').run(status, message ?? null, now(), jobId);
+  if (tabIndentedTargets > 0) {
+    log(
+      `warning: ${tabIndentedTargets} of the targets sampled now are tab-indented: the published sampling (preset structurecoder) keeps only the spaces ` +
+        `of a block's indentation, so every sample of them fails to compile, the golden middle too; targets cut with --preset clean keep tabs`,
+    );
+  }
   if (crash) throw crash instanceof Error ? crash : new Error(String(crash));
   progress();
   return {
@@ -648,6 +661,7 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     produced,
     skippedTargets,
     failed,
+    tabIndented: tabIndentedTargets,
     requests: counters.requests,
     retries: counters.retries,
     elapsedMs: Math.round(performance.now() - t0),

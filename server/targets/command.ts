@@ -1,7 +1,7 @@
 // `pairforge targets`: every stored reference solution cut into FIM targets.
-import { EXIT_INTERRUPTED, EXIT_OK, UsageError, dbOf, extraKindsOf, interruptSignal, out, parseArgs, presetOf, progressLine, showHelp, type Command } from '../cli/kit';
+import { EXIT_INTERRUPTED, EXIT_OK, UsageError, dbOf, err, extraKindsOf, interruptSignal, out, parseArgs, presetOf, progressLine, showHelp, type Command } from '../cli/kit';
 import { openProject } from '../store/db';
-import { cutAllTargets } from './cutAll';
+import { cutAllTargets, tabIndentedWarning } from './cutAll';
 
 const HELP = `usage: pairforge targets --db PROJECT.sqlite [--preset structurecoder|clean] [--extra-kinds K,...] [--black] [--whole-programs] [--json]
 
@@ -46,6 +46,8 @@ async function run(argv: string[]): Promise<number> {
       );
       if (s.cancelled) out('interrupted: solutions already cut are kept; run the same command again to finish');
     }
+    const warning = tabIndentedWarning(s);
+    if (warning) err(`warning: ${warning}`);
     return s.cancelled ? EXIT_INTERRUPTED : EXIT_OK;
   } finally {
     p.close();

@@ -22,7 +22,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cutSources, type CutOutcome } from '../blocks/batch';
-import { formatWithBlack, pyWordCount, STRUCTURECODER_MAX_WORDS } from '../blocks/cut';
+import { formatWithBlack, pyWordCount, STRUCTURECODER_MAX_WORDS, tabIndented } from '../blocks/cut';
 import type { PresetOptions, Target } from '../blocks/types';
 import type { Project } from '../store/db';
 import { PROGRAM_KIND } from '../protocol';
@@ -58,7 +58,19 @@ export interface CutAllSummary {
   targets: number;
   /** Whole-program targets stored by this run (`wholePrograms`; also for solutions cut before). */
   programs: number;
+  /** Block targets stored by this run whose middle is tab-indented (tabIndented): under
+   * `structurecoder` none of their samples can compile (the published start keeps only spaces). */
+  tabIndented: number;
   cancelled: boolean;
+}
+
+/** The warning for tab-indented targets cut under `structurecoder`, or undefined. */
+export function tabIndentedWarning(s: Pick<CutAllSummary, 'preset' | 'tabIndented' | 'targets'>): string | undefined {
+  if (s.tabIndented === 0 || !s.preset.startsWith('structurecoder')) return undefined;
+  return (
+    `${s.tabIndented} of the ${s.targets} targets cut now are tab-indented: the published sampling (preset structurecoder) keeps only ` +
+    `the spaces of a block's indentation, so every sample of them fails to compile, the golden middle too; --preset clean keeps tabs`
+  );
 }
 
 /** Solutions read and written per transaction. */
@@ -135,6 +147,7 @@ export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<Cu
     formatFailed: 0,
     targets: 0,
     programs: 0,
+    tabIndented: 0,
     cancelled: false,
   };
   const todo = solutions - alreadyCut;
@@ -164,7 +177,9 @@ export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<Cu
       else if (r.status === 'too_long') summary.tooLong++;
       else summary.formatFailed++;
       r.targets.forEach((t, i) => {
-        summary.targets += insertTarget.run(r.id, key, i, t.kind, t.depth, t.startLine, t.endLine, t.pre, t.mid, t.suf).changes;
+        const stored = insertTarget.run(r.id, key, i, t.kind, t.depth, t.startLine, t.endLine, t.pre, t.mid, t.suf).changes;
+        summary.targets += stored;
+        if (stored > 0 && tabIndented(t.mid)) summary.tabIndented++;
       });
     }
   });

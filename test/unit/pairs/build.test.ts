@@ -7,7 +7,9 @@ import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadPython, type PythonGrammar } from '../../../server/blocks/parser';
 import { codeSha256 } from '../../../server/exec/store';
-import { buildPairs } from '../../../server/pairs/build';
+import { buildPairs, keepBestCounts } from '../../../server/pairs/build';
+import { describeTokens } from '../../../server/pairs/command';
+import { estimatingCounter, type TokenCounter } from '../../../server/pairs/tokens';
 import { getPair, listPairs, pairCount, pairGroups, refreshDuplicates, setPairStatus, setPairsStatus } from '../../../server/pairs/store';
 import { openProject, type Project } from '../../../server/store/db';
 import type { Verdict } from '../../../server/protocol';
@@ -289,5 +291,36 @@ describe('--preset', () => {
     const s = await buildPairs(p, grammar, { mode: 'structurecoder', preset: 'structurecoder' });
     expect(s).toMatchObject({ sources: 1, pairs: 1, unexecuted: 0 });
     expect(listPairs(p).map((x) => x.targetId)).toEqual([t]);
+  });
+});
+
+describe('too_long: the best token count a pair has is kept', () => {
+  /** A counter as an endpoint's /tokenize is: counts far above the estimate. */
+  const tokenizer: TokenCounter = { method: 'tokenize', count: async (t) => t.length * 10 };
+
+  it('a later run that can only estimate keeps the tokenizer counts and their flags, and says so', async () => {
+    const t = target();
+    sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
+    sample(t, 'for i in range(n):\n    s += i', 'pass');
+    const first = await buildPairs(p, grammar, { mode: 'structurecoder', tokens: tokenizer, limits: { maxTokens: 500 } });
+    expect(first.flags).toEqual({ too_long: 1 });
+    expect(first.tokens.counted).toEqual({ tokenize: 1, estimate: 0, kept: 0 });
+    const [before] = listPairs(p);
+    expect(before.provenance.tokens).toMatchObject({ method: 'tokenize', family: 'qwen2.5-coder' });
+    const again = await buildPairs(p, grammar, { mode: 'structurecoder', tokens: estimatingCounter(), limits: { maxTokens: 500 } });
+    expect(again).toMatchObject({ updated: 0, unchanged: 1, flags: { too_long: 1 } });
+    expect(again.tokens).toMatchObject({ method: 'estimate', counted: { tokenize: 0, estimate: 0, kept: 1 } });
+    expect(listPairs(p)[0]).toEqual(before);
+    expect(describeTokens(again)).toBe("1 kept from an earlier run's /tokenize count (this run could only estimate)");
+  });
+
+  it('a new tokenizer count replaces an older one; a count for another prompt family is not kept', () => {
+    const old = { chosen: 900, rejected: 910, method: 'tokenize' as const, family: 'qwen2.5-coder' };
+    expect(keepBestCounts({ chosen: 10, rejected: 11, method: 'tokenize', family: 'qwen2.5-coder' }, old, 'qwen2.5-coder')).toEqual({ tokens: { chosen: 10, rejected: 11, method: 'tokenize', family: 'qwen2.5-coder' }, kept: false });
+    expect(keepBestCounts({ chosen: 10, rejected: 11, method: 'estimate', family: 'starcoder2' }, old, 'starcoder2').kept).toBe(false);
+    expect(keepBestCounts({ chosen: 10, rejected: 11, method: 'estimate', family: 'qwen2.5-coder' }, old, 'qwen2.5-coder')).toEqual({ tokens: old, kept: true });
+    // counts stored before the family was recorded were counted with the default family
+    const { family: _f, ...unmarked } = old;
+    expect(keepBestCounts({ chosen: 1, rejected: 1, method: 'estimate' }, unmarked, 'qwen2.5-coder').kept).toBe(true);
   });
 });
