@@ -49,11 +49,11 @@ describe('openProject', () => {
     const file = path.join(dir, 'm.sqlite');
     openProject(file).close();
     const db = new Database(file);
-    const extra: Migration[] = [{ version: SCHEMA_VERSION + 1, name: 'notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)' }];
+    const extra: Migration[] = [{ version: SCHEMA_VERSION + 1, name: 'notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)', tables: { notes: 'import' } }];
     migrate(db, file, [...MIGRATIONS, ...extra]);
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 1);
     migrate(db, file, [...MIGRATIONS, ...extra]); // nothing to do
-    const broken: Migration[] = [...extra, { version: SCHEMA_VERSION + 2, name: 'broken', sql: 'CREATE TABLE t2 (x); CREATE TABLE notes (y)' }];
+    const broken: Migration[] = [...extra, { version: SCHEMA_VERSION + 2, name: 'broken', sql: 'CREATE TABLE t2 (x); CREATE TABLE notes (y)', tables: { t2: 'import', notes: 'import' } }];
     expect(() => migrate(db, file, [...MIGRATIONS, ...broken])).toThrow(/already exists/);
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 1);
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 't2'`).get()).toBeUndefined();
