@@ -14,13 +14,16 @@ import path from 'node:path';
 import { loadPython, type PythonGrammar } from '../blocks/parser';
 import { DEFAULT_EXPORT, exportPairs, type ExportSummary, type LeftOut } from '../export/export';
 import type { ExportFormat } from '../export/records';
+import { importCounts } from '../import/browse';
 import { importFiles } from '../import/importer';
+import { countReferences } from '../import/queries';
 import { startLocalVllm, type LocalVllm } from '../localvllm/server';
 import { buildPairs, type BuildSummary } from '../pairs/build';
 import { firstModel } from '../pairs/command';
 import { endpointCounter, estimatingCounter } from '../pairs/tokens';
 import { openProject, type Project } from '../store/db';
 import { cutAllTargets, presetKey, tabIndentedWarning } from '../targets/cutAll';
+import { targetCount } from '../targets/queries';
 import type { Preset, Comparator, FimFamily } from '../protocol';
 
 export const STAGES = ['import', 'check-refs', 'targets', 'sample', 'exec', 'pairs', 'export'] as const;
@@ -131,10 +134,9 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
     return !interrupted;
   };
   const key = presetKey({ preset: opts.preset });
-  const count = (sql: string, ...args: string[]) => p.db.prepare<string[], { n: number }>(sql).get(...args)!.n;
   const requireEndpoint = (): boolean => {
     if (opts.endpoint !== undefined || opts.skip.has('sample')) return true;
-    const solutions = count('SELECT COUNT(*) AS n FROM solutions');
+    const solutions = countReferences(p, 'solution');
     if (solutions === 0) return true;
     throw new EndpointRequiredError(
       `--endpoint URL is required: the project holds ${solutions} reference solutions whose targets the sample stage samples ` +
@@ -170,9 +172,9 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
         return { ...s };
       })) &&
       (await stage('sample', async () => {
-        const targets = count('SELECT COUNT(*) AS n FROM targets WHERE preset = ?', key);
+        const targets = targetCount(p, key);
         if (targets === 0) {
-          const solutions = count('SELECT COUNT(*) AS n FROM solutions');
+          const solutions = countReferences(p, 'solution');
           return {
             targets: 0,
             skip:
@@ -211,7 +213,7 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
           preset: key,
           onProgress: (d, t) => opts.progress(`pairs (structurecoder): ${d}/${t} targets`),
         });
-        const histories = p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM histories').get()!.n;
+        const histories = importCounts(p).histories;
         if (histories > 0 && !summary.pairs.structurecoder.cancelled) {
           summary.pairs.iterpref = await buildPairs(p, grammar, {
             ...common,

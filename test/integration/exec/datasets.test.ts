@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../support/paths';
 import { ExecEngine } from '../../../server/exec/engine';
-import { problemTests } from '../../../server/exec/store';
+import { problemTests } from '../../../server/import/queries';
 import type { TestSpec } from '../../../server/exec/types';
 import { evalplusTests } from '../../../server/import/evalplus';
 import { importFiles } from '../../../server/import/importer';

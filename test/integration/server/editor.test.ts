@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancellationTokenSource, CodeLensRefreshRequest, WorkDoneProgress, type CodeLens } from 'vscode-languageserver-protocol/node';
 import { ExecEngine } from '../../../server/exec/engine';
 import { runPending } from '../../../server/exec/runPending';
+import { SAMPLE_CANDIDATES } from '../../../server/sampling/candidates';
 import { startLocalVllm } from '../../../server/localvllm/server';
 import { upsertPairs, type PairDraft } from '../../../server/pairs/store';
 import {
@@ -300,7 +301,7 @@ describe('editor requests over stdio', () => {
       ];
       const engine = await ExecEngine.create({ workers: 1, limits: { testTimeoutMs: 3000 } });
       try {
-        const run = await runPending(p, engine, { selection: { kinds: ['sample'], jobId: job }, comparator: 'strict', concurrency: 2 });
+        const run = await runPending(p, engine, { selection: { sources: [SAMPLE_CANDIDATES], jobId: job }, comparator: 'strict', concurrency: 2 });
         expect(run).toMatchObject({ pass: 1, wrong_answer: 1 });
       } finally {
         await engine.close();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../support/paths';
-import { problemTests } from '../../../server/exec/store';
+import { problemTests } from '../../../server/import/queries';
 import { SETUP_AS_BEFORE } from '../../../server/import/formats';
 import { ImportError, importFiles } from '../../../server/import/importer';
 import { ArraySplitter, rawElements, rawMember, withoutPythonConstants } from '../../../server/import/jsonScan';
