@@ -14,16 +14,15 @@ import {
   isolationLabel,
   flaggedReferences,
   planCandidate,
-  REFERENCE_SOURCES,
   writeExecutions,
   type CandidateSource,
   type Selection,
 } from '../../../server/exec/store';
 import { datasetIdOf } from '../../../server/import/queries';
-import { SAMPLE_CANDIDATES } from '../../../server/sampling/candidates';
 import { DEFAULT_EXEC_LIMITS, ExecAbortedError, type CandidateResult, type ExecRunner, type RunOptions, type TestSpec } from '../../../server/exec/types';
 import { openProject, type Project } from '../../../server/store/db';
 import type { CandidateKind, Verdict } from '../../../server/protocol';
+import { addSample, addSampleJob, addTarget, CANDIDATE_SOURCES, markFlaky } from '../../support/fixtures';
 
 // ---- a scripted runner (test double: decides a verdict from markers in the code) ------------
 
@@ -137,7 +136,7 @@ async function standard(): Promise<void> {
   );
 }
 
-const SOURCES: Record<CandidateKind, CandidateSource> = { solution: REFERENCE_SOURCES[0], version: REFERENCE_SOURCES[1], sample: SAMPLE_CANDIDATES };
+const SOURCES = CANDIDATE_SOURCES;
 /** The sources of these kinds, in the order given. */
 const of = (...kinds: CandidateKind[]): CandidateSource[] => kinds.map((k) => SOURCES[k]);
 
@@ -187,12 +186,12 @@ describe('candidates', () => {
     // A sample's program is its target's pre + middle + suf; its problem is the target's.
     const sol = p.db.prepare<[], { id: number; problem_id: number }>('SELECT id, problem_id FROM solutions WHERE id = 2').get()!;
     const ver = p.db.prepare<[], { id: number; problem_id: number }>('SELECT v.id, h.problem_id FROM history_versions v JOIN histories h ON h.id = v.history_id LIMIT 1').get()!;
-    const t1 = addTarget({ solutionId: sol.id }, 'def f(x):\n', '    return x\n', '');
-    const t2 = addTarget({ versionId: ver.id }, 'A', 'B', 'C');
-    const job = addJob();
-    const job2 = addJob();
-    addSample(job, t1, '    return 2 * x\n');
-    addSample(job2, t2, 'MIDDLE');
+    const t1 = addTarget(p, { solutionId: sol.id, pre: 'def f(x):\n', mid: '    return x\n', suf: '' });
+    const t2 = addTarget(p, { versionId: ver.id, pre: 'A', mid: 'B', suf: 'C' });
+    const job = addSampleJob(p);
+    const job2 = addSampleJob(p);
+    addSample(p, { jobId: job, targetId: t1, middle: '    return 2 * x\n' });
+    addSample(p, { jobId: job2, targetId: t2, middle: 'MIDDLE' });
     const samples = SOURCES.sample.page(p, all, 0, 10);
     expect(samples.map((c) => [c.problemId, c.code])).toEqual([
       [sol.problem_id, 'def f(x):\n    return 2 * x\n'],
@@ -201,37 +200,6 @@ describe('candidates', () => {
     expect(SOURCES.sample.page(p, { ...all, jobId: job2 }, 0, 10).map((c) => c.code)).toEqual(['AMIDDLEC']);
   });
 });
-
-let sampleIndex = 0;
-function addTarget(owner: { solutionId: number } | { versionId: number }, pre: string, mid: string, suf: string): number {
-  const r = p.db
-    .prepare(
-      `INSERT INTO targets (solution_id, version_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf)
-       VALUES (?, ?, 'structurecoder', ?, 'if', 1, ?, ?, ?, ?, ?)`,
-    )
-    .run('solutionId' in owner ? owner.solutionId : null, 'versionId' in owner ? owner.versionId : null, sampleIndex, sampleIndex, sampleIndex++, pre, mid, suf);
-  return Number(r.lastInsertRowid);
-}
-function addJob(): number {
-  return Number(
-    p.db
-      .prepare(
-        `INSERT INTO sample_jobs (preset, selection, family, params, endpoints, status, created_at)
-         VALUES ('structurecoder', '{}', 'qwen2.5-coder', '{}', '[]', 'done', '2026-01-01T00:00:00Z')`,
-      )
-      .run().lastInsertRowid,
-  );
-}
-function addSample(job: number, target: number, middle: string): number {
-  return Number(
-    p.db
-      .prepare(
-        `INSERT INTO samples (job_id, target_id, sample_index, raw, middle, endpoint, model, params, latency_ms, created_at)
-         VALUES (?, ?, ?, ?, ?, 'http://x', 'm', '{}', 1, '2026-01-01T00:00:00Z')`,
-      )
-      .run(job, target, sampleIndex++, middle, middle).lastInsertRowid,
-  );
-}
 
 describe('runPending', () => {
   it('stores one verdict per candidate with details and sandbox, and a re-run runs nothing', async () => {
@@ -374,7 +342,7 @@ describe('runPending', () => {
   it('replaces a verdict whose code no longer matches its candidate (a reused id)', async () => {
     await load([he('S/0', '    return x  # VERDICT: wrong_answer\n')]);
     await runPending(p, scriptedRunner(), opts({ confirm: 1 }));
-    p.db.prepare("INSERT INTO flaky_candidates VALUES ('solution', 1, 'strict', '[]', 'x')").run();
+    markFlaky(p, { kind: 'solution', id: 1 });
     // The solution's code changes under the same id (as a delete + re-insert reusing it would).
     p.db.prepare("UPDATE solutions SET code = 'def f(x):\n    return x\n' WHERE id = 1").run();
     const r = scriptedRunner();
@@ -387,10 +355,10 @@ describe('runPending', () => {
 
   it('runs samples as pre + middle + suf against their problem', async () => {
     await load([he('P/0', '    return x\n')]);
-    const t = addTarget({ solutionId: 1 }, 'def f(x):\n', '    return x\n', '# tail\n');
-    const job = addJob();
-    addSample(job, t, '    return x  # VERDICT: wrong_answer\n');
-    addSample(job, t, '    return x\n');
+    const t = addTarget(p, { solutionId: 1, pre: 'def f(x):\n', mid: '    return x\n', suf: '# tail\n' });
+    const job = addSampleJob(p);
+    addSample(p, { jobId: job, targetId: t, middle: '    return x  # VERDICT: wrong_answer\n' });
+    addSample(p, { jobId: job, targetId: t, middle: '    return x\n' });
     const r = scriptedRunner();
     const s = await runPending(p, r, opts({ selection: { sources: of('sample') } }));
     expect(s).toMatchObject({ total: 2, pass: 1, wrong_answer: 1 });

@@ -10,30 +10,25 @@ import type { BuildSummary } from '../../../server/pairs/build';
 import { describeFlags, describeNoPair } from '../../../server/pairs/explain';
 import { formatPipelineSummary } from '../../../server/pipeline/command';
 import type { PipelineSummary } from '../../../server/pipeline/run';
+import type { PairFlag, PairStatus } from '../../../server/protocol';
 import { openProject, type Project } from '../../../server/store/db';
+import { addDataset, addPairs, addProblem } from '../../support/fixtures';
 
 let dir: string;
 let p: Project;
-const NOW = '2026-01-01T00:00:00.000Z';
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'pipeline-summary-'));
   p = openProject(path.join(dir, 'p.sqlite'));
-  p.db.prepare("INSERT INTO datasets (id, name, source_file, format, imported_at) VALUES (1, 'd', 'd.jsonl', 'apps', ?)").run(NOW);
-  p.db.prepare("INSERT INTO problems (id, dataset_id, external_id, question, content_hash, raw) VALUES (1, 1, 'p1', 'Q', 'h', '{}')").run();
+  addProblem(p, { datasetId: addDataset(p, { name: 'd' }), externalId: 'p1', question: 'Q' });
 });
 afterEach(() => {
   p.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function pair(key: string, status: string, flags: string[]): void {
-  p.db
-    .prepare(
-      `INSERT INTO pairs (pair_key, mode, kind, problem_id, pre, suf, chosen, rejected, chosen_loss_spans, rejected_loss_spans, provenance, flags, status, created_at, updated_at)
-       VALUES (?, 'structurecoder', 'fim', 1, 'a = 1\n', '\nprint(a)', 'x = 1', 'x = 2', '[[0,5]]', '[[0,5]]', '{}', ?, ?, ?, ?)`,
-    )
-    .run(key, JSON.stringify(flags), status, NOW, NOW);
+function pair(pairKey: string, status: PairStatus, flags: PairFlag[]): void {
+  addPairs(p, [{ pairKey, problemId: 1, pre: 'a = 1\n', suf: '\nprint(a)', chosen: 'x = 1', rejected: 'x = 2', status, flags }]);
 }
 
 describe('what the export leaves out', () => {

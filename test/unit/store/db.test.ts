@@ -9,6 +9,7 @@ import { importFiles } from '../../../server/import/importer';
 import { documentText, listChildren, parseStoreUri, PROBLEM_PAGE, storeUri } from '../../../server/import/browse';
 import { migrate, MIGRATIONS, openProject, SCHEMA_VERSION, type Migration } from '../../../server/store/db';
 import { projectStats } from '../../../server/pipeline/stats';
+import { addDataset, addProblem, addSolution } from '../../support/fixtures';
 import { fixturePath } from '../../support/paths';
 
 const FIXTURES = fixturePath('datasets');
@@ -69,11 +70,10 @@ describe('openProject', () => {
 
   it('enforces the unique keys that make imports and cuts idempotent', () => {
     const p = openProject(path.join(dir, 'u.sqlite'));
-    p.db.prepare(`INSERT INTO datasets (name, source_file, format, imported_at) VALUES ('d', 'f', 'apps', 'now')`).run();
-    const ins = p.db.prepare(`INSERT INTO problems (dataset_id, external_id, question, content_hash, raw) VALUES (1, 'x', 'q', 'h', '{}')`);
-    ins.run();
-    expect(() => ins.run()).toThrow(/UNIQUE/);
-    expect(() => p.db.prepare(`INSERT INTO solutions (problem_id, ordinal, code) VALUES (99, 0, 'x')`).run()).toThrow(/FOREIGN KEY/);
+    const datasetId = addDataset(p);
+    addProblem(p, { datasetId, externalId: 'x' });
+    expect(() => addProblem(p, { datasetId, externalId: 'x' })).toThrow(/UNIQUE/);
+    expect(() => addSolution(p, { problemId: 99 })).toThrow(/FOREIGN KEY/);
     p.close();
   });
 });
