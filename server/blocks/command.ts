@@ -5,7 +5,7 @@
 // whole cut code (pre + mid + suf), so a big file with many blocks makes a very large output;
 // --offsets writes the code once per file and only offsets per block.
 import { once } from 'node:events';
-import { EXIT_BAD_INPUT, EXIT_OK, UsageError, err, extraKindsOf, parseArgs, presetOf, requireFiles, showHelp, type Command } from '../cli/kit';
+import { EXIT_BAD_INPUT, EXIT_OK, UsageError, err, extraKindsOf, parseArgs, presetOf, requireFiles, showHelp, stdoutClosed, type Command } from '../cli/kit';
 import { closeBlockWorkers, extractFiles } from './batch';
 import type { Target } from './types';
 
@@ -34,12 +34,9 @@ const BIG_OUTPUT_CHARS = 256 * 1024 * 1024;
 
 /** stdout with back-pressure; stops quietly when the reader goes away (EPIPE: `| head`). */
 class Output {
-  closed = false;
-  constructor() {
-    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE') throw e;
-      this.closed = true;
-    });
+  private gone = false;
+  get closed(): boolean {
+    return this.gone || stdoutClosed();
   }
   async write(text: string): Promise<void> {
     if (this.closed) return;
@@ -49,7 +46,7 @@ class Output {
     } catch (e) {
       // once() rejects on the stream's 'error': the reader went away
       if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
-      this.closed = true;
+      this.gone = true;
     }
   }
 }
