@@ -9,8 +9,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPairsStatus } from '../../../server/pairs/store';
+import {
+  ConfigureNotification,
+  TRAINING_DEFAULTS,
+  TrainingFollowRequest,
+  TrainingLogNotification,
+  TrainingMetricsRequest,
+  TrainingRunChangedNotification,
+  TrainingRunsRequest,
+  TrainingStartRequest,
+  type TrainingRunView,
+  type TrainingSettings,
+} from '../../../server/protocol';
 import { openProject } from '../../../server/store/db';
 import { buildCli, runCli } from '../../support/cliHarness';
+import { startInProcess } from '../../support/inProcess';
 import { processesOf, remoteBase, runAs, sshdMissing, startSshd, type TestSshd } from '../../support/sshd';
 import { makeDemoExport, readJsonLines, tempDir, trainerPython } from '../../support/trainer';
 
@@ -253,6 +266,42 @@ describe.skipIf(missing !== undefined)('pairforge train over ssh (a loopback ssh
     expect(dash.stderr).toMatch(/starts with '-'/);
     noInjectedFiles();
   });
+
+  it("the editor's requests: start (progress), follow (the log as notifications, each step once), metrics, the runs", async () => {
+    const server = await startInProcess();
+    try {
+      await server.client.sendNotification(ConfigureNotification.method, { dbPath: db, preset: 'structurecoder', extraKinds: [], trusted: true });
+      const logs = new Map<string, string>();
+      server.client.onNotification(TrainingLogNotification.method, (x: { stream: string; text: string }) => void logs.set(x.stream, (logs.get(x.stream) ?? '') + x.text));
+      const changes: TrainingRunView[] = [];
+      server.client.onNotification(TrainingRunChangedNotification.method, (v: TrainingRunView) => void changes.push(v));
+      const settings: TrainingSettings = { ...TRAINING_DEFAULTS, host: sshd!.alias, sshConfig: sshd!.config, remoteDir: base, python, tiny: true, includePending: true, setup: 'export OMP_NUM_THREADS=1' };
+      const started = (await server.client.sendRequest(TrainingStartRequest.method, { settings, name: 'from the editor', workDoneToken: 'send-1' })) as TrainingRunView;
+      expect(started).toMatchObject({ name: 'from the editor', status: 'running', pairs: 16, host: 'pf-gpu' });
+      expect((server.progress.get('send-1') ?? []).map((x) => x.message).join('\n')).toMatch(/exported 16 pairs.*\n.*uploading to pf-gpu/s);
+      // Two terminals follow the same run: each gets the whole log once.
+      const [a, b] = (await Promise.all([
+        server.client.sendRequest(TrainingFollowRequest.method, { runId: started.id, stream: 'a' }),
+        server.client.sendRequest(TrainingFollowRequest.method, { runId: started.id, stream: 'b' }),
+      ])) as TrainingRunView[];
+      expect(a).toMatchObject({ status: 'succeeded', exitCode: 0, step: 8 });
+      expect(b.status).toBe('succeeded');
+      for (const stream of ['a', 'b']) for (let st = 1; st <= 8; st++) expect(logs.get(stream)!.match(new RegExp(`pairforge-train: step ${st}/8,`, 'g')), `${stream} step ${st}`).toHaveLength(1);
+      expect(changes.at(-1)).toMatchObject({ id: started.id, status: 'succeeded' });
+      expect(changes.at(-1)!.scoreRunId).not.toBeNull();
+      const metrics = (await server.client.sendRequest(TrainingMetricsRequest.method, { runId: started.id })) as { rows: Record<string, number | null>[] };
+      expect(metrics.rows.filter((r) => typeof r.loss === 'number').map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(metrics.rows[0]).toHaveProperty('rewards/chosen');
+      const runs = (await server.client.sendRequest(TrainingRunsRequest.method, { refresh: true })) as TrainingRunView[];
+      expect(runs[0]).toMatchObject({ id: started.id, name: 'from the editor', status: 'succeeded', metrics: metrics.rows.length });
+      // A finished run followed again: its log from the local copy, at once.
+      const again = (await server.client.sendRequest(TrainingFollowRequest.method, { runId: started.id, stream: 'c' })) as TrainingRunView;
+      expect(again.status).toBe('succeeded');
+      expect(logs.get('c')).toBe(readFileSync(path.join(started.localDir, 'train.log'), 'utf8'));
+    } finally {
+      await server.stop();
+    }
+  }, 300_000);
 
   it('--prepare reports the host environment (torch, CUDA, GPUs) from the venv', () => {
     const r = runCli(cli, ['train', '--host', sshd!.alias, '--ssh-config', sshd!.config, '--remote-dir', base, '--prepare', '--python', python, '--json'], { cwd: work });
