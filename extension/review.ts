@@ -35,6 +35,7 @@ export class ReviewRoom implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly engine: EngineClient,
     private readonly score: (pairIds?: number[]) => Thenable<unknown>,
+    private readonly sendToTraining: () => Thenable<unknown>,
   ) {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(REVIEW_VIEW_TYPE, {
@@ -150,6 +151,10 @@ export class ReviewRoom implements vscode.Disposable {
       rewards: (p) => client.sendRequest(PairRewardsRequest, { pairId: p.pairId, runId: p.runId }),
       score: async (p) => {
         void this.score(p.pairIds);
+        return { started: true };
+      },
+      sendToTraining: async () => {
+        void this.sendToTraining();
         return { started: true };
       },
     };
