@@ -14,6 +14,7 @@ import {
   FINAL_TRAINING_STATUSES,
   PrepareHostRequest,
   TrainingFollowRequest,
+  TrainingRunsRequest,
   TrainingStartRequest,
   TrainingStopRequest,
   type TrainingRunView,
@@ -167,7 +168,10 @@ class TrainingTerminal implements vscode.Pseudoterminal {
       this.host.changed();
     } else {
       if (this.def.runId === undefined) throw new Error('a follow task needs a runId');
-      run = { id: this.def.runId } as TrainingRunView;
+      const found = (await client.sendRequest(TrainingRunsRequest, {})).find((r) => r.id === this.def.runId);
+      if (!found) throw new Error(`no training run ${this.def.runId} in this project`);
+      run = found;
+      this.line(`PairForge: following '${run.name}' on ${run.host}:${run.runDir ?? run.remoteDir} (Ctrl+C stops the run; closing this terminal only stops following)`);
     }
     this.run = run;
     await remember(this.host.state, run.id, true);

@@ -132,9 +132,12 @@ export async function startSshd(aliases: readonly string[] = []): Promise<TestSs
     }
     return out;
   };
+  /** A process's children, their children, ... */
+  const descendants = (parent: number): number[] => children(parent).flatMap((c) => [c, ...descendants(c)]);
   const dropConnections = () => {
+    // Each connection is a process of the listener with its own children (the session); all go.
     const sessions = children(pid());
-    for (const c of sessions) {
+    for (const c of sessions.flatMap((s) => [...descendants(s).reverse(), s])) {
       try {
         process.kill(c, 'SIGKILL');
       } catch {
@@ -208,6 +211,8 @@ export function processesOf(account: Account): { pid: number; cmdline: string }[
     try {
       const status = readFileSync(`/proc/${name}/status`, 'utf8');
       if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== account.uid) continue;
+      // An ended process not reaped yet runs nothing.
+      if (/^State:\s+Z/m.test(status)) continue;
       out.push({ pid: Number(name), cmdline: readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ').trim() });
     } catch {
       // gone meanwhile
