@@ -23,7 +23,7 @@ import {
 } from '../cli/kit';
 import { openProject, type Project } from '../store/db';
 import { SETTINGS, TRAINING_DEFAULTS, TRAINING_LAUNCHERS, type TrainingLauncher, type TrainingSettings } from '../protocol';
-import { findTrainerDir, followRun, metricRows, planSend, prepareHost, readConfigFile, sendRun, stopRun, type HandoffEnv } from './handoff';
+import { findTrainerDir, followRun, metricRows, NothingToTrainError, planSend, prepareHost, readConfigFile, sendRun, stopRun, type HandoffEnv } from './handoff';
 import { ConnectionError, HostPool, RemoteError } from './ssh';
 import { findTrainingRun, listTrainingRuns, metricsCount, type TrainingRun } from './store';
 
@@ -315,10 +315,6 @@ async function run(argv: string[]): Promise<number> {
           onProgress: (m) => err(`pairforge train: ${m}`),
         });
       } catch (e) {
-        if (/^nothing to train on/.test((e as Error).message)) {
-          err(`pairforge train: ${(e as Error).message}`);
-          return EXIT_BAD_INPUT;
-        }
         if (e instanceof ConnectionError || e instanceof RemoteError) {
           err(`pairforge train: ${e.message}`);
           return EXIT_USAGE;
@@ -337,6 +333,10 @@ async function run(argv: string[]): Promise<number> {
       p.close();
     }
   } catch (e) {
+    if (e instanceof NothingToTrainError) {
+      err(`pairforge train: ${e.message}`);
+      return EXIT_BAD_INPUT;
+    }
     if (e instanceof ConnectionError) {
       err(`pairforge train: ${e.message}`);
       return EXIT_USAGE;

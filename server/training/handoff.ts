@@ -55,6 +55,11 @@ export interface HandoffEnv {
 }
 
 const nowIso = () => new Date().toISOString();
+
+/** The export selected no pair: nothing was sent. */
+export class NothingToTrainError extends Error {
+  override readonly name = 'NothingToTrainError';
+}
 const nonce = () => randomBytes(8).toString('hex');
 
 /** The trainer's files beside the bundle (dist/trainer), or in the sources (server/training/python). */
@@ -164,7 +169,7 @@ function stage(p: Project, env: HandoffEnv, dir: string, s: TrainingSettings, ru
   const summary = exportPairs(p, path.join(dir, RUN_FILES.export), exportOptions(s, o));
   const file = summary.manifest.files[0];
   if (summary.manifest.counts.pairs === 0) {
-    throw new Error(`nothing to train on: ${p.file} has no ${s.includePending || o?.includePending ? 'accepted or unflagged pending' : 'accepted'} pairs${o?.mode ? ` of mode ${o.mode}` : ''} (accept pairs in the review room, or send the pending ones too: --include-pending / pairforge.training.includePending)`);
+    throw new NothingToTrainError(`nothing to train on: ${p.file} has no ${s.includePending || o?.includePending ? 'accepted or unflagged pending' : 'accepted'} pairs${o?.mode ? ` of mode ${o.mode}` : ''} (accept pairs in the review room, or send the pending ones too: --include-pending / pairforge.training.includePending)`);
   }
   const v = launchValues(s, runDir, name);
   const config = `${JSON.stringify(runConfig(s), null, 2)}\n`;
@@ -576,6 +581,8 @@ export async function prepareHost(env: HandoffEnv, s: TrainingSettings, opts: { 
     .catch((e: unknown) => {
       // env exits 1 when a pinned package does not import: the report is still there.
       if ((e as { code?: number }).code === 1 && seen.includes(marker)) return { code: 1, stdout: Buffer.from(seen), stderr: '' };
+      // The end of pip's output, held back in case it was the start of the marker.
+      if (!seen.includes(marker) && seen.length > shown) opts.onOutput?.(`${seen.slice(shown)}\n`);
       throw e;
     });
   const text = r.stdout.toString('utf8');
