@@ -175,7 +175,8 @@ export function endLine(p: Project, r: TrainingRun): string {
   const last = [...rows].reverse().find((m) => typeof m.loss === 'number');
   const parts = [`run ${r.id} '${r.name}' ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}${r.startedAt && r.finishedAt ? ` in ${seconds(r.startedAt, r.finishedAt)}` : ''}`];
   if (r.step !== null) parts.push(`${r.step}${r.maxSteps ? `/${r.maxSteps}` : ''} steps`);
-  if (last) parts.push(`loss ${Number(last.loss).toFixed(4)} at step ${last.step}, rewards/margins ${last['rewards/margins'] ?? '?'}, rewards/accuracies ${last['rewards/accuracies'] ?? '?'}`);
+  const fixed = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed(4) : '?');
+  if (last) parts.push(`loss ${fixed(last.loss)} at step ${last.step}, rewards/margins ${fixed(last['rewards/margins'])}, rewards/accuracies ${fixed(last['rewards/accuracies'])}`);
   if (r.scoreRunId !== null) parts.push(`held-out per-token results: scoring run ${r.scoreRunId}`);
   return `${parts.join('; ')}${r.message ? `\n  ${r.message}` : ''}`;
 }
@@ -301,6 +302,7 @@ async function run(argv: string[]): Promise<number> {
         if (a.flags.has('json')) out(JSON.stringify(plan));
         else {
           out(`would send ${plan.pairs} pairs (${plan.records} records, sha256 ${plan.exportSha256}) to ${settings.host}:${plan.remoteRunDir}`);
+          if (plan.remoteRunDir.startsWith('~')) out('(the host makes paths under ~ absolute; the files sent name the absolute folder)');
           out(`files in ${dir} (export/, trainer/, config.json, pairforge-run.sh, launch.sh${plan.sbatch ? ', job.sbatch' : ''})`);
           out(`--- config.json\n${plan.configJson}--- launch.sh\n${plan.launchSh}${plan.sbatch ? `--- job.sbatch\n${plan.sbatch}` : ''}`);
         }

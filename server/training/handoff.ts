@@ -7,6 +7,7 @@
 // memory. Nothing secret is written anywhere: the keys stay the user's (agent, IdentityFile).
 import { randomBytes } from 'node:crypto';
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { DEFAULT_EXPORT, exportPairs, type ExportOptions } from '../export/export';
@@ -78,7 +79,7 @@ export function localRunDir(p: Project, runId: number): string {
 export function hostSpecOf(s: { host: string; sshConfig?: string | null; sshOptions?: readonly string[]; connectTimeoutSeconds: number }): HostSpec {
   return {
     host: checkHost(s.host),
-    ...(s.sshConfig ? { config: path.resolve(s.sshConfig) } : {}),
+    ...(s.sshConfig ? { config: s.sshConfig.startsWith('~/') ? path.join(homedir(), s.sshConfig.slice(2)) : path.resolve(s.sshConfig) } : {}),
     options: (s.sshOptions ?? []).map((o) => checkSshOption(o)),
     connectTimeoutSeconds: s.connectTimeoutSeconds,
   };
