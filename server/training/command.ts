@@ -309,19 +309,30 @@ async function run(argv: string[]): Promise<number> {
         return EXIT_OK;
       }
       let sent;
+      // Ctrl-C before the run started cancels the send (the run is recorded failed: not started).
+      const cancel = new AbortController();
+      const onSigint = () => {
+        err('\ninterrupted: cancelling the send (nothing runs on the host yet)');
+        cancel.abort();
+      };
+      process.once('SIGINT', onSigint);
       try {
         sent = await sendRun(p, env, {
           settings,
           ...(a.values.has('name') ? { name: a.values.get('name')! } : {}),
           export: exportRest,
+          signal: cancel.signal,
           onProgress: (m) => err(`pairforge train: ${m}`),
         });
       } catch (e) {
+        if (cancel.signal.aborted) return EXIT_INTERRUPTED;
         if (e instanceof ConnectionError || e instanceof RemoteError) {
           err(`pairforge train: ${e.message}`);
           return EXIT_USAGE;
         }
         throw e;
+      } finally {
+        process.off('SIGINT', onSigint);
       }
       const r = sent.run;
       err(`pairforge train: run ${r.id} '${r.name}' runs on ${r.host}:${r.runDir}: ${r.launchCommand}`);

@@ -266,7 +266,8 @@ export async function sendRun(p: Project, env: HandoffEnv, opts: SendOptions): P
 
     if (opts.signal?.aborted) throw new Error('cancelled before the run started');
     const n2 = nonce();
-    const started = (await host.scriptText(startScript(runDir, n2), n2, { signal: opts.signal })).split('\n');
+    // Not cancellable: once the wrapper may have started, the record must say what the host has.
+    const started = (await host.scriptText(startScript(runDir, n2), n2)).split('\n');
     const pid = Number(started[0]);
     update({ status: 'running', remotePid: Number.isInteger(pid) ? pid : null, startedAt: started[1]?.trim() || now(), message: null });
     say(`started on ${s.host} (wrapper pid ${pid})`);
