@@ -23,7 +23,7 @@ import {
 } from '../cli/kit';
 import { openProject, type Project } from '../store/db';
 import { SETTINGS, TRAINING_DEFAULTS, TRAINING_LAUNCHERS, type TrainingLauncher, type TrainingSettings } from '../protocol';
-import { findTrainerDir, followRun, metricRows, NothingToTrainError, planSend, prepareHost, readConfigFile, sendRun, stopRun, type HandoffEnv } from './handoff';
+import { findTrainerDir, followRun, metricRows, NothingToTrainError, planSend, prepareHost, readConfigFile, sendRun, settleInterruptedSends, stopRun, type HandoffEnv } from './handoff';
 import { ConnectionError, HostPool, RemoteError } from './ssh';
 import { findTrainingRun, listTrainingRuns, metricsCount, type TrainingRun } from './store';
 
@@ -277,7 +277,10 @@ async function run(argv: string[]): Promise<number> {
     const db = dbOf('train', a, true);
     const p = openProject(db);
     try {
-      if (mode === 'list') return list(p, a.flags.has('json'));
+      if (mode === 'list') {
+        await settleInterruptedSends(p);
+        return list(p, a.flags.has('json'));
+      }
       if (mode === 'stop') {
         const r = findTrainingRun(p, a.values.get('stop')!);
         const s = await stopRun(p, env, r.id, settings.connectTimeoutSeconds);
@@ -287,7 +290,9 @@ async function run(argv: string[]): Promise<number> {
         return EXIT_OK;
       }
       if (mode === 'attach') {
-        const r = findTrainingRun(p, a.values.get('attach')!);
+        const found = findTrainingRun(p, a.values.get('attach')!);
+        await settleInterruptedSends(p, env, found.id);
+        const r = findTrainingRun(p, String(found.id));
         err(`pairforge train: following run ${r.id} '${r.name}' on ${r.host}:${r.runDir ?? '?'} (Ctrl-C stops following; the run goes on)`);
         return await follow(p, env, r, a, settings.connectTimeoutSeconds);
       }

@@ -25,7 +25,7 @@ import {
   type TrainingSettings,
 } from '../protocol';
 import type { Project } from '../store/db';
-import { findTrainerDir, followRun, localRunDir, metricRows, pollRun, prepareHost, sendRun, stopRun, type HandoffEnv } from './handoff';
+import { findTrainerDir, followRun, localRunDir, metricRows, pollRun, prepareHost, sendRun, settleInterruptedSends, stopRun, type HandoffEnv } from './handoff';
 import { RUN_FILES } from './scripts';
 import { ConnectionError, HostPool } from './ssh';
 import { getTrainingRun, listTrainingRuns, metricsCount, type TrainingRun } from './store';
@@ -160,6 +160,8 @@ export function trainingFeature(ctx: EngineContext): void {
     guarded('training runs', async () => {
       const p = projects.get();
       if (!p) return [];
+      // Sends of a process that is gone: without a run folder they failed; with one, the host says.
+      await settleInterruptedSends(p, params?.refresh ? env() : undefined);
       if (params?.refresh) {
         // Where the unfinished runs nobody follows are now (one short ssh command each).
         const open = listTrainingRuns(p).filter((r) => !FINAL_TRAINING_STATUSES.includes(r.status) && r.runDir && !followers.has(r.id));

@@ -7,7 +7,7 @@
 // memory. Nothing secret is written anywhere: the keys stay the user's (agent, IdentityFile).
 import { randomBytes } from 'node:crypto';
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { DEFAULT_EXPORT, exportPairs, type ExportOptions } from '../export/export';
@@ -41,6 +41,7 @@ import {
   createTrainingRun,
   earlierRunDirs,
   getTrainingRun,
+  interruptedSends,
   metricsOf,
   updateTrainingRun,
   type TrainingRun,
@@ -227,7 +228,19 @@ export async function sendRun(p: Project, env: HandoffEnv, opts: SendOptions): P
     try {
       id = createTrainingRun(
         p,
-        { name, host: s.host, sshConfig: spec.config ?? null, sshOptions: spec.options, remoteDir: s.remoteDir, launcher: s.launcher, python: s.python, model: s.tiny ? null : ((runConfig(s).model as string) ?? null), tiny: s.tiny, config: runConfig(s) },
+        {
+          name,
+          host: s.host,
+          sshConfig: spec.config ?? null,
+          sshOptions: spec.options,
+          remoteDir: s.remoteDir,
+          launcher: s.launcher,
+          python: s.python,
+          model: s.tiny ? null : ((runConfig(s).model as string) ?? null),
+          tiny: s.tiny,
+          config: runConfig(s),
+          sender: `${hostname()} ${process.pid}`,
+        },
         created,
       );
     } catch (e) {
@@ -269,13 +282,47 @@ export async function sendRun(p: Project, env: HandoffEnv, opts: SendOptions): P
     // Not cancellable: once the wrapper may have started, the record must say what the host has.
     const started = (await host.scriptText(startScript(runDir, n2), n2)).split('\n');
     const pid = Number(started[0]);
-    update({ status: 'running', remotePid: Number.isInteger(pid) ? pid : null, startedAt: started[1]?.trim() || now(), message: null });
+    update({ status: 'running', remotePid: Number.isInteger(pid) ? pid : null, startedAt: started[1]?.trim() || now(), message: null, sender: null });
     say(`started on ${s.host} (wrapper pid ${pid})`);
     return { run: getTrainingRun(p, runId)!, upload };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    update({ status: 'failed', message: `not started: ${message}`, finishedAt: now() });
+    update({ status: 'failed', message: `not started: ${message}`, finishedAt: now(), sender: null });
     throw e;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Sends cut short (the sending process was killed while its run was `uploading`): a run that got
+ * no run folder, or whose host has no started wrapper, is recorded failed; one whose wrapper did
+ * start (the process died just after starting it) is `running` and followed like any other.
+ * Without `env` (no ssh) only the runs without a run folder are settled; `only`: just that run.
+ */
+export async function settleInterruptedSends(p: Project, env?: HandoffEnv, only?: number): Promise<void> {
+  const now = env?.now ?? nowIso;
+  for (const r of interruptedSends(p, hostname(), pidAlive).filter((x) => only === undefined || x.id === only)) {
+    const why = `not started: the send was interrupted (its process ${r.sender?.split(' ')[1]} is gone)`;
+    if (!r.runDir) {
+      updateTrainingRun(p, r.id, { status: 'failed', message: why, finishedAt: now(), sender: null }, now());
+      continue;
+    }
+    if (!env) continue;
+    try {
+      const { state } = await pollRun(p, env, r.id);
+      if (state.status === 'uploading') updateTrainingRun(p, r.id, { status: 'failed', message: why, finishedAt: now(), sender: null }, now());
+      else updateTrainingRun(p, r.id, { sender: null }, now());
+    } catch {
+      // the host cannot say now: asked again next time
+    }
   }
 }
 

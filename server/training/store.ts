@@ -31,6 +31,7 @@ export interface TrainingRun {
   epoch: number | null;
   exitCode: number | null;
   remotePid: number | null;
+  sender: string | null;
   metricsOffset: number;
   scoreRunId: number | null;
   createdAt: string;
@@ -68,6 +69,7 @@ interface Row {
   epoch: number | null;
   exit_code: number | null;
   remote_pid: number | null;
+  sender: string | null;
   metrics_offset: number;
   score_run_id: number | null;
   created_at: string;
@@ -116,6 +118,7 @@ function toRun(r: Row): TrainingRun {
     epoch: r.epoch,
     exitCode: r.exit_code,
     remotePid: r.remote_pid,
+    sender: r.sender,
     metricsOffset: r.metrics_offset,
     scoreRunId: r.score_run_id,
     createdAt: r.created_at,
@@ -137,6 +140,8 @@ export interface NewTrainingRun {
   model: string | null;
   tiny: boolean;
   config: Record<string, unknown>;
+  /** The sending process, 'hostname pid'. */
+  sender: string;
 }
 
 /** Records a new run (status uploading). A name already used for the same host and folder is an
@@ -149,10 +154,10 @@ export function createTrainingRun(p: Project, r: NewTrainingRun, now: string): n
   return Number(
     p.db
       .prepare(
-        `INSERT INTO training_runs (name, host, ssh_config, ssh_options, remote_dir, launcher, python, model, tiny, config, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'uploading', ?, ?)`,
+        `INSERT INTO training_runs (name, host, ssh_config, ssh_options, remote_dir, launcher, python, model, tiny, config, status, sender, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'uploading', ?, ?, ?)`,
       )
-      .run(r.name, r.host, r.sshConfig, JSON.stringify(r.sshOptions), r.remoteDir, r.launcher, r.python, r.model, r.tiny ? 1 : 0, JSON.stringify(r.config), now, now).lastInsertRowid,
+      .run(r.name, r.host, r.sshConfig, JSON.stringify(r.sshOptions), r.remoteDir, r.launcher, r.python, r.model, r.tiny ? 1 : 0, JSON.stringify(r.config), r.sender, now, now).lastInsertRowid,
   );
 }
 
@@ -195,13 +200,14 @@ const COLUMNS: Partial<Record<keyof TrainingRun, string>> = {
   epoch: 'epoch',
   exitCode: 'exit_code',
   remotePid: 'remote_pid',
+  sender: 'sender',
   scoreRunId: 'score_run_id',
   startedAt: 'started_at',
   finishedAt: 'finished_at',
   stopRequestedAt: 'stop_requested_at',
 };
 
-export type TrainingRunUpdate = Partial<Pick<TrainingRun, 'runDir' | 'launchCommand' | 'exportSha256' | 'exportPairs' | 'exportRecords' | 'exportOptions' | 'uploadBytes' | 'uploadLiteralBytes' | 'status' | 'message' | 'trainerState' | 'step' | 'maxSteps' | 'epoch' | 'exitCode' | 'remotePid' | 'scoreRunId' | 'startedAt' | 'finishedAt' | 'stopRequestedAt'>>;
+export type TrainingRunUpdate = Partial<Pick<TrainingRun, 'sender' | 'runDir' | 'launchCommand' | 'exportSha256' | 'exportPairs' | 'exportRecords' | 'exportOptions' | 'uploadBytes' | 'uploadLiteralBytes' | 'status' | 'message' | 'trainerState' | 'step' | 'maxSteps' | 'epoch' | 'exitCode' | 'remotePid' | 'scoreRunId' | 'startedAt' | 'finishedAt' | 'stopRequestedAt'>>;
 
 /** Sets the given fields (and updated_at). */
 export function updateTrainingRun(p: Project, id: number, u: TrainingRunUpdate, now: string): void {
@@ -266,4 +272,17 @@ export function metricsCount(p: Project, runId: number): number {
 /** The metrics lines of a run in order, as JSON text. */
 export function metricsOf(p: Project, runId: number): { line: number; step: number | null; data: string }[] {
   return p.db.prepare<[number], { line: number; step: number | null; data: string }>('SELECT line, step, data FROM training_metrics WHERE run_id = ? ORDER BY line').all(runId);
+}
+
+/** Runs still `uploading` whose sending process (on this machine) is gone: `alive(pid)` says
+ * whether a pid runs. */
+export function interruptedSends(p: Project, hostname: string, alive: (pid: number) => boolean): TrainingRun[] {
+  return p.db
+    .prepare<[], Row>("SELECT * FROM training_runs WHERE status = 'uploading' AND sender IS NOT NULL")
+    .all()
+    .map(toRun)
+    .filter((r) => {
+      const [h, pid] = (r.sender ?? '').split(' ');
+      return h === hostname && Number.isInteger(Number(pid)) && !alive(Number(pid));
+    });
 }

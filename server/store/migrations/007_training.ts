@@ -46,6 +46,9 @@ export const training: Migration = {
       exit_code             INTEGER,
       -- The wrapper's pid on the host.
       remote_pid            INTEGER,
+      -- The local process sending it ('hostname pid') while it is uploading: a send cut short (the
+      -- process is gone) is told from one still going.
+      sender                TEXT,
       -- Bytes of the host's metrics.jsonl already stored (complete lines only).
       metrics_offset        INTEGER NOT NULL DEFAULT 0,
       -- The scoring run the held-out per-token log-probs were imported as.

@@ -12,6 +12,7 @@ import {
   earlierRunDirs,
   findTrainingRun,
   getTrainingRun,
+  interruptedSends,
   listTrainingRuns,
   metricsCount,
   metricsOf,
@@ -42,6 +43,7 @@ const run = (over: Partial<NewTrainingRun> = {}): NewTrainingRun => ({
   model: null,
   tiny: true,
   config: { max_steps: 4 },
+  sender: 'this-host 4242',
   ...over,
 });
 
@@ -81,6 +83,17 @@ describe('training runs', () => {
     updateTrainingRun(p, b, { runDir: '/r/b' }, NOW); // its upload failed
     updateTrainingRun(p, d, { runDir: '/r/d', uploadBytes: 10 }, NOW);
     expect(earlierRunDirs(p, 'gpu', c)).toEqual(['/r/a']);
+  });
+});
+
+describe('sends cut short', () => {
+  it('are the uploading runs of this machine whose sending process is gone', () => {
+    const gone = createTrainingRun(p, run({ name: 'a', sender: 'this-host 11' }), NOW);
+    createTrainingRun(p, run({ name: 'b', sender: 'this-host 12' }), NOW); // still sending
+    createTrainingRun(p, run({ name: 'c', sender: 'other-host 11' }), NOW); // another machine's
+    const started = createTrainingRun(p, run({ name: 'd', sender: 'this-host 11' }), NOW);
+    updateTrainingRun(p, started, { status: 'running', sender: null }, NOW);
+    expect(interruptedSends(p, 'this-host', (pid) => pid === 12).map((r) => r.id)).toEqual([gone]);
   });
 });
 
