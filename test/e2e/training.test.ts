@@ -101,15 +101,16 @@ describe.skipIf(missing !== undefined)('Send to Training in code-server (real VS
   afterAll(async () => {
     await session?.close();
     await sshd?.stop(base);
+    let left: ReturnType<typeof processesOf> = [];
     if (sshd) {
-      let left = processesOf(sshd.account);
+      left = processesOf(sshd.account);
       for (let i = 0; i < 50 && left.length; i++) {
         await new Promise((r) => setTimeout(r, 200));
         left = processesOf(sshd.account);
       }
-      expect(left, JSON.stringify(left)).toEqual([]);
     }
     for (const d of [tmp, base]) if (d) rmSync(d, { recursive: true, force: true });
+    expect(left, JSON.stringify(left)).toEqual([]);
   }, 60_000);
 
   beforeEach(({ task, onTestFailed }) => {

@@ -103,16 +103,17 @@ describe.skipIf(missing !== undefined)('pairforge train over ssh (a loopback ssh
     await sshd?.stop(base);
     // Nothing of the tests may still run as the remote account (killed processes take a moment
     // to be reaped).
+    let left: ReturnType<typeof processesOf> = [];
     if (sshd) {
-      let left = processesOf(sshd.account);
+      left = processesOf(sshd.account);
       for (let i = 0; i < 50 && left.length > 0; i++) {
         await new Promise((r) => setTimeout(r, 200));
         left = processesOf(sshd.account);
       }
-      expect(left, JSON.stringify(left)).toEqual([]);
     }
     for (const d of [work, base]) if (d) rmSync(d, { recursive: true, force: true });
     if (cli) rmSync(path.dirname(cli), { recursive: true, force: true });
+    expect(left, JSON.stringify(left)).toEqual([]);
   }, 60_000);
 
   it('sends the accepted pairs, trains the tiny model on the host, streams its log, and stores status, metrics and held-out results (odd alias, hostile folder and name)', async () => {
