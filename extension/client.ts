@@ -12,7 +12,18 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { BlocksNotification, ConfigureNotification, SandboxStatusNotification, STORE_SCHEME, type BlocksParams, type SandboxStatus } from '../server/protocol';
+import {
+  BlocksNotification,
+  ConfigureNotification,
+  SandboxStatusNotification,
+  STORE_SCHEME,
+  TrainingLogNotification,
+  TrainingRunChangedNotification,
+  type BlocksParams,
+  type SandboxStatus,
+  type TrainingLogParams,
+  type TrainingRunView,
+} from '../server/protocol';
 import { config } from './config';
 import { probeRuntime, runtimeErrorMessage } from './runtimeCheck';
 
@@ -32,6 +43,12 @@ export class EngineClient implements vscode.Disposable {
   readonly onBlocks = this.blocksEmitter.event;
   /** Fires after each (re)start, when requests can be sent. */
   readonly onDidStart = this.startedEmitter.event;
+  private readonly trainingLogEmitter = new vscode.EventEmitter<TrainingLogParams>();
+  private readonly trainingRunEmitter = new vscode.EventEmitter<TrainingRunView>();
+  /** The pieces of followed training logs (by stream). */
+  readonly onTrainingLog = this.trainingLogEmitter.event;
+  /** A training run's status, step or metrics changed. */
+  readonly onTrainingRunChanged = this.trainingRunEmitter.event;
   private readonly engineOutput: vscode.LogOutputChannel;
 
   constructor(private readonly context: vscode.ExtensionContext) {
@@ -113,6 +130,8 @@ export class EngineClient implements vscode.Disposable {
     const client = new LanguageClient('pairforge', 'PairForge Engine', serverOptions, clientOptions);
     client.onNotification(BlocksNotification, (p) => this.blocksEmitter.fire(p));
     client.onNotification(SandboxStatusNotification, (s) => this.sandboxEmitter.fire(s));
+    client.onNotification(TrainingLogNotification, (l) => this.trainingLogEmitter.fire(l));
+    client.onNotification(TrainingRunChangedNotification, (r) => this.trainingRunEmitter.fire(r));
     client.onDidChangeState((e) => {
       if (e.newState !== State.Running) return;
       // After an automatic restart the new server process needs the settings again; the first
@@ -158,6 +177,8 @@ export class EngineClient implements vscode.Disposable {
     this.blocksEmitter.dispose();
     this.sandboxEmitter.dispose();
     this.startedEmitter.dispose();
+    this.trainingLogEmitter.dispose();
+    this.trainingRunEmitter.dispose();
     this.engineOutput.dispose();
   }
 }

@@ -19,6 +19,8 @@ import { sample } from './sampling';
 import { withServerProgress } from './serverProgress';
 import { openStoredDocument } from './storeDocuments';
 import type { TestRuns } from './testRuns';
+import type { Training } from './training';
+import type { TrainingRunsView } from './trainingView';
 
 export interface CommandContext extends PairCommandContext {
   engine: EngineClient;
@@ -31,6 +33,8 @@ export interface CommandContext extends PairCommandContext {
   samples: SamplesView;
   pairs: PairsView;
   review: ReviewRoom;
+  training: Training;
+  trainingRuns: TrainingRunsView;
 }
 
 type Handler = (ctx: CommandContext, ...args: unknown[]) => unknown;
@@ -176,6 +180,12 @@ export const COMMANDS: Record<string, Handler> = {
   'pairforge.exportPairs': (ctx) => exportPairs(ctx),
   'pairforge.scorePairs': (ctx, node, selected) => scorePairs(ctx, pairIdsOf(node, selected)),
   [OPEN_PAIR_COMMAND]: (ctx, node) => ctx.review.open(pairIdOf(node)),
+  'pairforge.sendToTraining': (ctx) => ctx.training.send(),
+  'pairforge.prepareTrainingHost': (ctx) => ctx.training.prepare(),
+  'pairforge.refreshTrainingRuns': (ctx) => ctx.trainingRuns.refresh(true),
+  'pairforge.followTrainingRun': (ctx, arg) => ctx.training.follow(arg),
+  'pairforge.stopTrainingRun': (ctx, arg) => ctx.training.stop(arg),
+  'pairforge.showTrainingMetrics': (ctx, arg) => ctx.training.showMetrics(arg),
 };
 
 /** A pair id from a command argument: a number or a Pairs view node. */

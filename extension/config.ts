@@ -9,12 +9,14 @@ import {
   readHealthInterval,
   readSamplingParams,
   readScoringParams,
+  readTrainingSettings,
   type BlockKind,
   type EngineSettings,
   type ExecSettings,
   type Preset,
   type SamplingParams,
   type ScoringParams,
+  type TrainingSettings,
 } from '../server/protocol';
 import { asEndpoints, resolveProjectPath, type EndpointSetting } from './settingsValues';
 
@@ -83,6 +85,15 @@ export const config = {
     };
     return { policy: one('policy'), reference: one('reference'), params: readScoringParams((k) => s.get(k)), problems };
   },
+  /** `pairforge.training.*`: where and how Send to Training sends (the host may be '': ask). */
+  training(): TrainingSettings {
+    const s = vscode.workspace.getConfiguration(`${SECTION}.training`);
+    return readTrainingSettings((k) => s.get(k));
+  },
+  /** Sets a `pairforge.training.*` setting in the user's settings. */
+  async setTraining(key: keyof TrainingSettings, value: unknown): Promise<void> {
+    await vscode.workspace.getConfiguration(`${SECTION}.training`).update(key, value, vscode.ConfigurationTarget.Global);
+  },
   /** `pairforge.sampling.healthIntervalSeconds`: how often the status bar re-checks (0 = only on demand). */
   healthIntervalSeconds(): number {
     return readHealthInterval(section().get('sampling.healthIntervalSeconds'));
@@ -129,6 +140,7 @@ export const SETTING_EFFECTS: Readonly<Record<string, 'restart' | 'engine' | 'cl
   'trace.server': 'client',
   sampling: 'client',
   scoring: 'client',
+  training: 'client',
 };
 
 /** The effects a configuration change has (a setting listed under its own name and its section

@@ -15,6 +15,9 @@ import { SandboxStatusItem } from './sandboxStatus';
 import { SamplesView } from './samplesView';
 import { StoreDocuments } from './storeDocuments';
 import { TestRuns } from './testRuns';
+import { MetricsPanels } from './metricsPanel';
+import { Training } from './training';
+import { TrainingRunsView } from './trainingView';
 
 let engine: EngineClient | undefined;
 
@@ -28,7 +31,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const samples = new SamplesView(engine);
   const pairs = new PairsView(engine);
   const sandbox = new SandboxStatusItem();
-  const review = new ReviewRoom(context, engine, (ids) => vscode.commands.executeCommand('pairforge.scorePairs', ids));
+  const review = new ReviewRoom(
+    context,
+    engine,
+    (ids) => vscode.commands.executeCommand('pairforge.scorePairs', ids),
+    () => vscode.commands.executeCommand('pairforge.sendToTraining'),
+  );
+  const trainingRuns = new TrainingRunsView(engine);
+  const metricsPanels = new MetricsPanels(context, engine);
+  const training = new Training(engine, context, trainingRuns, metricsPanels);
   const changed = () => {
     pairs.refresh();
     review.refresh();
@@ -46,6 +57,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.window.createTreeView('pairforge.datasets', { treeDataProvider: datasets, showCollapseAll: true }),
     samples.attach(vscode.window.createTreeView('pairforge.samples', { treeDataProvider: samples })),
     pairs.attach(vscode.window.createTreeView('pairforge.pairs', { treeDataProvider: pairs, showCollapseAll: true, canSelectMany: true })),
+    trainingRuns,
+    trainingRuns.attach(vscode.window.createTreeView('pairforge.trainingRuns', { treeDataProvider: trainingRuns })),
+    metricsPanels,
+    training,
     new StoreDocuments(engine).register(),
     new CandidateDocuments(engine).register(),
     review,
@@ -56,11 +71,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     review.onDidChangePairs(() => pairs.refresh()),
     pairs.onDidSetStatus(() => review.refresh()),
-    ...registerCommands({ engine, decorations, datasets, output, testRuns, endpoints, samples, pairs, review, changed }),
+    ...registerCommands({ engine, decorations, datasets, output, testRuns, endpoints, samples, pairs, review, changed, training, trainingRuns }),
     engine.onBlocks((p) => decorations.update(p)),
     engine.onDidStart(() => {
       datasets.refresh();
       pairs.refresh();
+      trainingRuns.refresh();
       endpoints.restart();
     }),
     // Trust granted: the server may run tests from now on.
@@ -75,6 +91,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         if (ev.affectsConfiguration(`${SECTION}.project.path`)) {
           datasets.refresh();
           pairs.refresh();
+          trainingRuns.refresh();
         }
       }
       if (effects.has('restart')) {
@@ -86,6 +103,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   // Start now so open Python editors get their blocks; a failure was already reported to the user.
   await engine.ready();
+  // The runs followed in a terminal before a window reload are followed again.
+  void training.reattach().catch((e: unknown) => output.appendLine(`training: following the remembered runs again failed: ${(e as Error).message}`));
 }
 
 export async function deactivate(): Promise<void> {

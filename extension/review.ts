@@ -25,6 +25,7 @@ export class ReviewRoom implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly engine: EngineClient,
     private readonly score: (pairIds?: number[]) => Thenable<unknown>,
+    private readonly sendToTraining: () => Thenable<unknown>,
   ) {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(REVIEW_VIEW_TYPE, {
@@ -112,6 +113,7 @@ export class ReviewRoom implements vscode.Disposable {
       withProgress: (title, body) => Promise.resolve(withServerProgress(client, title, (workDoneToken, token) => body(workDoneToken, token))),
       changed: () => this.changedEmitter.fire(),
       score: (pairIds) => void this.score(pairIds),
+      sendToTraining: () => void this.sendToTraining(),
     });
     return answer(handlers, method, params);
   }

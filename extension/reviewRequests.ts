@@ -28,6 +28,8 @@ export interface RoomHooks {
   changed(): void;
   /** Starts scoring the given pairs (or all) the editor's way. */
   score(pairIds: number[] | undefined): void;
+  /** Starts Send to Training the editor's way (its task terminal). */
+  sendToTraining(): void;
 }
 
 export type RoomHandlers = { [M in Method]: (p: Requests[M]['params']) => Promise<Requests[M]['result']> };
@@ -60,6 +62,10 @@ export function roomHandlers(send: Send, hooks: RoomHooks): RoomHandlers {
     rewards: (p) => send(PairRewardsRequest, { pairId: p.pairId, runId: p.runId }),
     score: async (p) => {
       hooks.score(p.pairIds);
+      return { started: true };
+    },
+    sendToTraining: async () => {
+      hooks.sendToTraining();
       return { started: true };
     },
   };

@@ -22,7 +22,8 @@ const builds = [
 ].filter((b) => existsSync(path.join(root, b.entryPoints[0])));
 
 // The webviews: browser bundles (no Node), their CSS and fonts beside them in dist/webview/.
-// Monaco's editor worker is its own bundle, which the room loads through a blob URL.
+// Monaco's editor worker is its own bundle, which the room loads through a blob URL; the training
+// metrics panel is ECharts.
 const browser = {
   absWorkingDir: root,
   bundle: true,
@@ -38,6 +39,7 @@ const browser = {
 };
 builds.push(
   { ...browser, entryPoints: ['webview/review/main.ts'], outfile: 'dist/webview/review.js' },
+  { ...browser, entryPoints: ['webview/metrics/main.ts'], outfile: 'dist/webview/metrics.js' },
   { ...browser, entryPoints: ['monaco-editor/editor/editor.worker.js'], outfile: 'dist/webview/editor.worker.js' },
 );
 

@@ -16,6 +16,7 @@ import { samplingFeature } from './sampling/feature';
 import { scoringFeature } from './scoring/feature';
 import { ProjectHost } from './store/host';
 import { targetsFeature } from './targets/feature';
+import { trainingFeature } from './training/feature';
 import { VERSION } from './version';
 
 export const SERVER_NAME = 'pairforge-engine';
@@ -58,6 +59,7 @@ export function startServer(connection: Connection): EngineContext {
   pairsFeature(ctx);
   scoringFeature(ctx);
   reviewFeature(ctx, exec);
+  trainingFeature(ctx);
   statsFeature(ctx);
 
   connection.onInitialize(async (params): Promise<InitializeResult> => {

@@ -184,6 +184,8 @@ export interface Requests {
   rewards: { params: { pairId: number; runId: number }; result: Rewards | null };
   /** Asks the host to run the editor's Score Pairs command on the given pairs (or all). */
   score: { params: { pairIds?: number[] }; result: { started: boolean } };
+  /** Asks the host to run Send to Training (the accepted pairs, with the last settings). */
+  sendToTraining: { params: Record<string, never>; result: { started: boolean } };
 }
 export type Method = keyof Requests;
 
@@ -229,3 +231,37 @@ export class RequestClient {
     return true;
   }
 }
+
+// ---- the training metrics panel (extension/metricsPanel.ts <-> webview/metrics/) --------------
+
+/** The run the panel shows. */
+export interface MetricsRun {
+  id: number;
+  name: string;
+  host: string;
+  status: string;
+  trainerState: string | null;
+  step: number | null;
+  maxSteps: number | null;
+  pairs: number | null;
+  exitCode: number | null;
+  message: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** The scoring run of its held-out per-token results. */
+  scoreRunId: number | null;
+}
+
+/** One metrics line of the trainer: TRL's names (loss, rewards/chosen, ...), step, epoch, time. */
+export type MetricRow = Record<string, number | null>;
+
+/** What the panel remembers across reloads (its serializer hands it back). */
+export interface MetricsState {
+  runId: number;
+}
+
+export type ToMetrics =
+  | { type: 'metrics'; run: MetricsRun; rows: MetricRow[] }
+  | { type: 'error'; message: string };
+
+export type FromMetrics = { type: 'ready' };

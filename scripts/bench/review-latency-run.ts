@@ -179,6 +179,7 @@ async function main(): Promise<void> {
       withProgress: (_title, body) => body(undefined, undefined),
       changed: () => undefined,
       score: () => undefined,
+      sendToTraining: () => undefined,
     });
     const host: Answer = Object.fromEntries(Object.keys(handlers).map((m) => [m, (params: never) => answer(handlers, m as Method, params)]));
     const browser = await launchBrowser();

@@ -12,6 +12,7 @@ import { sampleCommand } from '../sampling/command';
 import { statsCommand } from '../pipeline/statsCommand';
 import { rewardsCommand, scoreCommand } from '../scoring/command';
 import { targetsCommand } from '../targets/command';
+import { trainCommand } from '../training/command';
 import type { Command } from './kit';
 
-export const COMMANDS: readonly Command[] = [importCommand, blocksCommand, targetsCommand, checkRefsCommand, execCommand(SAMPLE_CANDIDATES), statsCommand, serveLocalCommand, sampleCommand, pairsCommand, scoreCommand, rewardsCommand, exportCommand, runCommand];
+export const COMMANDS: readonly Command[] = [importCommand, blocksCommand, targetsCommand, checkRefsCommand, execCommand(SAMPLE_CANDIDATES), statsCommand, serveLocalCommand, sampleCommand, pairsCommand, scoreCommand, rewardsCommand, exportCommand, trainCommand, runCommand];

@@ -31,10 +31,18 @@
 //   PairRewardsRequest          client -> server   scoring
 //   ScoringRunsRequest          client -> server   scoring
 //   StatsRequest                client -> server   pipeline
+//   TrainingStartRequest        client -> server   training      (progress, cancel)
+//   TrainingFollowRequest       client -> server   training      (cancel = stop following)
+//   TrainingLogNotification     server -> client   training      (a followed run's log)
+//   TrainingRunChangedNotification server -> client training     (status, step, metrics)
+//   TrainingStopRequest         client -> server   training
+//   TrainingRunsRequest         client -> server   training
+//   TrainingMetricsRequest      client -> server   training
+//   PrepareHostRequest          client -> server   training      (progress, cancel)
 // Standard LSP requests the server answers: hover (blocks), code lenses (sampling); it asks the
 // client for workspace/codeLens/refresh when stored data behind the lenses changed.
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
-import type { ExecSettings, SamplingParams } from './settings';
+import type { ExecSettings, SamplingParams, TrainingSettings } from './settings';
 import type {
   BlockKind,
   Comparator,
@@ -48,6 +56,8 @@ import type {
   Preset,
   Span,
   TestKind,
+  TrainingLauncher,
+  TrainingStatus,
   Verdict,
 } from './vocabulary';
 
@@ -630,3 +640,111 @@ export interface ScoringRunView {
 }
 /** Client -> server: the project's scoring runs, newest first. */
 export const ScoringRunsRequest = new RequestType<Record<string, never>, ScoringRunView[], void>('pairforge/scoringRuns');
+
+// ---- training (client -> server, answered by server/training/feature.ts) -----------------------
+
+/** A training run as the editor lists it (docs/training.md "Runs"). */
+export interface TrainingRunView {
+  id: number;
+  name: string;
+  host: string;
+  /** The folder of run folders on the host, as given (`~/pairforge-runs`). */
+  remoteDir: string;
+  /** The run's folder on the host (absolute), once made. */
+  runDir: string | null;
+  launcher: TrainingLauncher;
+  /** config.json's model; null with `tiny`. */
+  model: string | null;
+  tiny: boolean;
+  status: TrainingStatus;
+  /** Why it failed, or what it is doing. */
+  message: string | null;
+  /** The trainer's own state (status.json: loading, training, saving, done...). */
+  trainerState: string | null;
+  step: number | null;
+  maxSteps: number | null;
+  exitCode: number | null;
+  /** Pairs and records sent. */
+  pairs: number | null;
+  records: number | null;
+  exportSha256: string | null;
+  /** Bytes rsync sent as new data for the upload (unchanged files send none). */
+  uploadLiteralBytes: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Metrics lines stored so far. */
+  metrics: number;
+  /** The scoring run the held-out per-token log-probs were imported as. */
+  scoreRunId: number | null;
+  /** The local folder with the run's export, log copy and fetched results. */
+  localDir: string;
+}
+
+export interface TrainingStartParams {
+  settings: TrainingSettings;
+  /** The run (and its folder's) name; default: a timestamp and the run id. */
+  name?: string;
+  workDoneToken?: WorkDoneToken;
+}
+/** Client -> server: exports the curated pairs, copies them with the trainer to the host over
+ * ssh/rsync and starts the run there (detached). Answers once it runs; TrainingFollowRequest
+ * streams its log. Long-running. */
+export const TrainingStartRequest = new RequestType<TrainingStartParams, TrainingRunView, void>('pairforge/trainingStart');
+
+export interface TrainingFollowParams {
+  runId: number;
+  /** The client's name for this log stream: TrainingLogNotification carries it. */
+  stream: string;
+}
+/** Client -> server: streams a run's log (from its start) as TrainingLogNotification until the run
+ * ends, and answers with the ended run. Cancelling stops following, never the run. */
+export const TrainingFollowRequest = new RequestType<TrainingFollowParams, TrainingRunView, void>('pairforge/trainingFollow');
+
+export interface TrainingLogParams {
+  stream: string;
+  text: string;
+}
+/** Server -> client: the next piece of a followed run's log (or of a host's preparation). */
+export const TrainingLogNotification = new NotificationType<TrainingLogParams>('pairforge/trainingLog');
+
+/** Server -> client: a run's status, step or metrics changed. */
+export const TrainingRunChangedNotification = new NotificationType<TrainingRunView>('pairforge/trainingRunChanged');
+
+/** Client -> server: asks the run's wrapper on the host to stop it (SIGTERM: the trainer stops at
+ * the next step boundary). Answers the run as it is then; the followers see it end. */
+export const TrainingStopRequest = new RequestType<{ runId: number }, TrainingRunView, void>('pairforge/trainingStop');
+
+/** Client -> server: the project's training runs, newest first (`refresh`: ask the hosts of the
+ * unfinished ones where they are first). */
+export const TrainingRunsRequest = new RequestType<{ refresh?: boolean }, TrainingRunView[], void>('pairforge/trainingRuns');
+
+/** One metrics line of a run (docs/training.md "metrics.jsonl"): TRL's names, step, epoch, time. */
+export type TrainingMetricRow = Record<string, number | null>;
+/** Client -> server: a run and its metrics so far, in order. */
+export const TrainingMetricsRequest = new RequestType<{ runId: number }, { run: TrainingRunView; rows: TrainingMetricRow[] }, void>('pairforge/trainingMetrics');
+
+export interface PrepareHostParams {
+  settings: TrainingSettings;
+  /** A log stream for pip's output (TrainingLogNotification). */
+  stream?: string;
+  workDoneToken?: WorkDoneToken;
+}
+/** What `train.py env` found on a host (docs/training.md "Command line"). */
+export interface HostEnvironment {
+  host: string;
+  /** The venv was made now (else it existed). */
+  created: boolean;
+  python: string;
+  executable: string;
+  packages: Record<string, string | null>;
+  cudaAvailable: boolean;
+  cudaVersion: string | null;
+  gpuCount: number;
+  gpus: { index: number; name: string; memoryMb: number }[];
+  mismatches: string[];
+  missing: string[];
+}
+/** Client -> server: makes the trainer's venv on the host from requirements.txt (when missing),
+ * installs the pinned packages and reports torch, CUDA and the GPUs. Long-running. */
+export const PrepareHostRequest = new RequestType<PrepareHostParams, HostEnvironment, void>('pairforge/prepareHost');

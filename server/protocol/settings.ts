@@ -9,7 +9,18 @@
 //   stop the editor;
 // - `check*` (values a request or a job receives): a bad value is refused with a message naming the
 //   field, since a program sent it and should be told.
-import { COMPARATORS, EXTRA_KINDS, PRESETS, SAMPLING_FAMILIES, type BlockKind, type Comparator, type Preset, type SamplingFamily } from './vocabulary';
+import {
+  COMPARATORS,
+  EXTRA_KINDS,
+  PRESETS,
+  SAMPLING_FAMILIES,
+  TRAINING_LAUNCHERS,
+  type BlockKind,
+  type Comparator,
+  type Preset,
+  type SamplingFamily,
+  type TrainingLauncher,
+} from './vocabulary';
 
 /** A numeric setting: its default and its closed range. `integer` settings hold whole numbers. */
 export interface NumberBounds {
@@ -40,6 +51,10 @@ export const SETTINGS = {
   // vLLM refuses more prompt log-probabilities than its --max-logprobs (default 20).
   'scoring.topK': integer(0, 0, 20),
   'scoring.concurrency': integer(64, 1, 4096),
+  // GPUs per node a launcher starts processes for; 0: every GPU the host has (nvidia-smi -L).
+  'training.gpus': integer(0, 0, 1024),
+  // ssh's ConnectTimeout for the hand-off's connections.
+  'training.connectTimeoutSeconds': integer(15, 1, 600),
 } as const satisfies Record<string, NumberBounds>;
 
 export type NumberSetting = keyof typeof SETTINGS;
@@ -233,5 +248,98 @@ export function readScoringParams(get: (key: string) => unknown): ScoringParams 
     beta: clampSetting('scoring.beta', get('beta')),
     topK: clampSetting('scoring.topK', get('topK')),
     concurrency: clampSetting('scoring.concurrency', get('concurrency')),
+  };
+}
+
+// ---- training -----------------------------------------------------------------------------------
+
+export const DEFAULT_TRAINING_REMOTE_DIR = '~/pairforge-runs';
+/** The venv `pairforge train --prepare` makes on a host (docs/training.md "Environment"). */
+export const DEFAULT_TRAINING_PYTHON = '~/.pairforge/venv/bin/python';
+export const DEFAULT_TRAINING_BASE_PYTHON = 'python3';
+export const DEFAULT_TRAINING_LAUNCHER: TrainingLauncher = 'python';
+
+/** Where and how a run is sent (settings `pairforge.training.*`, `pairforge train` options). */
+export interface TrainingSettings {
+  /** An ssh destination: a Host alias of the ssh config, or [user@]host. */
+  host: string;
+  /** The folder on the host that holds the run folders (`~/` is the remote home). */
+  remoteDir: string;
+  launcher: TrainingLauncher;
+  /** `custom`: the command, with {python} {trainer} {run} {run_name} {gpus} {tiny} {accelerate_config}. */
+  customLauncher: string;
+  /** The Python of the trainer's venv on the host. */
+  python: string;
+  /** The Python `--prepare` makes that venv with. */
+  basePython: string;
+  /** An ssh config file (`ssh -F`); '' = the user's own (~/.ssh/config). */
+  sshConfig: string;
+  /** Extra `ssh -o` options, `Key=Value`. */
+  sshOptions: string[];
+  /** config.json's `model` (a model id or a folder on the host); '' with `tiny`. */
+  model: string;
+  /** Train the tiny random model instead (a first try of a host). */
+  tiny: boolean;
+  /** More config.json keys (docs/training.md "config.json"). */
+  config: Record<string, unknown>;
+  /** accelerate's config file on the host (`accelerate` launcher; '' = accelerate's default). */
+  accelerateConfig: string;
+  /** Shell lines run on the host before the launcher (e.g. `module load cuda/12.4`). */
+  setup: string;
+  gpus: number;
+  connectTimeoutSeconds: number;
+  /** Also send the pending pairs that carry no filter flag. */
+  includePending: boolean;
+}
+
+export const TRAINING_DEFAULTS: Readonly<TrainingSettings> = Object.freeze({
+  host: '',
+  remoteDir: DEFAULT_TRAINING_REMOTE_DIR,
+  launcher: DEFAULT_TRAINING_LAUNCHER,
+  customLauncher: '',
+  python: DEFAULT_TRAINING_PYTHON,
+  basePython: DEFAULT_TRAINING_BASE_PYTHON,
+  sshConfig: '',
+  sshOptions: [],
+  model: '',
+  tiny: false,
+  config: {},
+  accelerateConfig: '',
+  setup: '',
+  gpus: SETTINGS['training.gpus'].default,
+  connectTimeoutSeconds: SETTINGS['training.connectTimeoutSeconds'].default,
+  includePending: false,
+});
+
+export function asLauncher(v: unknown): TrainingLauncher {
+  return (TRAINING_LAUNCHERS as readonly unknown[]).includes(v) ? (v as TrainingLauncher) : DEFAULT_TRAINING_LAUNCHER;
+}
+
+/** `pairforge.training.*` read through `get(key)` (keys without the `training.` prefix). */
+export function readTrainingSettings(get: (key: string) => unknown): TrainingSettings {
+  const str = (key: keyof TrainingSettings, dflt: string) => {
+    const v = get(key);
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : dflt;
+  };
+  const options = get('sshOptions');
+  const config = get('config');
+  return {
+    host: str('host', ''),
+    remoteDir: str('remoteDir', DEFAULT_TRAINING_REMOTE_DIR),
+    launcher: asLauncher(get('launcher')),
+    customLauncher: str('customLauncher', ''),
+    python: str('python', DEFAULT_TRAINING_PYTHON),
+    basePython: str('basePython', DEFAULT_TRAINING_BASE_PYTHON),
+    sshConfig: str('sshConfig', ''),
+    sshOptions: Array.isArray(options) ? options.filter((o): o is string => typeof o === 'string' && o.trim() !== '') : [],
+    model: str('model', ''),
+    tiny: get('tiny') === true,
+    config: config && typeof config === 'object' && !Array.isArray(config) ? (config as Record<string, unknown>) : {},
+    accelerateConfig: str('accelerateConfig', ''),
+    // Shell lines keep their own spacing.
+    setup: typeof get('setup') === 'string' ? (get('setup') as string) : '',
+    gpus: clampSetting('training.gpus', get('gpus')),
+    connectTimeoutSeconds: clampSetting('training.connectTimeoutSeconds', get('connectTimeoutSeconds')),
+    includePending: get('includePending') === true,
   };
 }

@@ -156,3 +156,25 @@ export function parseProblemHeader(text: string): { dataset: string; externalId:
   }
   return undefined;
 }
+
+// ---- training -----------------------------------------------------------------------------------
+
+/** How a run starts the trainer on the host (docs/training.md "Launchers"): one process
+ * (`python`), `torchrun` or `accelerate launch` over the host's GPUs, a Slurm job (`sbatch`), or a
+ * command template of the user's (`custom`). */
+export type TrainingLauncher = 'python' | 'torchrun' | 'accelerate' | 'sbatch' | 'custom';
+export const TRAINING_LAUNCHERS: readonly TrainingLauncher[] = ['python', 'torchrun', 'accelerate', 'sbatch', 'custom'];
+
+/**
+ * Where a training run is (docs/training.md "Runs"):
+ * - uploading: exporting and copying to the host (nothing runs there yet);
+ * - running: the wrapper runs on the host (the trainer's own state is beside it: loading, training...);
+ * - succeeded: ended with exit code 0;
+ * - failed: ended with another exit code, or could not be started (the message says why);
+ * - stopped: ended by a signal (a stop asked for from PairForge, Slurm's time limit...): 128 + N;
+ * - lost: no exit code and the wrapper is gone (kill -9, the host rebooted).
+ */
+export type TrainingStatus = 'uploading' | 'running' | 'succeeded' | 'failed' | 'stopped' | 'lost';
+export const TRAINING_STATUSES: readonly TrainingStatus[] = ['uploading', 'running', 'succeeded', 'failed', 'stopped', 'lost'];
+/** Statuses after which nothing changes any more. */
+export const FINAL_TRAINING_STATUSES: readonly TrainingStatus[] = ['succeeded', 'failed', 'stopped', 'lost'];

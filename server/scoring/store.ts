@@ -435,7 +435,10 @@ export function pairRewards(p: Project, pairId: number, runId?: number): PairRew
   const skips = p.db.prepare<[number, number], { side: Side; reason: string }>('SELECT side, reason FROM score_skips WHERE run_id = ? AND pair_id = ?').all(rid, pairId);
   if (rows.length === 0 && skips.length === 0) throw new Error(`run ${rid} has not scored pair ${pairId}${runId === undefined ? '' : ` (pairforge score --resume continues it)`}`);
   const question = problemsById(p, [pair.problemId]).get(pair.problemId)?.question ?? '';
-  const rendered = renderForTraining({ ...pair, question }, run.format, { family: run.family, trainingSentence: run.trainingSentence });
+  // Rendered as its sides were scored: their stored format (a run of held-out pairs imported from
+  // a training run holds FIM and chat records; a scored run's sides have the run's format, or chat
+  // where FIM does not apply, which renders the same).
+  const rendered = renderForTraining({ ...pair, question }, rows[0]?.format ?? run.format, { family: run.family, trainingSentence: run.trainingSentence });
   const texts = new Map<number, string>();
   if (run.topK > 0) for (const r of p.db.prepare<[number], { token_id: number; text: string }>('SELECT token_id, text FROM score_token_texts WHERE run_id = ?').iterate(rid)) texts.set(r.token_id, r.text);
   const sideOf = (side: Side): SideRewards => {

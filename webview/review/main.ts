@@ -83,7 +83,8 @@ const compareSelect = el('select', { attrs: { 'aria-label': 'compare with run' }
 const heatSelect = el('select', { attrs: { 'aria-label': 'heatmap' } }, ...HEATMAP_MODES.map((m) => el('option', { attrs: { value: m } }, `heatmap: ${m}`)));
 const counts = el('div', { className: 'pf-counts', attrs: { 'aria-live': 'polite' } });
 const helpButton = el('button', { className: 'pf-link', title: 'keys (?)', onClick: () => toggleHelp() }, '?');
-const toolbar = el('header', { className: 'pf-toolbar' }, search, statusFilter, kindFilter, flagFilter, sortSelect, runSelect, compareSelect, heatSelect, counts, helpButton);
+const trainButton = el('button', { className: 'pf-button pf-train', title: 'Send the accepted pairs to the training host (the last settings)', onClick: () => void sendToTraining() }, 'Send to Training');
+const toolbar = el('header', { className: 'pf-toolbar' }, search, statusFilter, kindFilter, flagFilter, sortSelect, runSelect, compareSelect, heatSelect, counts, trainButton, helpButton);
 
 const figures = el('div', { className: 'pf-figures', attrs: { 'aria-live': 'polite' } });
 const legend = el('div', { className: 'pf-legend' });
@@ -333,6 +334,15 @@ function paintLegend(clamp = 1): void {
   );
   // Colours as properties, not markup (the CSP allows inline styles for Monaco's sake only).
   legend.querySelectorAll<HTMLElement>('.pf-stop').forEach((e) => (e.style.backgroundColor = e.dataset.colour ?? ''));
+}
+
+async function sendToTraining(): Promise<void> {
+  try {
+    const r = await client.request('sendToTraining', {});
+    if (r.started) say('Sending the accepted pairs to training: the task terminal shows the run\u2019s log, the Training Runs view its status.');
+  } catch (e) {
+    say(`send to training: ${(e as Error).message}`, 'error');
+  }
 }
 
 async function scorePairs(pairIds?: number[]): Promise<void> {

@@ -33,6 +33,8 @@ describe('extension manifest', () => {
         'pairforge.refreshSamples', 'pairforge.cutTargets', 'pairforge.setEndpointApiKey', 'pairforge.checkEndpoints', 'pairforge.refreshPairs',
         'pairforge.acceptPair', 'pairforge.rejectPair', 'pairforge.flagPair', 'pairforge.resetPair',
         'pairforge.reviewPairs', 'pairforge.buildPairs', 'pairforge.exportPairs', 'pairforge.scorePairs',
+        'pairforge.sendToTraining', 'pairforge.prepareTrainingHost', 'pairforge.refreshTrainingRuns', 'pairforge.followTrainingRun',
+        'pairforge.stopTrainingRun', 'pairforge.showTrainingMetrics',
       ].sort(),
     );
     for (const c of pkg.contributes.commands) expect(c.category).toBe('PairForge');
@@ -58,7 +60,7 @@ describe('extension manifest', () => {
   it('declares the view container, view, theme colours and gutter icons that exist', () => {
     const container = pkg.contributes.viewsContainers.activitybar.find((c: { id: string }) => c.id === 'pairforge');
     expect(existsSync(path.join(root, container.icon))).toBe(true);
-    expect(pkg.contributes.views.pairforge.map((v: { id: string }) => v.id)).toEqual(['pairforge.datasets', 'pairforge.samples', 'pairforge.pairs']);
+    expect(pkg.contributes.views.pairforge.map((v: { id: string }) => v.id)).toEqual(['pairforge.datasets', 'pairforge.samples', 'pairforge.pairs', 'pairforge.trainingRuns']);
     expect(pkg.contributes.viewsWelcome[0].contents).toContain('command:pairforge.importDataset');
     const colours = pkg.contributes.colors.map((c: { id: string }) => c.id);
     expect(colours).toEqual([1, 2, 3, 4].map((d) => `pairforge.blockDepth${d}Background`));
