@@ -12,6 +12,7 @@ import { VERSION } from '../version';
 import { toRecord } from '../pairs/store';
 import { SCHEMA_VERSION, type Project } from '../store/db';
 import { CURRICULUM_ORDERS, curriculum, drawFormats, type CurriculumOrder } from './curriculum';
+import { recordExport } from './store';
 import {
   EXPORT_FORMATS,
   llamaFactoryDatasetInfo,
@@ -391,7 +392,9 @@ function writeExport(p: Project, dir: string, pairs: readonly Light[], about: Re
   };
   const m = sinks.sink(path.join(dir, MANIFEST_FILE));
   m.write(`${JSON.stringify(manifest, null, 2)}\n`);
-  m.close();
+  const written = m.close();
+  // The project remembers what it exported (the dashboard's funnel, an export's pairs in the room).
+  recordExport(p, { dir, format: opts.format, options: opts, pairIds: pairs.map((x) => x.id), records: manifest.counts.records, manifestSha256: written.sha256, createdAt: manifest.createdAt });
   return { dir, manifest };
 }
 
