@@ -4,6 +4,7 @@
 // connection comes from the caller: main.ts gives it stdio / node-ipc, tests an in-memory pair.
 import { CodeLensRefreshRequest, TextDocumentSyncKind, type Connection, type InitializeResult, type ServerCapabilities } from 'vscode-languageserver/node';
 import { blocksFeature } from './blocks/feature';
+import { dashboardFeature } from './dashboard/feature';
 import { execFeature } from './exec/feature';
 import { importFeature } from './import/feature';
 import { Documents } from './lsp/documents';
@@ -59,6 +60,7 @@ export function startServer(connection: Connection): EngineContext {
   scoringFeature(ctx);
   reviewFeature(ctx, exec);
   statsFeature(ctx);
+  dashboardFeature(ctx);
 
   connection.onInitialize(async (params): Promise<InitializeResult> => {
     lensRefresh = params.capabilities.workspace?.codeLens?.refreshSupport === true;
