@@ -19,6 +19,8 @@ import { sample } from './sampling';
 import { withServerProgress } from './serverProgress';
 import { openStoredDocument } from './storeDocuments';
 import type { TestRuns } from './testRuns';
+import { reached } from './walkthrough';
+import type { Dashboard } from './dashboard';
 
 export interface CommandContext extends PairCommandContext {
   engine: EngineClient;
@@ -31,6 +33,7 @@ export interface CommandContext extends PairCommandContext {
   samples: SamplesView;
   pairs: PairsView;
   review: ReviewRoom;
+  dashboard: Dashboard;
 }
 
 type Handler = (ctx: CommandContext, ...args: unknown[]) => unknown;
@@ -58,6 +61,7 @@ async function importDataset(ctx: CommandContext, arg?: unknown): Promise<Import
   const summary = await withServerProgress(client, 'PairForge: importing', (workDoneToken, token) =>
     client.sendRequest(ImportRequest, { files: files!, workDoneToken }, token),
   );
+  if (!summary.cancelled && summary.files.length > 0) reached('imported');
   const bad = badLineReport(summary);
   const text = importSummaryText(summary);
   ctx.output.appendLine(text);
@@ -161,6 +165,7 @@ export const COMMANDS: Record<string, Handler> = {
   [OPEN_STORED_COMMAND]: (_ctx, uri) => openStoredDocument(uri as string),
   [OPEN_SAMPLE_COMMAND]: (_ctx, targetId, sampleId, index) => openSample(targetId as number, sampleId as number, index as number),
   'pairforge.reviewPairs': (ctx, arg) => ctx.review.open(pairIdOf(arg)),
+  'pairforge.openDashboard': (ctx) => ctx.dashboard.open(),
   'pairforge.buildPairs': (ctx) => buildPairs(ctx),
   'pairforge.exportPairs': (ctx) => exportPairs(ctx),
   'pairforge.scorePairs': (ctx, node, selected) => scorePairs(ctx, pairIdsOf(node, selected)),

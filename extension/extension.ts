@@ -7,6 +7,7 @@ import { registerCommands } from './commands';
 import { CandidateDocuments } from './candidateDocuments';
 import { config, effectsOf, SECTION } from './config';
 import { DatasetsView } from './datasetsView';
+import { Dashboard } from './dashboard';
 import { BlockDecorations } from './decorations';
 import { Endpoints } from './endpoints';
 import { PairsView } from './pairsView';
@@ -15,6 +16,7 @@ import { SandboxStatusItem } from './sandboxStatus';
 import { SamplesView } from './samplesView';
 import { StoreDocuments } from './storeDocuments';
 import { TestRuns } from './testRuns';
+import { reached } from './walkthrough';
 
 let engine: EngineClient | undefined;
 
@@ -29,9 +31,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const pairs = new PairsView(engine);
   const sandbox = new SandboxStatusItem();
   const review = new ReviewRoom(context, engine, (ids) => vscode.commands.executeCommand('pairforge.scorePairs', ids));
+  const dashboard = new Dashboard(context, engine, review, output);
   const changed = () => {
     pairs.refresh();
     review.refresh();
+    dashboard.refresh();
   };
   const e = engine;
   context.subscriptions.push(
@@ -49,14 +53,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     new StoreDocuments(engine).register(),
     new CandidateDocuments(engine).register(),
     review,
+    dashboard,
     sandbox,
     engine.onSandboxStatus((s) => {
       sandbox.show(s);
       if (s.warning || s.mode === 'none') output.appendLine(`sandbox: ${s.mode} (weaker than ${s.preferred}): ${s.reason ?? ''}`);
     }),
-    review.onDidChangePairs(() => pairs.refresh()),
-    pairs.onDidSetStatus(() => review.refresh()),
-    ...registerCommands({ engine, decorations, datasets, output, testRuns, endpoints, samples, pairs, review, changed }),
+    review.onDidChangePairs(() => {
+      pairs.refresh();
+      dashboard.refresh();
+    }),
+    pairs.onDidSetStatus(() => {
+      review.refresh();
+      dashboard.refresh();
+      reached('reviewed');
+    }),
+    ...registerCommands({ engine, decorations, datasets, output, testRuns, endpoints, samples, pairs, review, dashboard, changed }),
     engine.onBlocks((p) => decorations.update(p)),
     engine.onDidStart(() => {
       datasets.refresh();
