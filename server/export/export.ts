@@ -93,6 +93,14 @@ export interface Manifest {
   files: ManifestFile[];
 }
 
+/** What a caller follows while an export runs: pairs read for the manifest, then records written. */
+export interface ExportHooks {
+  onProgress?: (phase: 'reading' | 'writing', done: number, total: number) => void;
+}
+
+/** Progress is reported every this many items (and at the end of each phase). */
+const PROGRESS_EVERY = 256;
+
 export interface ExportSummary {
   dir: string;
   manifest: Manifest;
@@ -162,7 +170,7 @@ function sorted(out: Record<string, number>): Record<string, number> {
 }
 
 /** Everything the manifest says about the exported pairs, in one pass over them. */
-function describePairs(p: Project, pairs: readonly Light[]) {
+function describePairs(p: Project, pairs: readonly Light[], hooks: ExportHooks = {}) {
   const stmt = p.db.prepare<[number], { kind: string; mode: string; status: string; block_kind: string | null; depth: number | null; flags: string; provenance: string; problem_id: number }>(
     'SELECT kind, mode, status, block_kind, depth, flags, provenance, problem_id FROM pairs WHERE id = ?',
   );
@@ -179,7 +187,8 @@ function describePairs(p: Project, pairs: readonly Light[]) {
   const pairing = new Map<string, unknown>();
   const limits = new Map<string, unknown>();
   const tokenCounting = new Set<string>();
-  for (const x of pairs) {
+  for (const [i, x] of pairs.entries()) {
+    if (i % PROGRESS_EVERY === 0) hooks.onProgress?.('reading', i, pairs.length);
     const r = stmt.get(x.id)!;
     countInto(byKind, r.kind);
     countInto(byBlockKind, r.block_kind ?? 'program');
@@ -196,6 +205,7 @@ function describePairs(p: Project, pairs: readonly Light[]) {
     if (prov.limits !== undefined) limits.set(JSON.stringify(prov.limits), prov.limits);
     tokenCounting.add(String((prov.tokens as { method?: string } | undefined)?.method ?? 'none'));
   }
+  hooks.onProgress?.('reading', pairs.length, pairs.length);
   const byJson = (m: Map<string, unknown>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
   return {
     counts: { byKind: sorted(byKind), byBlockKind: sorted(byBlockKind), byDepth: sorted(byDepth), byStatus: sorted(byStatus), byMode: sorted(byMode) },
@@ -314,9 +324,16 @@ class Sinks {
 }
 
 /** Writes the data file(s) in curriculum order; returns them and the format drawn per record. */
-function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: ExportOptions, sinks: Sinks): { files: ManifestFile[]; byFormat: Record<string, number> } {
+function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: ExportOptions, sinks: Sinks, hooks: ExportHooks): { files: ManifestFile[]; byFormat: Record<string, number> } {
   const ordered = curriculum(pairs, { order: opts.order, epochs: opts.epochs, seed: opts.seed });
-  const read = pairReader(p);
+  const reader = pairReader(p);
+  let written = 0;
+  // Each record read is one written: progress counts them as they go.
+  const read = (id: number) => {
+    if (written % PROGRESS_EVERY === 0) hooks.onProgress?.('writing', written, ordered.length);
+    written++;
+    return reader(id);
+  };
   const byFormat: Record<string, number> = {};
   const sink = sinks.sink(path.join(dir, dataFileOf(opts.format)));
   if (opts.format === 'structurecoder') {
@@ -357,25 +374,26 @@ function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: Expo
   return { files: [data, info.close()], byFormat };
 }
 
-export function exportPairs(p: Project, outDir: string, opts: ExportOptions, keys?: readonly string[]): ExportSummary {
+export function exportPairs(p: Project, outDir: string, opts: ExportOptions, keys?: readonly string[], hooks: ExportHooks = {}): ExportSummary {
   if (opts.format === 'structurecoder' && opts.trainingSentence) {
     throw new Error('export: the structurecoder format leaves the training sentence to the published trainer, which appends it itself');
   }
   const pairs = selectPairs(p, opts, keys);
-  const about = describePairs(p, pairs);
+  const about = describePairs(p, pairs, hooks);
   const dir = path.resolve(outDir);
   mkdirSync(dir, { recursive: true });
   const sinks = new Sinks();
   try {
-    return writeExport(p, dir, pairs, about, opts, sinks);
+    return writeExport(p, dir, pairs, about, opts, sinks, hooks);
   } catch (e) {
     sinks.abortAll();
     throw e;
   }
 }
 
-function writeExport(p: Project, dir: string, pairs: readonly Light[], about: ReturnType<typeof describePairs>, opts: ExportOptions, sinks: Sinks): ExportSummary {
-  const { files, byFormat } = writeFiles(p, dir, pairs, opts, sinks);
+function writeExport(p: Project, dir: string, pairs: readonly Light[], about: ReturnType<typeof describePairs>, opts: ExportOptions, sinks: Sinks, hooks: ExportHooks): ExportSummary {
+  const { files, byFormat } = writeFiles(p, dir, pairs, opts, sinks, hooks);
+  hooks.onProgress?.('writing', files[0].records, files[0].records);
   const manifest: Manifest = {
     pairforge: { version: VERSION, schema: SCHEMA_VERSION },
     createdAt: new Date().toISOString(),
@@ -423,9 +441,9 @@ export function readManifest(file: string): Manifest {
 }
 
 /** The same export again, from a manifest: same pairs, same options; compares the files. */
-export function reExport(p: Project, manifestFile: string, outDir: string): ExportSummary {
+export function reExport(p: Project, manifestFile: string, outDir: string, hooks: ExportHooks = {}): ExportSummary {
   const old = readManifest(manifestFile);
-  const summary = exportPairs(p, outDir, { ...DEFAULT_EXPORT, ...old.options }, old.pairKeys);
+  const summary = exportPairs(p, outDir, { ...DEFAULT_EXPORT, ...old.options }, old.pairKeys, hooks);
   const differing: string[] = [];
   for (const f of old.files) {
     const now = summary.manifest.files.find((x) => x.name === f.name);
