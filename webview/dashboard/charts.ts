@@ -147,7 +147,7 @@ const funnel: ChartSpec = {
         type: 'bar',
         name: 'count',
         barMaxWidth: 22,
-        data: d.funnel.map((s, i) => ({ value: s.count ?? 0, itemStyle: { color: s.count === null ? t.muted : t.palette[i % t.palette.length] } })),
+        data: d.funnel.map((s) => ({ value: s.count ?? 0, itemStyle: { color: s.count === null ? t.muted : t.palette[0] } })),
         label: { show: true, position: 'right', color: t.foreground, formatter: (p: { dataIndex: number }) => funnelText(d, p.dataIndex, false) },
       },
     ],
@@ -239,7 +239,7 @@ const passRate: ChartSpec = {
       },
       grid: { left: 8, right: 16, top: 8, bottom: 56, containLabel: true },
       xAxis: { type: 'category', name: 'depth', nameLocation: 'middle', nameGap: 24, data: depths.map(String), ...axisStyle(t), splitArea: { show: false } },
-      yAxis: { type: 'category', data: kinds, ...axisStyle(t) },
+      yAxis: { type: 'category', inverse: true, data: kinds, ...axisStyle(t) },
       visualMap: {
         type: 'continuous',
         min: 0,
@@ -341,7 +341,7 @@ const samplesPerTarget: ChartSpec = {
   option: (d, t) => ({
     ...base(t),
     tooltip: { ...(base(t).tooltip as object), trigger: 'item', formatter: (p: { dataIndex: number }) => { const r = d.samplesPerTarget[p.dataIndex]; return r ? `${formatCount(r.targets)} targets with ${r.samples} samples` : ''; } },
-    grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 16, top: 28, bottom: 24, containLabel: true },
     xAxis: { type: 'category', name: 'samples', nameLocation: 'middle', nameGap: 24, data: d.samplesPerTarget.map((r) => String(r.samples)), ...axisStyle(t) },
     yAxis: { type: 'value', name: 'targets', ...axisStyle(t) },
     series: [{ type: 'bar', name: 'targets', barMaxWidth: 40, itemStyle: { color: t.palette[0] }, data: d.samplesPerTarget.map((r) => r.targets) }],

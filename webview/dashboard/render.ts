@@ -28,6 +28,11 @@ export interface DashboardHost {
 const drawn: Record<string, string> = {};
 (window as unknown as { __pfCharts: Record<string, string> }).__pfCharts = drawn;
 
+/** Where a mark of a chart is drawn (x, y in the chart's element) and its data item, so a test
+ * can click it like a person would. Only charts whose items carry their [x, y] value (the
+ * heatmap). */
+type MarkAt = (chartId: string, dataIndex: number) => { x: number; y: number; item: unknown } | undefined;
+
 /** The theme from the page's CSS variables (VS Code sets them in a webview); the fallbacks are the
  * report's own light theme. */
 export function pageTheme(): ChartTheme {
@@ -84,6 +89,14 @@ export class DashboardView {
     for (const c of this.cards) grid.append(c.root);
     for (const s of [this.beforeSelect, this.afterSelect]) s.addEventListener('change', () => this.pickRuns());
     root.append(top, this.message, grid, this.lists);
+    (window as unknown as { __pfMark: MarkAt }).__pfMark = (id, i) => {
+      const chart = this.cards.find((c) => c.spec.id === id)?.chart;
+      const series = (chart?.getOption() as { series?: { data?: { value?: unknown }[] }[] } | undefined)?.series?.[0];
+      const item = series?.data?.[i];
+      if (!chart || !item || !Array.isArray(item.value)) return undefined;
+      const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [item.value[0], item.value[1]]) as number[];
+      return { x, y, item };
+    };
     new ResizeObserver(() => this.cards.forEach((c) => c.chart?.resize())).observe(root);
   }
 

@@ -1,52 +1,27 @@
-// The dashboard's figures on a hand-built project written through the stages' own functions:
-// the fixture datasets imported and cut, two sampling jobs against the in-process local stand-in
-// (two models), verdicts written by the execution stage's writer (chosen per sample, some left out,
-// flaky ones and failing references among them), pairs upserted and reviewed on given days, a
-// scoring run with known margins and an export. Every cell is checked against counts made here
-// from the rows themselves, and the running counts the triggers keep against a GROUP BY after the
-// writes that change them (a stale verdict replaced, a job deleted, a problem re-imported away).
+// The dashboard's figures on a hand-built project written through the stages' own functions
+// (test/support/dashboardProject.ts). Every cell is checked against counts made here from the rows
+// themselves, and the running counts the triggers keep against a GROUP BY after the writes that
+// change them (a stale verdict replaced, a job deleted, a problem deleted).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardData } from '../../../server/dashboard/data';
 import { projectVersion } from '../../../server/dashboard/feature';
-import { writeExecutions, type ExecutionRecord } from '../../../server/exec/store';
-import { DEFAULT_EXPORT, exportPairs } from '../../../server/export/export';
-import { importFiles } from '../../../server/import/importer';
-import { startLocalVllm, type LocalVllm } from '../../../server/localvllm';
-import { decide, undoLast } from '../../../server/pairs/review';
-import { upsertPairs, type PairDraft } from '../../../server/pairs/store';
+import { writeExecutions } from '../../../server/exec/store';
 import type { PairFlag, PairKind, PairStatus, TrainingRunView, Verdict } from '../../../server/protocol';
-import { runSampleJob } from '../../../server/sampling/job';
 import { marginBinning } from '../../../server/scoring/aggregates';
-import { addRunPairs, createRun, finishRun, sideWriter, type NewRun, type SideRow } from '../../../server/scoring/store';
 import { openProject, type Project } from '../../../server/store/db';
-import { cutAllTargets } from '../../../server/targets/cutAll';
-import { fixturePath } from '../../support/paths';
-
-const DAY1 = '2026-03-01T09:00:00.000Z';
-const DAY2 = '2026-03-02T15:30:00.000Z';
-/** Verdicts given to the samples in id order; every fifth sample gets none. */
-const CYCLE: Verdict[] = ['pass', 'wrong_answer', 'pass', 'timeout', 'runtime_error', 'pass', 'wrong_answer'];
+import { buildDashboardProject, DAY2, execRecord as rec, type DashboardProject } from '../../support/dashboardProject';
 
 let dir = '';
 let file = '';
 let p: Project;
-const servers: LocalVllm[] = [];
-let sampleRows: { id: number; target_id: number; job_id: number; model: string; sample_index: number }[] = [];
-let targets = new Map<number, { kind: string; depth: number; problem: number }>();
-/** The verdict each sample was given (absent: not run). */
-const given = new Map<number, Verdict>();
-const pairIds: number[] = [];
-
-function result(verdict: Verdict): ExecutionRecord['result'] {
-  return { verdict, tests: [], testsTotal: 2, durationMs: 1, comparator: 'strict', sandbox: { isolation: 'bwrap-user', limits: {} as never } };
-}
-
-function rec(kind: ExecutionRecord['kind'], id: number, problemId: number, verdict: Verdict, attempt = 0, sha = 'sha'): ExecutionRecord {
-  return { kind, id, problemId, attempt, codeSha256: sha, result: result(verdict), executedAt: DAY1 };
-}
+let built: DashboardProject;
+let sampleRows: DashboardProject['sampleRows'] = [];
+let targets: DashboardProject['targets'] = new Map();
+let given: DashboardProject['given'] = new Map();
+let pairIds: number[] = [];
 
 /** The sample counts and verdict counts per (job, model, kind, depth) straight from the rows. */
 function groupedBySql(q: Project) {
@@ -64,147 +39,14 @@ function groupedBySql(q: Project) {
   return { samples, verdicts, kept, keptVerdicts };
 }
 
-function side(pairId: number, s: 'chosen' | 'rejected', policy: number, ref: number): SideRow {
-  return {
-    pairId,
-    side: s,
-    format: 'chat',
-    textSha256: 'x',
-    promptTokens: 1,
-    spelling: '',
-    tokenIds: [],
-    charRanges: [],
-    lossMask: [],
-    logpPolicy: new Float32Array(0),
-    logpRef: new Float32Array(0),
-    topPolicy: null,
-    topRef: null,
-    maskedTokens: 0,
-    maskedLogpPolicy: policy,
-    maskedLogpRef: ref,
-    rewardSum: 0,
-    maskedRewardSum: policy - ref,
-    attempts: 1,
-    createdAt: DAY2,
-  };
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'pairforge-dashboard-'));
-  file = path.join(dir, 'p.sqlite');
-  p = openProject(file);
-  await importFiles(p, ['apps-mini.jsonl', 'history-mini.jsonl'].map((f) => fixturePath('datasets', f)));
-  await cutAllTargets(p, { preset: 'structurecoder' });
-  targets = new Map(
-    p.db
-      .prepare<[], { id: number; kind: string; depth: number; problem: number }>('SELECT t.id, t.kind, t.depth, s.problem_id AS problem FROM targets t JOIN solutions s ON s.id = t.solution_id')
-      .all()
-      .map((t) => [t.id, t]),
-  );
-  // Two jobs, two models: every target three times, then the first three targets twice.
-  for (const [model, n, limit] of [['model-a', 3, undefined], ['model-b', 2, 3]] as const) {
-    const local = await startLocalVllm({ db: file, model, seed: 7 });
-    servers.push(local);
-    const s = await runSampleJob(
-      p,
-      { family: 'qwen2.5-coder', n, endpoints: [{ url: local.baseURL, model }], selection: { preset: 'structurecoder', ...(limit ? { limit } : {}) } },
-      { reuse: 'none' },
-    );
-    expect(s.status).toBe('done');
-  }
-  sampleRows = p.db.prepare<[], (typeof sampleRows)[number]>('SELECT id, target_id, job_id, model, sample_index FROM samples ORDER BY id').all();
-  const records: ExecutionRecord[] = [];
-  sampleRows.forEach((s, i) => {
-    if (i % 5 === 4) return;
-    const v = CYCLE[i % CYCLE.length];
-    given.set(s.id, v);
-    records.push(rec('sample', s.id, targets.get(s.target_id)!.problem, v));
-  });
-  writeExecutions(p, records);
-  // Two flaky samples: a confirmation run that disagrees.
-  const flaky = sampleRows.filter((s) => given.get(s.id) === 'wrong_answer').slice(0, 2);
-  writeExecutions(p, flaky.map((s) => rec('sample', s.id, targets.get(s.target_id)!.problem, 'pass', 1)));
-  // References: every solution passes but the first, which gives a wrong answer; each history's
-  // versions fail but the last, except in the first history, whose last version fails too.
-  const solutions = p.db.prepare<[], { id: number; problem_id: number }>('SELECT id, problem_id FROM solutions ORDER BY id').all();
-  writeExecutions(p, solutions.map((s, i) => rec('solution', s.id, s.problem_id, i === 0 ? 'wrong_answer' : 'pass')));
-  const versions = p.db
-    .prepare<[], { id: number; problem_id: number; last: number; history_id: number }>(
-      `SELECT v.id, h.problem_id, v.history_id, v.ordinal = (SELECT MAX(ordinal) FROM history_versions x WHERE x.history_id = v.history_id) AS last
-       FROM history_versions v JOIN histories h ON h.id = v.history_id ORDER BY v.id`,
-    )
-    .all();
-  const firstHistory = versions[0].history_id;
-  writeExecutions(p, versions.map((v) => rec('version', v.id, v.problem_id, v.last && v.history_id !== firstHistory ? 'pass' : 'wrong_answer')));
-
-  // Pairs: one FIM pair per target (flags and kinds varied), and two IterPref pairs.
-  const drafts: PairDraft[] = [];
-  const flagsOf = (i: number): PairFlag[] => (i % 4 === 1 ? ['too_long'] : i % 4 === 2 ? ['comment_only', 'too_long'] : []);
-  [...targets.entries()].forEach(([id, t], i) => {
-    drafts.push({
-      pairKey: `fim:${id}`,
-      mode: 'structurecoder',
-      kind: 'fim',
-      problemId: t.problem,
-      targetId: id,
-      historyId: null,
-      pre: '',
-      suf: '',
-      blockKind: t.kind,
-      depth: t.depth,
-      goldenLines: 2,
-      chosen: `chosen ${id}`,
-      rejected: `rejected ${id}`,
-      chosenSpans: [],
-      rejectedSpans: [],
-      provenance: {},
-      editDistance: 1,
-      flags: flagsOf(i),
-      dupKey: `d${id}`,
-    });
-  });
-  const histories = p.db.prepare<[], { id: number; problem_id: number }>('SELECT id, problem_id FROM histories ORDER BY id LIMIT 2').all();
-  for (const h of histories) {
-    drafts.push({ ...drafts[0], pairKey: `ip:${h.id}`, mode: 'iterpref', kind: 'iterpref', problemId: h.problem_id, targetId: null, historyId: h.id, blockKind: null, depth: null, flags: [], dupKey: `h${h.id}` });
-  }
-  upsertPairs(p, drafts, DAY1);
-  pairIds.push(...p.db.prepare<[], { id: number }>('SELECT id FROM pairs ORDER BY id').all().map((r) => r.id));
-  // Day 1: three accepted; day 2: two rejected, one flagged, and an accept that is undone.
-  decide(p, { pairIds: pairIds.slice(0, 3), status: 'accepted', now: DAY1 });
-  decide(p, { pairIds: pairIds.slice(3, 5), status: 'rejected', now: DAY2 });
-  decide(p, { pairIds: [pairIds[5]], status: 'flagged', note: 'odd', now: DAY2 });
-  decide(p, { pairIds: [pairIds[6]], status: 'accepted', now: DAY2 });
-  undoLast(p, DAY2);
-
-  // Two scoring runs, the same reference: margins 2 * k (run 1) and 2 * k + 1 (run 2), k = 0, 1, ...
-  const run = (model: string): NewRun => ({
-    specKey: model,
-    policy: [{ url: 'http://x', model }],
-    reference: [{ url: 'http://x', model: 'ref' }],
-    beta: 1,
-    topK: 0,
-    format: 'chat',
-    family: 'qwen2.5-coder',
-    trainingSentence: false,
-    addSpecialTokens: true,
-    selection: 'all',
-    tokenizer: null,
-  });
-  for (const [model, shift] of [['policy-0', 0], ['policy-1', 1]] as const) {
-    const runId = createRun(p, run(model), DAY2);
-    addRunPairs(p, runId, pairIds);
-    sideWriter(p, runId, 1, 0).write(
-      pairIds.flatMap((id, k) => [side(id, 'chosen', 2 * k + shift, 0), side(id, 'rejected', 0, 0)]),
-      new Map(),
-    );
-    finishRun(p, runId, 'done', null, DAY2);
-  }
-  exportPairs(p, path.join(dir, 'export'), { ...DEFAULT_EXPORT, format: 'trl' });
+  built = await buildDashboardProject(dir);
+  ({ p, file, sampleRows, targets, given, pairIds } = built);
 }, 120_000);
 
 afterAll(async () => {
-  for (const s of servers) await s.close();
-  p?.close();
+  await built?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
