@@ -5,7 +5,7 @@
 //    target block kind and depth, kept by triggers (a GROUP BY over 500k samples joined with their
 //    verdicts and targets takes seconds; these tables hold a few hundred rows);
 //  - covering indexes of the execution stage (verdicts per candidate kind) and of the pairs stage
-//    (counts by kind, block kind, depth, status and flags).
+//    (counts by kind, block kind, depth, status and flags; review decisions per day).
 import type { Migration } from '../db';
 
 export const dashboard: Migration = {
@@ -114,5 +114,7 @@ export const dashboard: Migration = {
     -- (it replaces pairs_kind, its prefix, which the review queue's filters keep using).
     DROP INDEX pairs_kind;
     CREATE INDEX pairs_groups ON pairs (kind, block_kind, depth, status, flags);
+    -- The review's decisions per day and status, read from the index alone.
+    CREATE INDEX pair_reviews_days ON pair_reviews (undone_at, action, at, new_status);
   `,
 };
