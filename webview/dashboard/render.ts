@@ -156,7 +156,7 @@ export class DashboardView {
     c.empty.textContent = why ?? '';
     c.empty.hidden = why === undefined;
     c.body.hidden = why !== undefined;
-    c.subtitle.textContent = d && why === undefined ? c.spec.subtitle(d, this.host.state) : '';
+    c.subtitle.textContent = d && why === undefined ? this.hint(c.spec.subtitle(d, this.host.state)) : '';
     if (!d || why !== undefined) {
       c.chart?.clear();
       drawn[c.spec.id] = 'empty';
@@ -168,6 +168,11 @@ export class DashboardView {
     }
     c.chart.setOption(c.spec.option(d, this.theme, this.host.state), { notMerge: true });
     drawn[c.spec.id] = 'drawn';
+  }
+
+  /** Where nothing opens (the report), the "click ..." part of a subtitle goes. */
+  private hint(text: string): string {
+    return this.host.open ? text : text.replace(/ · click [^·]*$/, '');
   }
 
   private clicked(spec: ChartSpec, click: MarkClick): void {
@@ -237,7 +242,7 @@ export class DashboardView {
         'section',
         { className: 'pf-dash-card pf-dash-list', attrs: { 'aria-label': title, 'data-card': title } },
         el('div', { className: 'pf-dash-card-head' }, el('h2', {}, title)),
-        el('div', { className: 'pf-dash-subtitle' }, note),
+        el('div', { className: 'pf-dash-subtitle' }, this.hint(note)),
         rows.length ? el('table', {}, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))), el('tbody', {}, ...rows)) : el('div', { className: 'pf-dash-empty' }, emptyText),
       );
     const more = (shown: number, total: number) => (total > shown ? ` (the first ${shown} listed)` : '');
