@@ -1,8 +1,8 @@
 // The dashboard's contract: the figures it draws (the same data `pairforge report` embeds in its
 // HTML file) and the messages between the dashboard webview and the extension. It imports nothing
-// else of ours; the extension passes the engine's answer on as `DashboardData`, so the compiler
-// checks the two agree (extension/dashboard.ts), and a test checks the engine's type against this
-// one. Every message is plain JSON.
+// else of ours; the extension passes the engine's answer on as `DashboardData` and a mark's
+// filters on as the review room's query, so the compiler checks the shapes agree
+// (extension/dashboard.ts). Every message is plain JSON.
 
 // ---- the figures ------------------------------------------------------------------------------
 
