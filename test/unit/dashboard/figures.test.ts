@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardData } from '../../../server/dashboard/data';
 import { projectVersion } from '../../../server/dashboard/feature';
 import { writeExecutions } from '../../../server/exec/store';
+import { exportedPairsFilter } from '../../../server/export/store';
+import { queueCounts, queuePage } from '../../../server/pairs/queue';
 import type { PairFlag, PairKind, PairStatus, TrainingRunView, Verdict } from '../../../server/protocol';
 import { marginBinning } from '../../../server/scoring/aggregates';
 import { openProject, type Project } from '../../../server/store/db';
@@ -70,6 +72,11 @@ describe('dashboard figures', () => {
     expect(d.exports).toHaveLength(1);
     expect(d.exports[0]).toMatchObject({ format: 'trl', pairs: 3, dir: path.join(dir, 'export') });
     expect(step('trained')).toMatchObject({ count: null });
+    // The export's pairs, as the review room shows them for the "exported" mark.
+    const only = exportedPairsFilter(d.exports[0].id);
+    const page = queuePage(p, { exportId: d.exports[0].id }, 0, 100, undefined, only);
+    expect(page.rows.map((r) => r.pairId)).toEqual(pairIds.slice(0, 3));
+    expect(queueCounts(p, {}, undefined, only)).toEqual({ pending: 0, accepted: 3, rejected: 0, flagged: 0 });
   });
 
   it('samples and verdicts per job, model, block kind and depth: exact per cell', () => {
