@@ -48,11 +48,22 @@ function givenFiles(arg: unknown): string[] | undefined {
 async function importDataset(ctx: CommandContext, arg?: unknown): Promise<ImportSummary | undefined> {
   let files = givenFiles(arg);
   if (!files) {
+    // One dialog cannot offer files and folders together on Linux and Windows: ask which first.
+    const layout = await vscode.window.showQuickPick(
+      [
+        { label: 'Dataset files', detail: 'JSONL or a JSON array (MBPP, HumanEval, APPS, EvalPlus, iteration histories), optionally gzipped', folders: false },
+        { label: 'APPS problem folders', detail: 'a folder per problem (question.txt, solutions.json, input_output.json), or a split holding them', folders: true },
+      ],
+      { title: 'Import datasets into the PairForge project', placeHolder: 'What do the datasets look like?' },
+    );
+    if (!layout) return undefined;
     const picked = await vscode.window.showOpenDialog({
       canSelectMany: true,
+      canSelectFiles: !layout.folders,
+      canSelectFolders: layout.folders,
       openLabel: 'Import',
       title: 'Import datasets into the PairForge project',
-      filters: { 'Datasets (JSONL, gzip)': ['jsonl', 'gz', 'json'], 'All files': ['*'] },
+      ...(layout.folders ? {} : { filters: { 'Datasets (JSONL, JSON, gzip)': ['jsonl', 'gz', 'json'], 'All files': ['*'] } }),
     });
     if (!picked?.length) return undefined;
     files = picked.map((u) => u.fsPath);

@@ -3,20 +3,10 @@
 // contract (webview/contract.ts): each request of the room becomes one engine request.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import {
-  PairDetailRequest,
-  PairRewardsRequest,
-  ScoringRunsRequest,
-  QueuePageRequest,
-  ReviewDecisionRequest,
-  RunPairTestsRequest,
-  SavePairEditRequest,
-  UndoReviewRequest,
-  type PairQueueQuery,
-} from '../server/protocol';
 import type { FromWebview, Method, QueueQuery, Requests, RoomState, ToWebview } from '../webview/contract';
 import type { EngineClient } from './client';
 import { reviewHtml } from './reviewHtml';
+import { answer, roomHandlers } from './reviewRequests';
 import { withServerProgress } from './serverProgress';
 import { reached } from './walkthrough';
 
@@ -133,48 +123,16 @@ export class ReviewRoom implements vscode.Disposable {
     }
   }
 
-  /** One request of the room, answered by the engine. The table's types are the room's contract;
-   * the engine's answers are assigned to them, so the compiler checks the two agree. */
+  /** One request of the room, answered by the engine (reviewRequests.ts). */
   private async answer<M extends Method>(method: M, params: Requests[M]['params']): Promise<Requests[M]['result']> {
     const client = await this.engine.require();
-    const handlers: { [K in Method]: (p: Requests[K]['params']) => Promise<Requests[K]['result']> } = {
-      // The room's filters are strings the engine binds as SQL values: an unknown one matches nothing.
-      queuePage: (p) => client.sendRequest(QueuePageRequest, { query: p.query as PairQueueQuery, offset: p.offset, limit: p.limit }),
-      pair: (p) => client.sendRequest(PairDetailRequest, { pairId: p.pairId }),
-      decide: async (p) => {
-        const res = await client.sendRequest(ReviewDecisionRequest, p);
-        if (res.updated > 0) reached('reviewed');
-        this.changedEmitter.fire();
-        return { updated: res.updated };
-      },
-      undo: async () => {
-        const res = await client.sendRequest(UndoReviewRequest, {});
-        this.changedEmitter.fire();
-        return res;
-      },
-      runTests: (p) =>
-        Promise.resolve(
-          withServerProgress(client, `PairForge: running the tests of pair ${p.pairId}`, (workDoneToken, token) =>
-            client.sendRequest(RunPairTestsRequest, { pairId: p.pairId, chosen: p.chosen, workDoneToken }, token),
-          ),
-        ),
-      saveEdit: async (p) => {
-        const res = await withServerProgress(client, `PairForge: testing and saving the edit of pair ${p.pairId}`, (workDoneToken, token) =>
-          client.sendRequest(SavePairEditRequest, { pairId: p.pairId, chosen: p.chosen, workDoneToken }, token),
-        );
-        this.changedEmitter.fire();
-        return res;
-      },
-      scoringRuns: () => client.sendRequest(ScoringRunsRequest, {}),
-      rewards: (p) => client.sendRequest(PairRewardsRequest, { pairId: p.pairId, runId: p.runId }),
-      score: async (p) => {
-        void this.score(p.pairIds);
-        return { started: true };
-      },
-    };
-    const handler = handlers[method] as (p: Requests[M]['params']) => Promise<Requests[M]['result']>;
-    if (!handler) throw new Error(`unknown request ${String(method)}`);
-    return handler(params);
+    const handlers = roomHandlers((type, p, token) => client.sendRequest(type, p as never, token), {
+      withProgress: (title, body) => Promise.resolve(withServerProgress(client, title, (workDoneToken, token) => body(workDoneToken, token))),
+      changed: () => this.changedEmitter.fire(),
+      score: (pairIds) => void this.score(pairIds),
+      reviewed: () => reached('reviewed'),
+    });
+    return answer(handlers, method, params);
   }
 
   dispose(): void {

@@ -5,7 +5,7 @@
 // 2 usage or fatal error (unknown option, missing file, unreadable project), 130 interrupted.
 // Machine output goes to stdout; progress, bad lines and errors to stderr.
 import { COMMANDS } from './cli/commands';
-import { EXIT_OK, EXIT_USAGE, UsageError, err, out } from './cli/kit';
+import { EXIT_OK, EXIT_USAGE, UsageError, err, out, watchStdout } from './cli/kit';
 
 function mainHelp(): string {
   return `pairforge — build and inspect code preference pairs (StructureCoder, IterPref)
@@ -41,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+watchStdout();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

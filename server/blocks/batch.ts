@@ -45,14 +45,21 @@ export function findWorkerScript(): string | undefined {
   return undefined;
 }
 
-async function cutInThread(inputs: readonly BatchInput[], opts: PresetOptions, onResult: (r: CutOutcome, index: number) => void): Promise<void> {
+/** Called once per input, in input order; a returned promise holds back the next delivery (and,
+ * beyond a few results cut ahead, the cutting), so a slow consumer (a pipe) bounds the memory. */
+export type OnResult<R> = (r: R, index: number) => unknown;
+
+async function cutInThread(inputs: readonly BatchInput[], opts: PresetOptions, onResult: OnResult<CutOutcome>): Promise<void> {
   const grammar = await loadPython();
-  inputs.forEach((input, i) => {
-    const read = readInput(input);
-    if ('error' in read) return onResult({ targets: [], code: '', error: read.error, unreadable: true }, i);
+  for (let i = 0; i < inputs.length; i++) {
+    const read = readInput(inputs[i]);
+    if ('error' in read) {
+      await onResult({ targets: [], code: '', error: read.error, unreadable: true }, i);
+      continue;
+    }
     const r = findTargetSpans(grammar, read.source, opts);
-    onResult({ code: r.code, targets: cutSpans(r.code, r.spans, opts.preset), ...(r.error !== undefined ? { error: r.error } : {}) }, i);
-  });
+    await onResult({ code: r.code, targets: cutSpans(r.code, r.spans, opts.preset), ...(r.error !== undefined ? { error: r.error } : {}) }, i);
+  }
 }
 
 interface Pool {
@@ -85,7 +92,7 @@ export async function closeBlockWorkers(): Promise<void> {
 /** Finds and cuts the targets of every file under a preset. `onResult` is called once per file,
  * in the order of `files`; an unreadable or unparsable file gives a result with `error`. Rejects
  * only when a worker cannot start or dies, or `onResult` throws (then the pool is discarded). */
-export function extractFiles(files: string[], opts: ExtractOptions, onResult: (r: FileResult) => void): Promise<void> {
+export function extractFiles(files: string[], opts: ExtractOptions, onResult: (r: FileResult) => unknown): Promise<void> {
   return cutBatch(
     files.map((file) => ({ file })),
     opts,
@@ -94,7 +101,7 @@ export function extractFiles(files: string[], opts: ExtractOptions, onResult: (r
 }
 
 /** `extractFiles` for texts in memory: `onResult(result, index)` in the order of `sources`. */
-export function cutSources(sources: readonly string[], opts: ExtractOptions, onResult: (r: CutOutcome, index: number) => void): Promise<void> {
+export function cutSources(sources: readonly string[], opts: ExtractOptions, onResult: OnResult<CutOutcome>): Promise<void> {
   return cutBatch(
     sources.map((source) => ({ source })),
     opts,
@@ -102,7 +109,7 @@ export function cutSources(sources: readonly string[], opts: ExtractOptions, onR
   );
 }
 
-function cutBatch(inputs: BatchInput[], opts: ExtractOptions, onResult: (r: CutOutcome, index: number) => void): Promise<void> {
+function cutBatch(inputs: BatchInput[], opts: ExtractOptions, onResult: OnResult<CutOutcome>): Promise<void> {
   const run = queue.then(() => cutBatchNow(inputs, opts, onResult));
   queue = run.catch(() => undefined);
   return run;
@@ -111,7 +118,7 @@ function cutBatch(inputs: BatchInput[], opts: ExtractOptions, onResult: (r: CutO
 /** What an input is called in an error message. */
 const nameOf = (input: BatchInput, index: number): string => ('file' in input ? input.file : `input ${index + 1}`);
 
-async function cutBatchNow(inputs: BatchInput[], opts: ExtractOptions, onResult: (r: CutOutcome, index: number) => void): Promise<void> {
+async function cutBatchNow(inputs: BatchInput[], opts: ExtractOptions, onResult: OnResult<CutOutcome>): Promise<void> {
   const preset: PresetOptions = opts.extraKinds ? { preset: opts.preset, extraKinds: [...opts.extraKinds] } : { preset: opts.preset };
   const wanted = opts.threads ?? Math.min(4, Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
   if (opts.workerScript && !existsSync(opts.workerScript)) throw new Error(`blocks worker script not found: ${opts.workerScript}`);
@@ -142,19 +149,48 @@ async function cutBatchNow(inputs: BatchInput[], opts: ExtractOptions, onResult:
       for (const w of workers) w.unref();
       resolve();
     };
+    // Results cut but not yet delivered are bounded: no more is sent while this many wait.
+    const window = workers.length * perWorkerInFlight * 2;
     const send = (w: Worker): void => {
-      if (nextToSend >= inputs.length) return;
+      if (nextToSend >= inputs.length || nextToSend - nextToDeliver >= window) return;
       const seq = nextToSend++;
       inFlight.get(w)!.add(seq);
       w.postMessage({ seq, input: inputs[seq], opts: preset } satisfies WorkerRequest);
     };
+    /** Workers with room get more work (after a delivery made room in the window). */
+    const refill = (): void => {
+      for (const w of workers) while (!done && inFlight.get(w)!.size < perWorkerInFlight && nextToSend < inputs.length && nextToSend - nextToDeliver < window) send(w);
+    };
+    let delivering = false;
     const deliver = (): void => {
+      if (delivering) return;
       while (pending.has(nextToDeliver)) {
         const r = pending.get(nextToDeliver)!;
         pending.delete(nextToDeliver);
         nextToDeliver++;
-        onResult(r, nextToDeliver - 1);
+        let waited: unknown;
+        try {
+          waited = onResult(r, nextToDeliver - 1);
+        } catch (e) {
+          finish(e as Error);
+          return;
+        }
+        if (waited instanceof Promise) {
+          // The consumer is busy (e.g. its output has no room): go on once it is done.
+          delivering = true;
+          waited.then(
+            () => {
+              delivering = false;
+              if (done) return;
+              refill();
+              deliver();
+            },
+            (e: unknown) => finish(e instanceof Error ? e : new Error(String(e))),
+          );
+          return;
+        }
       }
+      refill();
       if (nextToDeliver === inputs.length) finish();
     };
     for (const w of workers) {

@@ -8,10 +8,11 @@ import { importCommand } from '../import/command';
 import { serveLocalCommand } from '../localvllm/command';
 import { pairsCommand } from '../pairs/command';
 import { runCommand } from '../pipeline/command';
+import { SAMPLE_CANDIDATES } from '../sampling/candidates';
 import { sampleCommand } from '../sampling/command';
 import { statsCommand } from '../pipeline/statsCommand';
 import { rewardsCommand, scoreCommand } from '../scoring/command';
 import { targetsCommand } from '../targets/command';
 import type { Command } from './kit';
 
-export const COMMANDS: readonly Command[] = [importCommand, blocksCommand, targetsCommand, checkRefsCommand, execCommand, statsCommand, serveLocalCommand, sampleCommand, pairsCommand, scoreCommand, rewardsCommand, exportCommand, runCommand, reportCommand];
+export const COMMANDS: readonly Command[] = [importCommand, blocksCommand, targetsCommand, checkRefsCommand, execCommand(SAMPLE_CANDIDATES), statsCommand, serveLocalCommand, sampleCommand, pairsCommand, scoreCommand, rewardsCommand, exportCommand, runCommand, reportCommand];

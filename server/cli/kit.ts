@@ -144,7 +144,22 @@ export function formatCounts(counts: object): string {
     .join(', ');
 }
 
-export const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+/** Set once stdout's reader has gone away (EPIPE: `pairforge stats | head`): output is dropped
+ * from then on and the command finishes its work, which a closed pipe is no reason to abandon. */
+let stdoutGone = false;
+export const stdoutClosed = (): boolean => stdoutGone;
+
+/** Called once by the CLI entry (server/cli.ts). */
+export function watchStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    stdoutGone = true;
+  });
+}
+
+export const out = (s: string): void => {
+  if (!stdoutGone) process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+};
 export const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
 
 /** An AbortSignal fired by the first Ctrl-C; a second one quits at once. */

@@ -4,13 +4,14 @@
 // the before/after-training overlay).
 import { failingReferences, flakyCandidates, referenceCounts } from '../exec/aggregates';
 import { listExports } from '../export/store';
-import { importCounts, referenceInfo } from '../import/browse';
+import { importCounts, storeUri } from '../import/browse';
+import { problemsById, referencePlaces } from '../import/queries';
 import { pairGroupCounts, reviewProgress } from '../pairs/aggregates';
-import type { Comparator, DashboardData, FlakyCandidateView, FunnelStep, TrainingRunView } from '../protocol';
+import type { Comparator, DashboardData, FlakyCandidateView, FunnelStep, ReferenceKind, TrainingRunView } from '../protocol';
 import { sampleGroups, sampleJobs, samplesPerTarget, sampleRefs } from '../sampling/aggregates';
 import { marginHistograms } from '../scoring/aggregates';
 import type { Project } from '../store/db';
-import { targetCount } from '../targets/cutAll';
+import { targetCount } from '../targets/queries';
 
 /** Items listed of the failing references and of the flaky candidates (the totals are exact). */
 export const LIST_LIMIT = 200;
@@ -25,6 +26,29 @@ export interface DashboardOptions {
   training?: (p: Project) => TrainingRunView[];
   /** The clock, for tests. */
   now?: () => Date;
+}
+
+/** Reference solutions and history versions by kind and id: how the Datasets view names them
+ * (`dataset/problem solution N`, `dataset/problem history N vK`) and the URI that opens them. */
+function referenceLabels(p: Project, refs: readonly { kind: ReferenceKind; id: number }[]): Map<string, { label: string; uri: string }> {
+  const out = new Map<string, { label: string; uri: string }>();
+  for (const kind of ['solution', 'version'] as const) {
+    const places = referencePlaces(p, kind, refs.filter((r) => r.kind === kind).map((r) => r.id));
+    const problems = problemsById(p, [...places.values()].map((x) => x.problemId));
+    for (const [id, place] of places) {
+      const pr = problems.get(place.problemId);
+      if (!pr) continue;
+      const name = `${pr.dataset}/${pr.externalId}`;
+      const history = (place.historyOrdinal ?? 0) + 1;
+      out.set(
+        `${kind}:${id}`,
+        kind === 'solution'
+          ? { label: `${name} solution ${place.ordinal + 1}`, uri: storeUri(pr.dataset, pr.externalId, { solution: place.ordinal + 1, solutionId: id }) }
+          : { label: `${name} history ${history} v${place.ordinal + 1}`, uri: storeUri(pr.dataset, pr.externalId, { history, version: place.ordinal + 1, versionId: id }) },
+      );
+    }
+  }
+  return out;
 }
 
 export function dashboardData(p: Project, opts: DashboardOptions): DashboardData {
@@ -72,7 +96,7 @@ export function dashboardData(p: Project, opts: DashboardOptions): DashboardData
 
   const failing = failingReferences(p, opts.comparator, limit);
   const flaky = flakyCandidates(p, opts.comparator, limit);
-  const refLabels = referenceInfo(p, [...failing.items, ...flaky.items.filter((f): f is typeof f & { kind: 'solution' | 'version' } => f.kind !== 'sample')]);
+  const refLabels = referenceLabels(p, [...failing.items, ...flaky.items.filter((f): f is typeof f & { kind: 'solution' | 'version' } => f.kind !== 'sample')]);
   const sampleLabels = sampleRefs(p, flaky.items.filter((f) => f.kind === 'sample').map((f) => f.id));
 
   const data: DashboardData = {

@@ -2,7 +2,7 @@
 // solutions pass their own tests, which references fail them, and the flaky candidates. Counts
 // read the executions and flaky_candidates tables only; the history's final versions come from
 // the import stage as a SQL fragment. Read-only.
-import { FINAL_VERSION_IDS } from '../import/browse';
+import { finalVersionIdsSql } from '../import/queries';
 import type { Comparator, Verdict } from '../protocol';
 import type { Project } from '../store/db';
 
@@ -35,7 +35,7 @@ export function failingReferences(p: Project, comparator: Comparator, limit: num
       WHERE e.candidate_kind = 'solution' AND ${failing}
     UNION ALL
     SELECT e.candidate_kind, e.candidate_id, e.verdict, e.tests_run, e.tests_total FROM executions e
-      WHERE e.candidate_kind = 'version' AND ${failing} AND e.candidate_id IN (${FINAL_VERSION_IDS})`;
+      WHERE e.candidate_kind = 'version' AND ${failing} AND e.candidate_id IN (${finalVersionIdsSql()})`;
   const total = p.db.prepare<[string, string], { n: number }>(`SELECT COUNT(*) AS n FROM (${parts})`).get(comparator, comparator)!.n;
   const items = p.db
     .prepare<[string, string, number], { kind: 'solution' | 'version'; id: number; verdict: Verdict; tests_run: number; tests_total: number }>(

@@ -6,7 +6,8 @@ import { PROGRESS_FLAGS, QUIET_HELP, UsageError, dbOf, err, intOption, interrupt
 import { openProject } from '../store/db';
 import { ExecEngine } from './engine';
 import { exitStatusOf, runPending, type RunSummary } from './runPending';
-import { countCandidates, datasetIdOf, flaggedReferences, type FlaggedReference, type Selection } from './store';
+import { datasetIdOf } from '../import/queries';
+import { flaggedReferences, REFERENCE_SOURCES, type CandidateSource, type FlaggedReference, type Selection } from './store';
 import { DEFAULT_EXEC_LIMITS, type ExecLimits } from './types';
 import { CANDIDATE_KINDS, COMPARATORS, isIsolated, REFERENCE_KINDS, VERDICTS, type CandidateKind, type Comparator } from '../protocol';
 
@@ -139,7 +140,7 @@ function describeFlagged(f: FlaggedReference): string {
   return `  ${f.dataset}/${f.problem} ${where}: ${f.verdict}${f.flaky ? ' (flaky)' : ''}${why ? ` — ${why}` : ''}`;
 }
 
-async function runCommand(command: 'check-refs' | 'exec', argv: string[]): Promise<number> {
+async function runCommand(command: 'check-refs' | 'exec', argv: string[], sources: readonly CandidateSource[]): Promise<number> {
   const a = parseArgs(command, argv, { values: command === 'exec' ? [...VALUE_OPTIONS, 'kinds', 'job'] : VALUE_OPTIONS, flags: FLAGS });
   if (a.flags.has('help')) return showHelp(command === 'exec' ? EXEC_HELP : CHECK_REFS_HELP);
   const o = setupOf(command, a);
@@ -147,7 +148,7 @@ async function runCommand(command: 'check-refs' | 'exec', argv: string[]): Promi
   const job = command === 'exec' ? intOption(command, a, 'job', 1) : undefined;
   const p = openProject(o.db);
   try {
-    const selection: Selection = { kinds, ...(job !== undefined ? { jobId: job } : {}) };
+    const selection: Selection = { sources: sources.filter((s) => kinds.includes(s.kind)), ...(job !== undefined ? { jobId: job } : {}) };
     if (o.dataset !== undefined) {
       try {
         selection.datasetId = datasetIdOf(p, o.dataset);
@@ -160,7 +161,7 @@ async function runCommand(command: 'check-refs' | 'exec', argv: string[]): Promi
     // which says how to fix it, and exits 2. Nothing runs unisolated without the opt-in.
     const progress = progressOf(a);
     const engine = await ExecEngine.create({ workers: o.workers, limits: o.limits, allowUnsandboxed: o.allowUnsandboxed, log: (line) => progress.log(line) });
-    const counts = kinds.map((k) => `${countCandidates(p, k, selection)} ${k}s`).join(', ');
+    const counts = selection.sources.map((s) => `${s.count(p, selection)} ${s.kind}s`).join(', ');
     err(
       `${command}: ${counts}; ${o.workers} workers, ${isIsolated(engine.sandbox.isolation) ? `isolated (${engine.sandbox.isolation})` : 'NOT ISOLATED'}, ` +
         `comparator ${o.comparator}, ${engine.sandbox.limits.testTimeoutMs} ms per test`,
@@ -216,12 +217,16 @@ export const checkRefsCommand: Command = {
   name: 'check-refs',
   summary: 'check-refs --db PROJECT.sqlite        run reference solutions and history versions against their tests',
   help: CHECK_REFS_HELP,
-  run: (argv) => runCommand('check-refs', argv),
+  run: (argv) => runCommand('check-refs', argv, REFERENCE_SOURCES),
 };
 
-export const execCommand: Command = {
-  name: 'exec',
-  summary: 'exec --db PROJECT.sqlite              run every pending candidate (samples, references) in the sandbox',
-  help: EXEC_HELP,
-  run: (argv) => runCommand('exec', argv),
-};
+/** `pairforge exec` over the references and `samples`: the sampling stage comes after this one, so
+ * the command table (server/cli/commands.ts) hands its source in. */
+export function execCommand(samples: CandidateSource): Command {
+  return {
+    name: 'exec',
+    summary: 'exec --db PROJECT.sqlite              run every pending candidate (samples, references) in the sandbox',
+    help: EXEC_HELP,
+    run: (argv) => runCommand('exec', argv, [...REFERENCE_SOURCES, samples]),
+  };
+}

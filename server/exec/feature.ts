@@ -3,7 +3,7 @@
 // run the candidates they make.
 import type { Connection } from 'vscode-languageserver/node';
 import { linkedProblem } from '../import/problemLink';
-import { problemTests } from './store';
+import { problemTests } from '../import/queries';
 import type { EngineContext } from '../lsp/context';
 import { cancelled, guarded, invalidParams, UNTRUSTED } from '../lsp/errors';
 import { withProgress } from '../lsp/progress';

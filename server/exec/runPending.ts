@@ -5,7 +5,8 @@
 // half-written or duplicated row.
 import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK } from '../cli/kit';
 import type { Project } from '../store/db';
-import { candidatePage, codeSha256, countCandidates, countFlaky, emptyCounts, planCandidate, planDone, problemTests, storedAttempts, tally, writeExecutions, type Candidate, type ExecutionRecord, type Selection, type VerdictCounts } from './store';
+import { problemTests } from '../import/queries';
+import { codeSha256, emptyCounts, flakyAmong, planCandidate, planDone, storedAttempts, tally, writeExecutions, type Candidate, type ExecutionRecord, type Selection, type VerdictCounts } from './store';
 import { ExecAbortedError, type CandidateResult, type ExecRunner, type TestSpec } from './types';
 import type { CandidateKind, Comparator, Isolation, Verdict } from '../protocol';
 
@@ -170,9 +171,11 @@ export async function runPending(p: Project, runner: ExecRunner, opts: RunPendin
     tally(s, v);
     tally((s.kinds[kind] ??= emptyCounts()), v);
   };
-  for (const kind of sel.kinds) s.kinds[kind] = emptyCounts();
+  for (const source of sel.sources) s.kinds[source.kind] = emptyCounts();
 
-  const total = sel.kinds.reduce((n, k) => n + countCandidates(p, k, sel), 0);
+  const total = sel.sources.reduce((n, source) => n + source.count(p, sel), 0);
+  // Every candidate seen, for counting the flaky ones once the confirmation runs are stored.
+  const seen = new Map<CandidateKind, number[]>();
   let done = 0;
   let launched = 0;
   const limit = opts.limit ?? Infinity;
@@ -212,12 +215,16 @@ export async function runPending(p: Project, runner: ExecRunner, opts: RunPendin
   };
 
   try {
-    for (const kind of sel.kinds) {
+    for (const source of sel.sources) {
+      const kind = source.kind;
+      const ids: number[] = [];
+      seen.set(kind, ids);
       for (let after = 0; ; ) {
-        const page = candidatePage(p, kind, sel, after, PAGE);
+        const page = source.page(p, sel, after, PAGE);
         if (page.length === 0) break;
         for (const c of page) {
           after = c.id;
+          ids.push(c.id);
           const tests = testsOf(c.problemId);
           if (tests.length === 0) {
             s.no_tests++;
@@ -249,7 +256,7 @@ export async function runPending(p: Project, runner: ExecRunner, opts: RunPendin
     await Promise.allSettled(inflight);
     writer.close();
   }
-  s.flaky = countFlaky(p, sel, comparator);
+  for (const [kind, ids] of seen) s.flaky += flakyAmong(p, kind, ids, comparator).size;
   s.interrupted = signal?.aborted === true;
   s.duration_s = Math.round((Date.now() - started) / 10) / 100;
   return s;

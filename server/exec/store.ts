@@ -7,17 +7,14 @@
 // counted. Everything here is synchronous SQLite; running programs is server/exec/runPending.ts.
 import { createHash } from 'node:crypto';
 import { storeUri } from '../import/browse';
+import { countReferences, problemsById, referencePage, referencePlaces, type ProblemFacts, type ReferencePlace } from '../import/queries';
+import { inChunks } from '../store/inList';
 import type { Statement } from 'better-sqlite3';
 import type { Project } from '../store/db';
-import type { CandidateResult, TestSpec } from './types';
-import { ISOLATIONS, VERDICTS, type Comparator, type StoredIsolation, type TestResult, type Verdict } from '../protocol';
+import type { CandidateResult } from './types';
+import { ISOLATIONS, REFERENCE_KINDS, VERDICTS, type CandidateKind, type Comparator, type ReferenceKind, type StoredIsolation, type TestResult, type Verdict } from '../protocol';
 
 const STORED_ISOLATIONS: readonly StoredIsolation[] = [...ISOLATIONS, 'bwrap'];
-
-export type CandidateKind = 'solution' | 'version' | 'sample';
-export const CANDIDATE_KINDS: readonly CandidateKind[] = ['solution', 'version', 'sample'];
-/** What `check-refs` runs: the programs that came with the datasets. */
-export const REFERENCE_KINDS: readonly CandidateKind[] = ['solution', 'version'];
 
 export interface Candidate {
   kind: CandidateKind;
@@ -26,117 +23,101 @@ export interface Candidate {
   code: string;
 }
 
-/** Which candidates a run covers. */
-export interface Selection {
-  kinds: readonly CandidateKind[];
-  /** Only candidates of this dataset's problems (datasets.id; see datasetIdOf). */
+/** Narrows which candidates of a source a run covers. */
+export interface CandidateFilter {
+  /** Only candidates of this dataset's problems (see datasetIdOf in server/import/queries.ts). */
   datasetId?: number;
   /** Only the samples of this sample job (other kinds are unaffected). */
   jobId?: number;
+}
+
+/** The candidates of one kind, from the stage that stores them: reference solutions and history
+ * versions are the import stage's (REFERENCE_SOURCES below); samples are the sampling stage's,
+ * which comes after this one and hands its source in (server/sampling/candidates.ts). */
+export interface CandidateSource {
+  readonly kind: CandidateKind;
+  count(p: Project, filter: CandidateFilter): number;
+  /** Up to `limit` candidates with id > `after`, in id order (keyset paging: the caller writes
+   * between pages, which an open iterator on the same connection would not allow). */
+  page(p: Project, filter: CandidateFilter, after: number, limit: number): Candidate[];
+}
+
+/** Which candidates a run covers: every source's, narrowed by the filter. */
+export interface Selection extends CandidateFilter {
+  sources: readonly CandidateSource[];
 }
 
 export function codeSha256(code: string): string {
   return createHash('sha256').update(code).digest('hex');
 }
 
-// ---- candidates ---------------------------------------------------------------------------
-
-/** Each kind's candidates with their problem: `select` gives id, problem_id and code; `from` is
- * the FROM ... WHERE clause (always with a WHERE, so callers append `AND ...`); `params` fill its
- * placeholders. */
-function candidateSql(kind: CandidateKind, sel: Selection): { select: string; from: string; params: number[] } {
-  let select: string;
-  let from: string;
-  let problem: string;
-  switch (kind) {
-    case 'solution':
-      select = 's.id AS id, s.problem_id AS problem_id, s.code AS code';
-      from = 'solutions s';
-      problem = 's.problem_id';
-      break;
-    case 'version':
-      select = 'v.id AS id, h.problem_id AS problem_id, v.code AS code';
-      from = 'history_versions v JOIN histories h ON h.id = v.history_id';
-      problem = 'h.problem_id';
-      break;
-    case 'sample':
-      // A target belongs to a solution or to a history version; its problem is theirs.
-      select = 'sm.id AS id, COALESCE(ts.problem_id, th.problem_id) AS problem_id, t.pre || sm.middle || t.suf AS code';
-      from = `samples sm JOIN targets t ON t.id = sm.target_id
-              LEFT JOIN solutions ts ON ts.id = t.solution_id
-              LEFT JOIN history_versions tv ON tv.id = t.version_id
-              LEFT JOIN histories th ON th.id = tv.history_id`;
-      problem = 'COALESCE(ts.problem_id, th.problem_id)';
-      break;
-  }
-  const where = ['1'];
-  const params: number[] = [];
-  if (sel.datasetId !== undefined) {
-    where.push(`${problem} IN (SELECT id FROM problems WHERE dataset_id = ?)`);
-    params.push(sel.datasetId);
-  }
-  if (kind === 'sample' && sel.jobId !== undefined) {
-    where.push('sm.job_id = ?');
-    params.push(sel.jobId);
-  }
-  return { select, from: `${from} WHERE ${where.join(' AND ')}`, params };
+function referenceSource(kind: ReferenceKind): CandidateSource {
+  return {
+    kind,
+    count: (p, f) => countReferences(p, kind, f.datasetId),
+    page: (p, f, after, limit) => referencePage(p, kind, after, limit, f.datasetId).map((r) => ({ kind, ...r })),
+  };
 }
 
-function idColumn(kind: CandidateKind): string {
-  return kind === 'solution' ? 's.id' : kind === 'version' ? 'v.id' : 'sm.id';
-}
-
-/** The dataset's id, or an Error naming the datasets there are. */
-export function datasetIdOf(p: Project, name: string): number {
-  const row = p.db.prepare<[string], { id: number }>('SELECT id FROM datasets WHERE name = ?').get(name);
-  if (row) return row.id;
-  const names = p.db.prepare<[], { name: string }>('SELECT name FROM datasets ORDER BY name').all().map((r) => r.name);
-  throw new Error(`no dataset '${name}' in ${p.file} (${names.length ? `there are: ${names.join(', ')}` : 'it holds no datasets'})`);
-}
-
-export function countCandidates(p: Project, kind: CandidateKind, sel: Selection): number {
-  const q = candidateSql(kind, sel);
-  return p.db.prepare<number[], { n: number }>(`SELECT COUNT(*) AS n FROM ${q.from}`).get(...q.params)!.n;
-}
-
-/** Up to `limit` candidates with id > `after`, in id order (keyset paging: the caller writes
- * between pages, which an open iterator on the same connection would not allow). */
-export function candidatePage(p: Project, kind: CandidateKind, sel: Selection, after: number, limit: number): Candidate[] {
-  const q = candidateSql(kind, sel);
-  const id = idColumn(kind);
-  return p.db
-    .prepare<number[], { id: number; problem_id: number; code: string }>(`SELECT ${q.select} FROM ${q.from} AND ${id} > ? ORDER BY ${id} LIMIT ?`)
-    .all(...q.params, after, limit)
-    .map((r) => ({ kind, id: r.id, problemId: r.problem_id, code: r.code }));
-}
-
-/** A problem's tests in ordinal order, as the engine takes them. */
-export function problemTests(p: Project, problemId: number): TestSpec[] {
-  return p.db
-    .prepare<[number], TestSpec>('SELECT kind, input, expected, fn_name, code, setup FROM tests WHERE problem_id = ? ORDER BY ordinal')
-    .all(problemId);
-}
-
-/** Bound parameters per `IN (...)` list (SQLite allows 32,766 in one statement). */
-const IN_CHUNK = 500;
+/** The programs that came with the datasets, in REFERENCE_KINDS order. */
+export const REFERENCE_SOURCES: readonly CandidateSource[] = REFERENCE_KINDS.map(referenceSource);
 
 /** The attempt-0 verdict of each candidate, from the row of `comparator` when there is one, else
  * the newest row; candidates never run are absent. A row whose code no longer matches is still
  * returned here (a view, not a plan: planCandidate decides what to re-run). */
 export function latestVerdicts(p: Project, kind: CandidateKind, ids: readonly number[], comparator: Comparator): Map<number, Verdict> {
   const out = new Map<number, Verdict>();
-  for (let i = 0; i < ids.length; i += IN_CHUNK) {
-    const chunk = ids.slice(i, i + IN_CHUNK);
+  inChunks(ids, (slice, qs) => {
     const rows = p.db
       .prepare<unknown[], { candidate_id: number; verdict: Verdict }>(
         `SELECT candidate_id, verdict FROM executions
-         WHERE candidate_kind = ? AND attempt = 0 AND candidate_id IN (${chunk.map(() => '?').join(',')})
+         WHERE candidate_kind = ? AND attempt = 0 AND candidate_id IN (${qs})
          ORDER BY candidate_id, comparator = ? DESC, id DESC`,
       )
-      .all(kind, ...chunk, comparator);
+      .all(kind, ...slice, comparator);
     for (const r of rows) if (!out.has(r.candidate_id)) out.set(r.candidate_id, r.verdict);
-  }
+  });
   return out;
+}
+
+/** A candidate's first verdict under one comparator, with the code it judged. */
+export interface FirstVerdict {
+  executionId: number;
+  verdict: Verdict;
+  codeSha256: string;
+}
+
+/** The attempt-0 row of each candidate under `comparator` (candidates never run are absent; the
+ * caller compares codeSha256 with the candidate's code to tell a current verdict from a stale one). */
+export function firstVerdicts(p: Project, kind: CandidateKind, ids: readonly number[], comparator: Comparator): Map<number, FirstVerdict> {
+  const out = new Map<number, FirstVerdict>();
+  inChunks(ids, (slice, qs) => {
+    const rows = p.db
+      .prepare<unknown[], FirstVerdict & { candidateId: number }>(
+        `SELECT candidate_id AS candidateId, id AS executionId, verdict, code_sha256 AS codeSha256 FROM executions
+         WHERE candidate_kind = ? AND attempt = 0 AND comparator = ? AND candidate_id IN (${qs})`,
+      )
+      .all(kind, comparator, ...slice);
+    for (const { candidateId, ...v } of rows) out.set(candidateId, v);
+  });
+  return out;
+}
+
+/** Which of the candidates are marked flaky under `comparator` (their confirmation runs disagreed). */
+export function flakyAmong(p: Project, kind: CandidateKind, ids: readonly number[], comparator: Comparator): Set<number> {
+  const out = new Set<number>();
+  inChunks(ids, (slice, qs) => {
+    const rows = p.db
+      .prepare<unknown[], { id: number }>(`SELECT candidate_id AS id FROM flaky_candidates WHERE candidate_kind = ? AND comparator = ? AND candidate_id IN (${qs})`)
+      .all(kind, comparator, ...slice);
+    for (const r of rows) out.add(r.id);
+  });
+  return out;
+}
+
+/** Whether any candidate has a verdict under `comparator`. */
+export function hasVerdicts(p: Project, comparator: Comparator): boolean {
+  return p.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM executions WHERE comparator = ? LIMIT 1').get(comparator) !== undefined;
 }
 
 // ---- what is stored -----------------------------------------------------------------------
@@ -288,21 +269,6 @@ export function tally(c: VerdictCounts, v: Verdict): void {
   c[v]++;
 }
 
-/** How many candidates of the selection are marked flaky under `comparator`. */
-export function countFlaky(p: Project, sel: Selection, comparator: Comparator): number {
-  let n = 0;
-  for (const kind of sel.kinds) {
-    const q = candidateSql(kind, sel);
-    n += p.db
-      .prepare<unknown[], { n: number }>(
-        `SELECT COUNT(*) AS n FROM flaky_candidates f WHERE f.candidate_kind = ? AND f.comparator = ?
-           AND f.candidate_id IN (SELECT ${idColumn(kind)} FROM ${q.from})`,
-      )
-      .get(kind, comparator, ...q.params)!.n;
-  }
-  return n;
-}
-
 /** For `pairforge stats`: stored rows, and the verdict (attempt 0) counts per comparator. */
 export interface ExecutionStats {
   executions: number;
@@ -375,7 +341,7 @@ export function firstFailure(details: readonly TestResult[]): FailureExcerpt | u
 
 /** A reference that fails its own tests. */
 export interface FlaggedReference {
-  kind: 'solution' | 'version';
+  kind: ReferenceKind;
   id: number;
   dataset: string;
   problem: string;
@@ -392,99 +358,72 @@ export interface FlaggedReference {
   failure?: FailureExcerpt;
 }
 
-interface FlaggedRow {
-  id: number;
-  problem_id: number;
-  external_id: string;
-  dataset: string;
-  ordinal: number;
-  h_ordinal: number | null;
-  code: string;
-  verdict: Verdict;
-  tests_run: number;
-  tests_total: number;
-  details: string;
-  code_sha256: string;
-  flaky: number;
-}
-
 /**
  * References that fail their own tests under `comparator`: every failing reference solution, and
  * every failing *final* history version (earlier versions are expected to fail: that is what a
- * history is). Listed in dataset, problem, id order.
+ * history is). Solutions first, then versions; each in dataset name, problem, id order.
  */
 export function flaggedReferences(p: Project, sel: Selection, comparator: Comparator): FlaggedReference[] {
   const flagged: FlaggedReference[] = [];
-  const common = `
-    e.verdict, e.tests_run, e.tests_total, e.details, e.code_sha256,
-    EXISTS (SELECT 1 FROM flaky_candidates f WHERE f.candidate_kind = e.candidate_kind AND f.candidate_id = e.candidate_id AND f.comparator = e.comparator) AS flaky`;
-  const filters = (problemCol: string) => {
-    const params: (number | string)[] = [comparator];
-    let sql = '';
-    if (sel.datasetId !== undefined) {
-      sql += ` AND ${problemCol} IN (SELECT id FROM problems WHERE dataset_id = ?)`;
-      params.push(sel.datasetId);
+  for (const kind of REFERENCE_KINDS) {
+    if (!sel.sources.some((s) => s.kind === kind)) continue;
+    const failing = p.db
+      .prepare<[string, string], { id: number; verdict: Verdict; tests_run: number; tests_total: number; details: string; code_sha256: string }>(
+        `SELECT candidate_id AS id, verdict, tests_run, tests_total, details, code_sha256 FROM executions
+         WHERE candidate_kind = ? AND attempt = 0 AND verdict <> 'pass' AND comparator = ?`,
+      )
+      .all(kind, comparator);
+    const ids = failing.map((r) => r.id);
+    const places = referencePlaces(p, kind, ids);
+    const problems = problemsById(p, [...places.values()].map((r) => r.problemId));
+    const flaky = flakyAmong(p, kind, ids, comparator);
+    const rows: FlaggedReference[] = [];
+    for (const e of failing) {
+      const place = places.get(e.id);
+      const problem = place && problems.get(place.problemId);
+      // Stale verdicts (the code changed since) and gone references are not flags.
+      if (!place || !problem || e.code_sha256 !== codeSha256(place.code)) continue;
+      if (kind === 'version' && !place.final) continue;
+      if (sel.datasetId !== undefined && problem.datasetId !== sel.datasetId) continue;
+      rows.push(toFlagged(kind, e, place, problem, flaky.has(e.id)));
     }
-    return { sql, params };
-  };
-  if (sel.kinds.includes('solution')) {
-    const f = filters('s.problem_id');
-    const rows = p.db
-      .prepare<unknown[], FlaggedRow>(
-        `SELECT s.id, s.problem_id, pr.external_id, d.name AS dataset, s.ordinal, NULL AS h_ordinal, s.code, ${common}
-         FROM executions e JOIN solutions s ON e.candidate_kind = 'solution' AND s.id = e.candidate_id
-         JOIN problems pr ON pr.id = s.problem_id JOIN datasets d ON d.id = pr.dataset_id
-         WHERE e.attempt = 0 AND e.verdict <> 'pass' AND e.comparator = ?${f.sql}
-         ORDER BY d.name, pr.id, s.id`,
-      )
-      .all(...f.params);
-    for (const r of rows) if (r.code_sha256 === codeSha256(r.code)) flagged.push(toFlagged('solution', r));
-  }
-  if (sel.kinds.includes('version')) {
-    const f = filters('h.problem_id');
-    const rows = p.db
-      .prepare<unknown[], FlaggedRow>(
-        `SELECT v.id, h.problem_id, pr.external_id, d.name AS dataset, v.ordinal, h.ordinal AS h_ordinal, v.code, ${common}
-         FROM executions e JOIN history_versions v ON e.candidate_kind = 'version' AND v.id = e.candidate_id
-         JOIN histories h ON h.id = v.history_id
-         JOIN problems pr ON pr.id = h.problem_id JOIN datasets d ON d.id = pr.dataset_id
-         WHERE e.attempt = 0 AND e.verdict <> 'pass' AND e.comparator = ?${f.sql}
-           AND v.ordinal = (SELECT MAX(ordinal) FROM history_versions WHERE history_id = v.history_id)
-         ORDER BY d.name, pr.id, v.id`,
-      )
-      .all(...f.params);
-    for (const r of rows) if (r.code_sha256 === codeSha256(r.code)) flagged.push(toFlagged('version', r));
+    rows.sort((x, y) => (x.dataset < y.dataset ? -1 : x.dataset > y.dataset ? 1 : x.problem_id - y.problem_id || x.id - y.id));
+    flagged.push(...rows);
   }
   return flagged;
 }
 
-function toFlagged(kind: 'solution' | 'version', r: FlaggedRow): FlaggedReference {
+function toFlagged(
+  kind: ReferenceKind,
+  e: { id: number; verdict: Verdict; tests_run: number; tests_total: number; details: string },
+  place: ReferencePlace,
+  problem: ProblemFacts,
+  flaky: boolean,
+): FlaggedReference {
   let details: TestResult[] = [];
   try {
-    details = JSON.parse(r.details) as TestResult[];
+    details = JSON.parse(e.details) as TestResult[];
   } catch {
     // A row written by this module is always JSON; anything else shows without its failure.
   }
-  const where =
-    kind === 'solution'
-      ? { solution: r.ordinal + 1 }
-      : { history: (r.h_ordinal ?? 0) + 1, version: r.ordinal + 1 };
+  const historyNumber = (place.historyOrdinal ?? 0) + 1;
+  const where = kind === 'solution' ? { solution: place.ordinal + 1 } : { history: historyNumber, version: place.ordinal + 1 };
   const uri =
     kind === 'solution'
-      ? storeUri(r.dataset, r.external_id, { solution: r.ordinal + 1, solutionId: r.id })
-      : storeUri(r.dataset, r.external_id, { history: (r.h_ordinal ?? 0) + 1, version: r.ordinal + 1, versionId: r.id });
+      ? storeUri(problem.dataset, problem.externalId, { solution: place.ordinal + 1, solutionId: e.id })
+      : storeUri(problem.dataset, problem.externalId, { history: historyNumber, version: place.ordinal + 1, versionId: e.id });
   const failure = firstFailure(details);
   return {
     kind,
-    id: r.id,
-    dataset: r.dataset,
-    problem: r.external_id,
-    problem_id: r.problem_id,
+    id: e.id,
+    dataset: problem.dataset,
+    problem: problem.externalId,
+    problem_id: place.problemId,
     ...where,
-    verdict: r.verdict,
-    tests_run: r.tests_run,
-    tests_total: r.tests_total,
-    flaky: r.flaky === 1,
+    verdict: e.verdict,
+    tests_run: e.tests_run,
+    tests_total: e.tests_total,
+    flaky,
     uri,
     ...(failure ? { failure } : {}),
   };

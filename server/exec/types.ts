@@ -2,25 +2,12 @@
 // returns. Verdicts, comparators and test kinds are vocabulary (server/protocol/vocabulary.ts); the
 // engine itself is server/exec/engine.ts, the store of verdicts server/exec/store.ts.
 
-import type { Comparator, Isolation, SandboxStatus, TestKind, TestResult, Verdict } from '../protocol';
+import type { Comparator, Isolation, SandboxStatus, TestResult, Verdict } from '../protocol';
 import { SETTINGS, VERDICT_SEVERITY } from '../protocol';
+import type { TestSpec } from '../import/queries';
 
-/**
- * One test, exactly a `tests` row (server/import/formats.ts):
- * - stdio: `input` is stdin, `expected` the expected stdout.
- * - call: `input` is a JSON list of arguments, `expected` a JSON value, `fn_name` the function
- *   (a method of `class Solution` when the candidate defines one).
- * - humaneval: `code` defines check(candidate), `fn_name` is the entry point.
- * - assert: `code` holds assert statement(s); `setup` runs before them.
- */
-export interface TestSpec {
-  kind: TestKind;
-  input: string | null;
-  expected: string | null;
-  fn_name: string | null;
-  code: string | null;
-  setup: string | null;
-}
+// A test is what the import stage stores (server/import/queries.ts, TestSpec).
+export type { TestSpec };
 
 export interface ExecLimits {
   /** Time per test: its wall clock, not counting time it waited for a CPU, and at most twice this

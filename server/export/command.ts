@@ -65,6 +65,16 @@ export function formatExportSummary(s: ExportSummary): string {
     ...m.files.map((f) => `  ${f.name}  ${f.records} records, ${f.bytes} bytes, sha256 ${f.sha256.slice(0, 16)}…`),
     `  ${MANIFEST_FILE}`,
   ];
+  const lo = s.leftOut;
+  if (lo && lo.total > 0) {
+    const why = [
+      lo.filtered ? `${lo.filtered} pending pairs carry a filter flag (${Object.entries(lo.flags).map(([f, n]) => `${n} ${f}`).join(', ')})` : '',
+      lo.rejected ? `${lo.rejected} rejected in review` : '',
+      lo.flaggedInReview ? `${lo.flaggedInReview} flagged in review` : '',
+      lo.notReviewed ? `${lo.notReviewed} not reviewed (pass --include-pending for the unflagged ones)` : '',
+    ].filter(Boolean);
+    lines.push(`  left out: ${lo.total} pairs: ${why.join('; ')}`);
+  }
   if (s.reproduced) lines.push(s.reproduced.identical ? 'reproduced: the files are byte-identical to the manifest' : `NOT reproduced: ${s.reproduced.differing.join(', ')} differ from the manifest`);
   return lines.join('\n');
 }
@@ -106,7 +116,7 @@ async function run(argv: string[]): Promise<number> {
     const s = manifest ? reExport(p, manifest, outDir, hooks) : exportPairs(p, outDir, opts!, undefined, hooks);
     progress.end();
     if (a.flags.has('json')) {
-      out(JSON.stringify({ dir: s.dir, counts: s.manifest.counts, files: s.manifest.files, options: s.manifest.options, ...(s.reproduced ? { reproduced: s.reproduced } : {}) }));
+      out(JSON.stringify({ dir: s.dir, counts: s.manifest.counts, files: s.manifest.files, options: s.manifest.options, ...(s.leftOut ? { leftOut: s.leftOut } : {}), ...(s.reproduced ? { reproduced: s.reproduced } : {}) }));
     } else out(formatExportSummary(s));
     return s.reproduced && !s.reproduced.identical ? EXIT_BAD_INPUT : EXIT_OK;
   } finally {

@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { VERSION } from '../version';
-import { toRecord } from '../pairs/store';
+import { datasetSource, problemHashes, problemLookup } from '../import/queries';
+import { pairLookup, pairOutlinesByKey, reviewedPairOutlines, unacceptedPairs, type PairOutline } from '../pairs/store';
+import { sampleJob } from '../sampling/queries';
 import { SCHEMA_VERSION, type Project } from '../store/db';
 import { CURRICULUM_ORDERS, curriculum, drawFormats, type CurriculumOrder } from './curriculum';
 import { recordExport } from './store';
@@ -101,63 +103,60 @@ export interface ExportHooks {
 /** Progress is reported every this many items (and at the end of each phase). */
 const PROGRESS_EVERY = 256;
 
+/** Why pairs of the project are not in an export (each pair counted once, under its first
+ * reason; `flags` tallies the filter flags of the pending pairs left out, several per pair). */
+export interface LeftOut {
+  /** Pairs of the exported mode(s) not exported. */
+  total: number;
+  /** Rejected in review. */
+  rejected: number;
+  /** Flagged by a reviewer. */
+  flaggedInReview: number;
+  /** Pending pairs, not reviewed, when only accepted pairs are exported. */
+  notReviewed: number;
+  /** Pending pairs carrying a filter flag (includePending exports only unflagged ones). */
+  filtered: number;
+  flags: Record<string, number>;
+}
+
 export interface ExportSummary {
   dir: string;
   manifest: Manifest;
+  /** What the selection left out (not for a re-export from a manifest, which takes its keys). */
+  leftOut?: LeftOut;
   /** Set by a re-export: whether each data file is byte-identical to the manifest's. */
   reproduced?: { identical: boolean; differing: string[] };
 }
 
 /** What the selection and the curriculum need of a pair; the texts are read one at a time while
  * writing, so an export of millions of pairs holds only these small rows in memory. */
-interface Light {
-  id: number;
-  pairKey: string;
-  goldenLines: number;
-  depth: number | null;
-  whole: boolean;
-}
-
-const LIGHT_COLUMNS = "pa.id, pa.pair_key AS pairKey, pa.golden_lines AS goldenLines, pa.depth, (pa.pre = '' AND pa.suf = '') AS whole";
+type Light = PairOutline;
 
 function selectPairs(p: Project, opts: ExportOptions, keys?: readonly string[]): Light[] {
-  const fix = (r: Omit<Light, 'whole'> & { whole: number }): Light => ({ ...r, whole: r.whole === 1 });
   if (keys) {
-    const byKey = p.db.prepare<[string], Omit<Light, 'whole'> & { whole: number }>(`SELECT ${LIGHT_COLUMNS} FROM pairs pa WHERE pa.pair_key = ?`);
+    const byKey = pairOutlinesByKey(p, keys);
     const missing: string[] = [];
     const rows: Light[] = [];
     for (const k of keys) {
       const r = byKey.get(k);
-      if (r) rows.push(fix(r));
+      if (r) rows.push(r);
       else missing.push(k);
     }
     if (missing.length > 0) throw new Error(`${p.file}: the manifest lists ${missing.length} pair(s) the project no longer has: ${missing.slice(0, 5).join(', ')}`);
     return rows.sort((a, b) => a.id - b.id);
   }
-  const where = [opts.includePending ? "(pa.status = 'accepted' OR (pa.status = 'pending' AND pa.flags = '[]'))" : "pa.status = 'accepted'"];
-  const args: string[] = [];
-  if (opts.mode) {
-    where.push('pa.mode = ?');
-    args.push(opts.mode);
-  }
-  return p.db
-    .prepare<string[], Omit<Light, 'whole'> & { whole: number }>(`SELECT ${LIGHT_COLUMNS} FROM pairs pa WHERE ${where.join(' AND ')} ORDER BY pa.id`)
-    .all(...args)
-    .map(fix);
+  return reviewedPairOutlines(p, { includePending: opts.includePending === true, ...(opts.mode ? { mode: opts.mode } : {}) });
 }
-
-type FullRow = Parameters<typeof toRecord>[0] & { question: string; dataset: string; external_id: string };
 
 /** Reads whole pairs by id (with the problem's question and name). */
 function pairReader(p: Project): (id: number) => ExportPair {
-  const stmt = p.db.prepare<[number], FullRow>(
-    `SELECT pa.*, pr.question, d.name AS dataset, pr.external_id
-     FROM pairs pa JOIN problems pr ON pr.id = pa.problem_id JOIN datasets d ON d.id = pr.dataset_id WHERE pa.id = ?`,
-  );
+  const pairOf = pairLookup(p);
+  const problemOf = problemLookup(p);
   return (id) => {
-    const r = stmt.get(id);
-    if (!r) throw new Error(`${p.file}: pair ${id} disappeared during the export`);
-    return { ...toRecord(r), question: r.question, problem: `${r.dataset}/${r.external_id}` };
+    const pair = pairOf(id);
+    const problem = pair && problemOf(pair.problemId);
+    if (!pair || !problem) throw new Error(`${p.file}: pair ${id} disappeared during the export`);
+    return { ...pair, question: problem.question, problem: `${problem.dataset}/${problem.externalId}` };
   };
 }
 
@@ -171,9 +170,7 @@ function sorted(out: Record<string, number>): Record<string, number> {
 
 /** Everything the manifest says about the exported pairs, in one pass over them. */
 function describePairs(p: Project, pairs: readonly Light[], hooks: ExportHooks = {}) {
-  const stmt = p.db.prepare<[number], { kind: string; mode: string; status: string; block_kind: string | null; depth: number | null; flags: string; provenance: string; problem_id: number }>(
-    'SELECT kind, mode, status, block_kind, depth, flags, provenance, problem_id FROM pairs WHERE id = ?',
-  );
+  const pairOf = pairLookup(p);
   const byKind: Record<string, number> = {};
   const byBlockKind: Record<string, number> = {};
   const byDepth: Record<string, number> = {};
@@ -189,15 +186,16 @@ function describePairs(p: Project, pairs: readonly Light[], hooks: ExportHooks =
   const tokenCounting = new Set<string>();
   for (const [i, x] of pairs.entries()) {
     if (i % PROGRESS_EVERY === 0) hooks.onProgress?.('reading', i, pairs.length);
-    const r = stmt.get(x.id)!;
+    const r = pairOf(x.id);
+    if (!r) throw new Error(`${p.file}: pair ${x.id} disappeared during the export`);
     countInto(byKind, r.kind);
-    countInto(byBlockKind, r.block_kind ?? 'program');
+    countInto(byBlockKind, r.blockKind ?? 'program');
     countInto(byDepth, String(r.depth ?? 0));
     countInto(byStatus, r.status);
     countInto(byMode, r.mode);
-    for (const f of JSON.parse(r.flags) as string[]) countInto(flags, f);
-    problems.add(r.problem_id);
-    const prov = JSON.parse(r.provenance) as Record<string, unknown>;
+    for (const f of r.flags) countInto(flags, f);
+    problems.add(r.problemId);
+    const prov = r.provenance;
     for (const e of Array.isArray(prov.endpoints) ? prov.endpoints : []) endpoints.add(String(e));
     for (const m of Array.isArray(prov.models) ? prov.models : []) models.add(String(m));
     for (const j of Array.isArray(prov.jobs) ? prov.jobs : []) jobs.add(Number(j));
@@ -222,25 +220,20 @@ function describePairs(p: Project, pairs: readonly Light[], hooks: ExportHooks =
 
 function describeSources(p: Project, problemIds: readonly number[], jobIds: readonly number[]): Pick<Manifest, 'datasets' | 'sampling'> {
   const datasetIds = new Set<number>();
-  const dsOf = p.db.prepare<[number], { dataset_id: number }>('SELECT dataset_id FROM problems WHERE id = ?');
-  for (const id of problemIds) datasetIds.add(dsOf.get(id)!.dataset_id);
+  const problemOf = problemLookup(p);
+  for (const id of problemIds) datasetIds.add(problemOf(id)!.datasetId);
   const datasets = [...datasetIds]
     .sort((a, b) => a - b)
     .map((id) => {
-      const d = p.db.prepare<[number], { name: string; format: string; source_file: string }>('SELECT name, format, source_file FROM datasets WHERE id = ?').get(id)!;
+      const d = datasetSource(p, id)!;
       const h = createHash('sha256');
       let problems = 0;
-      for (const r of p.db
-        .prepare<[number], { external_id: string; content_hash: string }>('SELECT external_id, content_hash FROM problems WHERE dataset_id = ? ORDER BY external_id')
-        .iterate(id)) {
-        h.update(`${r.external_id}\t${r.content_hash}\n`);
+      for (const r of problemHashes(p, id)) {
+        h.update(`${r.externalId}\t${r.contentHash}\n`);
         problems++;
       }
-      return { name: d.name, format: d.format, sourceFile: d.source_file, problems, sha256: h.digest('hex') };
+      return { name: d.name, format: d.format, sourceFile: d.sourceFile, problems, sha256: h.digest('hex') };
     });
-  const jobOf = p.db.prepare<[number], { id: number; preset: string; family: string; params: string; endpoints: string }>(
-    'SELECT id, preset, family, params, endpoints FROM sample_jobs WHERE id = ?',
-  );
   const parse = (s: string): unknown => {
     try {
       return JSON.parse(s);
@@ -249,7 +242,7 @@ function describeSources(p: Project, problemIds: readonly number[], jobIds: read
     }
   };
   const jobs = jobIds
-    .map((id) => jobOf.get(id))
+    .map((id) => sampleJob(p, id))
     .filter((j): j is NonNullable<typeof j> => j !== undefined)
     .map((j) => ({ id: j.id, preset: j.preset, family: j.family, params: parse(j.params), endpoints: parse(j.endpoints) }));
   return { datasets, sampling: { jobs } };
@@ -374,6 +367,23 @@ function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: Expo
   return { files: [data, info.close()], byFormat };
 }
 
+/** Counts the pairs the selection leaves out, by reason (see LeftOut). */
+export function leftOutOf(p: Project, opts: Pick<ExportOptions, 'includePending' | 'mode'>): LeftOut {
+  const out: LeftOut = { total: 0, rejected: 0, flaggedInReview: 0, notReviewed: 0, filtered: 0, flags: {} };
+  for (const r of unacceptedPairs(p, opts.mode)) {
+    if (r.status === 'rejected') out.rejected++;
+    else if (r.status === 'flagged') out.flaggedInReview++;
+    else if (!opts.includePending) out.notReviewed++;
+    else if (r.flags.length > 0) {
+      out.filtered++;
+      for (const f of r.flags) countInto(out.flags, f);
+    } else continue;
+    out.total++;
+  }
+  out.flags = sorted(out.flags);
+  return out;
+}
+
 export function exportPairs(p: Project, outDir: string, opts: ExportOptions, keys?: readonly string[], hooks: ExportHooks = {}): ExportSummary {
   if (opts.format === 'structurecoder' && opts.trainingSentence) {
     throw new Error('export: the structurecoder format leaves the training sentence to the published trainer, which appends it itself');
@@ -384,7 +394,8 @@ export function exportPairs(p: Project, outDir: string, opts: ExportOptions, key
   mkdirSync(dir, { recursive: true });
   const sinks = new Sinks();
   try {
-    return writeExport(p, dir, pairs, about, opts, sinks, hooks);
+    const summary = writeExport(p, dir, pairs, about, opts, sinks, hooks);
+    return keys ? summary : { ...summary, leftOut: leftOutOf(p, opts) };
   } catch (e) {
     sinks.abortAll();
     throw e;

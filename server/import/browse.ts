@@ -222,37 +222,11 @@ export function problemInfo(p: Project, ids: readonly number[]): Map<number, { l
   return out;
 }
 
-/** Reference solutions and history versions by id: a label (`dataset/problem solution N`,
- * `dataset/problem history N vK`) and the `pairforge:` URI that opens them (the dashboard's lists). */
-export function referenceInfo(p: Project, refs: readonly { kind: 'solution' | 'version'; id: number }[]): Map<string, { label: string; uri: string }> {
-  const out = new Map<string, { label: string; uri: string }>();
-  const solution = p.db.prepare<[number], { ordinal: number; external_id: string; name: string }>(
-    'SELECT s.ordinal, pr.external_id, d.name FROM solutions s JOIN problems pr ON pr.id = s.problem_id JOIN datasets d ON d.id = pr.dataset_id WHERE s.id = ?',
-  );
-  const version = p.db.prepare<[number], { ordinal: number; h_ordinal: number; external_id: string; name: string }>(
-    `SELECT v.ordinal, h.ordinal AS h_ordinal, pr.external_id, d.name FROM history_versions v JOIN histories h ON h.id = v.history_id
-     JOIN problems pr ON pr.id = h.problem_id JOIN datasets d ON d.id = pr.dataset_id WHERE v.id = ?`,
-  );
-  for (const r of refs) {
-    const key = `${r.kind}:${r.id}`;
-    if (out.has(key)) continue;
-    if (r.kind === 'solution') {
-      const s = solution.get(r.id);
-      if (s) out.set(key, { label: `${s.name}/${s.external_id} solution ${s.ordinal + 1}`, uri: storeUri(s.name, s.external_id, { solution: s.ordinal + 1, solutionId: r.id }) });
-    } else {
-      const v = version.get(r.id);
-      if (v) {
-        out.set(key, {
-          label: `${v.name}/${v.external_id} history ${v.h_ordinal + 1} v${v.ordinal + 1}`,
-          uri: storeUri(v.name, v.external_id, { history: v.h_ordinal + 1, version: v.ordinal + 1, versionId: r.id }),
-        });
-      }
-    }
-  }
-  return out;
+/** The ids of a dataset's problems (every dataset's when absent), in id order. */
+export function problemIds(p: Project, datasetId?: number): number[] {
+  const rows =
+    datasetId === undefined
+      ? p.db.prepare<[], { id: number }>('SELECT id FROM problems ORDER BY id').all()
+      : p.db.prepare<[number], { id: number }>('SELECT id FROM problems WHERE dataset_id = ? ORDER BY id').all(datasetId);
+  return rows.map((r) => r.id);
 }
-
-/** SQL selecting the ids of the final version of every history (the one expected to pass), for
- * other stages to use as `... IN (<this>)` without reading the history tables themselves. */
-export const FINAL_VERSION_IDS = `SELECT fv.id FROM history_versions fv
-  WHERE fv.ordinal = (SELECT MAX(x.ordinal) FROM history_versions x WHERE x.history_id = fv.history_id)`;

@@ -3,6 +3,8 @@
 // Pure: no I/O.
 import { createHash } from 'node:crypto';
 import type { DatasetFormat } from '../protocol';
+import { evalplusTests } from './evalplus';
+import { rawElements, rawMember, withoutPythonConstants } from './jsonScan';
 
 export type BaseFormat = Exclude<DatasetFormat, 'history'>;
 
@@ -31,6 +33,12 @@ export interface NormalisedProblem {
   /** History records only. */
   history?: { versions: string[]; contentHash: string; raw: string };
 }
+
+/** Stored as a test's `setup` when it is the same as the setup of the test before it (EvalPlus
+ * problems share one reference and comparison among hundreds of tests): readers of the tests
+ * table resolve it (server/exec/store.ts problemTests). A NUL byte cannot start Python code, so
+ * it is never a real setup. */
+export const SETUP_AS_BEFORE = '\u0000same setup as the test before';
 
 export type Validated = { ok: true; problem: NormalisedProblem } | { ok: false; reason: string };
 
@@ -63,13 +71,20 @@ function detectBase(r: Rec): BaseFormat | undefined {
   // assert script as test, and are MBPP.
   if (has(r, 'task_id') && has(r, 'prompt') && has(r, 'canonical_solution') && has(r, 'entry_point') && definesCheck(r.test)) return 'humaneval';
   if (has(r, 'task_id') && (has(r, 'code') || has(r, 'canonical_solution')) && has(r, 'test')) return 'mbpp';
+  // EvalPlus rows without any test of their own: inputs only, outputs from the canonical solution.
+  if (isEvalPlus(r)) return /^HumanEval\//i.test(String(r.task_id)) ? 'humaneval' : 'mbpp';
   return undefined;
+}
+
+/** An EvalPlus row (MBPP+ / HumanEval+): tests are its inputs, run against the canonical solution. */
+function isEvalPlus(r: Rec): boolean {
+  return has(r, 'task_id') && has(r, 'canonical_solution') && has(r, 'entry_point') && has(r, 'base_input');
 }
 
 export const FORMAT_FIELDS: Record<DatasetFormat, string> = {
   apps: 'problem_id, question, solutions (JSON string), input_output (JSON string)',
   humaneval: 'task_id, prompt, canonical_solution, entry_point, test (defining check(candidate))',
-  mbpp: 'task_id, code or canonical_solution, test_list or test',
+  mbpp: 'task_id, code or canonical_solution, test_list or test (or EvalPlus: canonical_solution, entry_point, base_input)',
   history: 'versions (list of code strings, oldest first) plus an apps / humaneval / mbpp record, or at least task_id or problem_id',
 };
 
@@ -182,12 +197,59 @@ function apps(r: Rec): Omit<NormalisedProblem, 'contentHash' | 'raw'> {
   };
 }
 
-function humaneval(r: Rec): Omit<NormalisedProblem, 'contentHash' | 'raw'> {
+/** The exact texts of an EvalPlus input list (`base_input` / `plus_input`): each an argument list. */
+function evalplusInputs(r: Rec, text: string | undefined, key: string, required: boolean): string[] {
+  const v = r[key];
+  if (v === undefined || v === null) {
+    if (required) throw new Invalid(`missing field '${key}'`);
+    return [];
+  }
+  // (an MBPP+ row has `"plus_input": {}` for none, which EvalPlus iterates as nothing)
+  if (!required && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) return [];
+  if (!Array.isArray(v)) throw new Invalid(`field '${key}' is ${typeName(v)}, expected a list of argument lists`);
+  const bad = v.findIndex((x) => !Array.isArray(x));
+  if (bad >= 0) throw new Invalid(`field '${key}': item ${bad} is ${typeName(v[bad])}, expected a list of arguments`);
+  const raw = text !== undefined ? rawMember(text, key) : undefined;
+  const items = raw !== undefined ? rawElements(raw) : v.map((x) => JSON.stringify(x));
+  if (items.length !== v.length) throw new Invalid(`field '${key}': could not read its ${v.length} items from the text`);
+  return items;
+}
+
+/** An EvalPlus row's tests: one per input, checked against the canonical solution's output. */
+function evalplusTestsOf(r: Rec, text: string | undefined, dataset: 'mbpp' | 'humaneval', taskId: string, entryPoint: string): NormalisedTest[] {
+  const atolRaw = text !== undefined ? rawMember(text, 'atol') : undefined;
+  if (r.atol !== undefined && r.atol !== null && typeof r.atol !== 'number') throw new Invalid(`field 'atol' is ${typeName(r.atol)}, expected a number`);
+  if (!/^[A-Za-z_]\w*$/.test(entryPoint)) throw new Invalid(`field 'entry_point' is not a Python name: ${JSON.stringify(entryPoint).slice(0, 60)}`);
+  return evalplusTests({
+    dataset,
+    taskId,
+    entryPoint,
+    // What EvalPlus runs to get the expected outputs.
+    reference: normaliseNewlines((optString(r, 'prompt') ?? '') + reqString(r, 'canonical_solution')),
+    atol: atolRaw ?? String(r.atol ?? 0),
+    base: evalplusInputs(r, text, 'base_input', true),
+    plus: evalplusInputs(r, text, 'plus_input', false),
+  });
+}
+
+function humaneval(r: Rec, text?: string): Omit<NormalisedProblem, 'contentHash' | 'raw'> {
   const externalId = reqId(r, 'task_id');
   const prompt = reqString(r, 'prompt');
   const canonical = reqString(r, 'canonical_solution');
-  const test = reqString(r, 'test');
   const entryPoint = reqString(r, 'entry_point');
+  if (isEvalPlus(r)) {
+    return {
+      externalId,
+      question: prompt,
+      starterCode: prompt,
+      difficulty: null,
+      url: null,
+      entryPoint,
+      tests: evalplusTestsOf(r, text, 'humaneval', externalId, entryPoint),
+      solutions: [prompt + canonical],
+    };
+  }
+  const test = reqString(r, 'test');
   return {
     externalId,
     question: prompt,
@@ -201,12 +263,14 @@ function humaneval(r: Rec): Omit<NormalisedProblem, 'contentHash' | 'raw'> {
   };
 }
 
-function mbpp(r: Rec): Omit<NormalisedProblem, 'contentHash' | 'raw'> {
+function mbpp(r: Rec, text?: string): Omit<NormalisedProblem, 'contentHash' | 'raw'> {
   const externalId = reqId(r, 'task_id');
   const question = optString(r, 'text') ?? optString(r, 'prompt') ?? '';
   const entryPoint = optString(r, 'entry_point');
   let solution: string;
-  if (has(r, 'code')) solution = reqString(r, 'code');
+  // An EvalPlus row's reference is its canonical solution (the one the expected outputs come
+  // from), even where it also carries MBPP's original `code`.
+  if (has(r, 'code') && !isEvalPlus(r)) solution = reqString(r, 'code');
   else {
     const canonical = reqString(r, 'canonical_solution');
     const prompt = optString(r, 'prompt');
@@ -222,7 +286,11 @@ function mbpp(r: Rec): Omit<NormalisedProblem, 'contentHash' | 'raw'> {
   if (imports !== undefined && imports !== null) setupParts.push(...stringList(imports, "field 'test_imports' is not a list of strings"));
   const setup = setupParts.length > 0 ? setupParts.join('\n') : undefined;
   const tests: NormalisedTest[] = [];
-  if (has(r, 'test_list')) {
+  if (isEvalPlus(r)) {
+    // EvalPlus's harness checks MBPP+ on its inputs only (its test_list / test are not run).
+    if (!entryPoint) throw new Invalid(`missing field 'entry_point'`);
+    tests.push(...evalplusTestsOf(r, text, 'mbpp', externalId, entryPoint));
+  } else if (has(r, 'test_list')) {
     for (const code of stringList(r.test_list, "field 'test_list' is not a list of strings")) tests.push({ kind: 'assert', code, ...(setup ? { setup } : {}) });
     if (has(r, 'challenge_test_list')) {
       for (const code of stringList(r.challenge_test_list, "field 'challenge_test_list' is not a list of strings")) tests.push({ kind: 'assert', code, ...(setup ? { setup } : {}) });
@@ -252,7 +320,7 @@ function bareHistoryBase(r: Rec): Omit<NormalisedProblem, 'contentHash' | 'raw'>
   };
 }
 
-const VALIDATORS: Record<BaseFormat, (r: Rec) => Omit<NormalisedProblem, 'contentHash' | 'raw'>> = { apps, humaneval, mbpp };
+const VALIDATORS: Record<BaseFormat, (r: Rec, text?: string) => Omit<NormalisedProblem, 'contentHash' | 'raw'>> = { apps, humaneval, mbpp };
 
 /** JSON with object keys sorted, so the hash ignores key order and whitespace. */
 function canonicalJson(v: Json): string {
@@ -270,25 +338,58 @@ function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-/** Parses one line; `{ ok: false, reason }` for anything that is not a JSON object. */
-export function parseLine(text: string): { ok: true; record: Rec } | { ok: false; reason: string } {
+/** Parses one record's text; `{ ok: false, reason }` for anything that is not a JSON object.
+ * Python's `json.dumps` extensions NaN / Infinity are accepted (EvalPlus inputs hold them); the
+ * fields then read as null, and exact values come from the text (`rawMember`). */
+export function parseLine(text: string, what = 'line'): { ok: true; record: Rec } | { ok: false; reason: string } {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
-    return { ok: false, reason: `line is not JSON: ${(e as Error).message}` };
+    const tolerant = withoutPythonConstants(text);
+    try {
+      if (tolerant === text) throw e;
+      v = JSON.parse(tolerant);
+    } catch {
+      return { ok: false, reason: `${what} is not JSON: ${(e as Error).message}` };
+    }
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { ok: false, reason: `line is ${typeName(v as Json)}, expected a JSON object` };
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { ok: false, reason: `${what} is ${typeName(v as Json)}, expected a JSON object` };
   return { ok: true, record: v as Rec };
 }
 
-/** Validates a record as `format` and normalises it. */
-export function validateRecord(r: Rec, format: DatasetFormat): Validated {
+/** CRLF and lone CR as LF. Python reads source that way (compile() turns both into "\n"), so a
+ * program behaves the same; prompts and cuts no longer carry stray "\r". The record as published
+ * stays in `raw`. */
+export function normaliseNewlines(s: string): string {
+  return s.includes('\r') ? s.replace(/\r\n?/g, '\n') : s;
+}
+
+/** The problem with its code and text fields in LF (stdin/stdout test data stay byte for byte:
+ * a program may see them). */
+function withLfNewlines(p: Omit<NormalisedProblem, 'contentHash' | 'raw'>): Omit<NormalisedProblem, 'contentHash' | 'raw'> {
+  const n = (s: string | null) => (s === null ? null : normaliseNewlines(s));
+  return {
+    ...p,
+    question: normaliseNewlines(p.question),
+    starterCode: n(p.starterCode),
+    tests: p.tests.map((t) => ({
+      ...t,
+      ...(t.code !== undefined ? { code: normaliseNewlines(t.code) } : {}),
+      ...(t.setup !== undefined ? { setup: normaliseNewlines(t.setup) } : {}),
+    })),
+    solutions: p.solutions.map(normaliseNewlines),
+  };
+}
+
+/** Validates a record as `format` and normalises it. `text` is the record's JSON text, when
+ * known: values that must stay exact (EvalPlus inputs) are read from it. */
+export function validateRecord(r: Rec, format: DatasetFormat, text?: string): Validated {
   try {
     if (format !== 'history') {
-      const p = VALIDATORS[format](r);
+      const p = VALIDATORS[format](r, text);
       const json = canonicalJson(r);
-      return { ok: true, problem: { ...p, contentHash: sha256(json), raw: json } };
+      return { ok: true, problem: { ...withLfNewlines(p), contentHash: sha256(json), raw: json } };
     }
     if (!('versions' in r)) throw new Invalid(`missing field 'versions' (a list of code strings, oldest first)`);
     const versions = stringList(r.versions, "field 'versions' is not a list of code strings");
@@ -296,9 +397,10 @@ export function validateRecord(r: Rec, format: DatasetFormat): Validated {
     const { versions: _v, ...rest } = r;
     const base = detectBase(rest) ?? detectAppsWithoutSolutions(rest);
     // (an APPS row marks "no solutions" with an empty string, which the validator reads as none)
-    const p = base ? VALIDATORS[base](base === 'apps' && !has(rest, 'solutions') ? { ...rest, solutions: '' } : rest) : bareHistoryBase(rest);
+    const p = base ? VALIDATORS[base](base === 'apps' && !has(rest, 'solutions') ? { ...rest, solutions: '' } : rest, text) : bareHistoryBase(rest);
     // The problem is identified by its normalised content, so several histories of one problem
-    // (records that differ only in versions or per-history fields) share one problem row.
+    // (records that differ only in versions or per-history fields) share one problem row. (The
+    // content as read, before line endings are normalised, so a file imported before keeps its id.)
     const problemJson = canonicalJson({
       question: p.question,
       starter_code: p.starterCode,
@@ -312,10 +414,10 @@ export function validateRecord(r: Rec, format: DatasetFormat): Validated {
     return {
       ok: true,
       problem: {
-        ...p,
+        ...withLfNewlines(p),
         contentHash: sha256(problemJson),
         raw: canonicalJson(rest),
-        history: { versions, contentHash: sha256(historyJson), raw: historyJson },
+        history: { versions: versions.map(normaliseNewlines), contentHash: sha256(historyJson), raw: historyJson },
       },
     };
   } catch (e) {

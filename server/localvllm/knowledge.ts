@@ -4,9 +4,11 @@
 // is read back when a prompt asks for it.
 import { createHash } from 'node:crypto';
 import { openProject, type Project } from '../store/db';
+import { questionAsComments } from '../sampling/prompts';
 import { candidatesPre, programContinuation } from './fim';
 import { hash32 } from './rng';
-import { PROGRAM_KIND } from '../protocol';
+import { problemLookup, solutionCodes } from '../import/queries';
+import { blockTargetEnds, programTargets, targetLookup } from '../targets/queries';
 
 export interface KnownTarget {
   id: number;
@@ -54,18 +56,18 @@ export class ProjectKnowledge implements Knowledge {
     let n = 0;
     // Whole programs are found by their question (their pre and suf are empty, so every one of
     // them would answer every FIM or chat prompt with an empty prefix).
-    const programs = this.p.db.prepare(
-      `SELECT t.id, pr.question FROM targets t JOIN solutions s ON s.id = t.solution_id JOIN problems pr ON pr.id = s.problem_id
-       WHERE t.kind = ? ORDER BY t.id`,
-    );
-    for (const row of programs.iterate(PROGRAM_KIND) as Iterable<{ id: number; question: string }>) {
-      const k = preKey(row.question);
+    const problemText = problemLookup(this.p);
+    const questionOfProblem = (id: number) => problemText(id)?.question;
+    for (const row of programTargets(this.p)) {
+      const question = questionOfProblem(row.problem_id);
+      if (question === undefined) continue;
+      const k = preKey(question);
       const ids = this.byQuestion.get(k);
       if (ids) ids.push(row.id);
       else this.byQuestion.set(k, [row.id]);
       n++;
     }
-    for (const row of this.p.db.prepare('SELECT id, pre, suf FROM targets WHERE kind <> ? ORDER BY id').iterate(PROGRAM_KIND) as Iterable<{ id: number; pre: string; suf: string }>) {
+    for (const row of blockTargetEnds(this.p)) {
       const k = keyOf(row.pre, row.suf);
       const ids = this.byPreSuf.get(k);
       if (ids) ids.push(row.id);
@@ -75,22 +77,31 @@ export class ProjectKnowledge implements Knowledge {
       n++;
     }
     this.targets = n;
-    const stmt = this.p.db.prepare('SELECT id, pre, mid, suf FROM targets WHERE id = ?');
-    this.get = (id) => stmt.get(id) as KnownTarget | undefined;
-    const question = this.p.db.prepare<[number], { question: string }>(
-      'SELECT pr.question FROM targets t JOIN solutions s ON s.id = t.solution_id JOIN problems pr ON pr.id = s.problem_id WHERE t.id = ?',
-    );
-    this.questionOf = (id) => question.get(id)?.question;
+    const target = targetLookup(this.p);
+    this.get = target;
+    // The question of a reference solution's target (a history version's target has none here).
+    this.questionOf = (id) => {
+      const t = target(id);
+      return t && t.solution_id !== null ? questionOfProblem(t.problem_id) : undefined;
+    };
   }
 
   lookupFim(prefixText: string, suf: string): KnownTarget | null {
     for (const pre of candidatesPre(prefixText)) {
       const ids = this.byPreSuf.get(keyOf(pre, suf));
       if (!ids) continue;
+      let first: KnownTarget | null = null;
       for (const id of ids) {
         const t = this.get(id);
-        if (t && t.pre === pre && t.suf === suf) return t;
+        if (!t || t.pre !== pre || t.suf !== suf) continue;
+        // Several targets share this prefix and suffix (e.g. a whole function, pre = suf = ''):
+        // the one whose question heads the prompt is meant.
+        if (ids.length === 1 || prefixText === pre) return t;
+        first ??= t;
+        const q = this.questionOf(id);
+        if (q !== undefined && prefixText === `${questionAsComments(q)}\n\n${pre}`) return t;
       }
+      if (first) return first;
     }
     return null;
   }
@@ -113,8 +124,7 @@ export class ProjectKnowledge implements Knowledge {
   /** The project's reference solutions (those whose id falls in `fraction`, chosen by a hash of
    * the id so two servers with different fractions learn from different, stable subsets). */
   *solutions(fraction = 1): Generator<string> {
-    const rows = this.p.db.prepare('SELECT id, code FROM solutions ORDER BY id').iterate() as Iterable<{ id: number; code: string }>;
-    for (const r of rows) {
+    for (const r of solutionCodes(this.p)) {
       if (fraction < 1 && hash32(`solution:${r.id}`) / 4294967296 >= fraction) continue;
       yield r.code;
     }

@@ -8,7 +8,10 @@
 
 import { createHash } from 'node:crypto';
 import type { PythonGrammar } from '../blocks/parser';
-import { codeSha256 } from '../exec/store';
+import { codeSha256, firstVerdicts, flakyAmong, hasVerdicts } from '../exec/store';
+import { historyIds, historyVersionsBetween, problemsById, testCount } from '../import/queries';
+import { sampledTargetIds, samplesOfTargetsBetween } from '../sampling/queries';
+import { targetsBetween, targetsUnderPreset } from '../targets/queries';
 import type { Project } from '../store/db';
 import { identicalAst } from './ast';
 import { criticalLineFlags, DEFAULT_FILTER_LIMITS, duplicateKey, tokenFlags, type FilterLimits } from './filters';
@@ -62,7 +65,12 @@ export interface BuildSummary extends WriteCounts {
   stale: number;
   duplicates: number;
   flags: Partial<Record<PairFlag, number>>;
-  tokens: { method: 'tokenize' | 'estimate'; fallbackReason?: string };
+  /** How this run's counter counted (method) and how the pairs' token counts came about: counted
+   * with the endpoint's tokenizer, estimated, or kept from an earlier run's tokenizer count when
+   * this run could only estimate (the best count a pair has is kept; see keepBestCounts). */
+  tokens: { method: 'tokenize' | 'estimate'; fallbackReason?: string; counted: { tokenize: number; estimate: number; kept: number } };
+  /** The filter limits of this run (maxTokens for too_long, maxCriticalLines). */
+  limits: FilterLimits;
   cancelled: boolean;
 }
 
@@ -78,10 +86,7 @@ export function lineCount(s: string): number {
 
 /** strict unless the project only has apps verdicts. */
 export function defaultComparator(p: Project): Comparator {
-  const strict = p.db.prepare("SELECT 1 FROM executions WHERE comparator = 'strict' LIMIT 1").get();
-  if (strict) return 'strict';
-  const apps = p.db.prepare("SELECT 1 FROM executions WHERE comparator = 'apps' LIMIT 1").get();
-  return apps ? 'apps' : 'strict';
+  return hasVerdicts(p, 'strict') || !hasVerdicts(p, 'apps') ? 'strict' : 'apps';
 }
 
 async function countTokens(counter: TokenCounter, family: FimFamily, d: { question: string; pre: string; suf: string; chosen: string; rejected: string }): Promise<TokenCounts> {
@@ -89,16 +94,31 @@ async function countTokens(counter: TokenCounter, family: FimFamily, d: { questi
   // the two formats); a whole program in chat format, as it is always trained.
   const r = renderPair({ ...d, chosenSpans: [], rejectedSpans: [] }, isWholeProgram(d.pre, d.suf) ? 'chat' : 'fim', family);
   const [c, rj] = await Promise.all([counter.count(r.prompt + r.chosen), counter.count(r.prompt + r.rejected)]);
-  return { chosen: c, rejected: rj, method: counter.method };
+  return { chosen: c, rejected: rj, method: counter.method, family };
 }
 
 /** Token counts in flight at once per run. */
 const TOKEN_REQUESTS = 16;
 
-/** Puts each draft's token counts (drafts[i] <- counts[i]) into its provenance and flags. */
-async function settleTokens(drafts: PairDraft[], counts: Promise<TokenCounts>[], limits: FilterLimits): Promise<void> {
+/** The counts a pair keeps: a tokenizer's count is better than an estimate, so when this run can
+ * only estimate (no endpoint, or it stopped answering) a pair keeps the tokenizer count stored by
+ * an earlier run for the same prompt family; a new tokenizer count replaces an older one. */
+export function keepBestCounts(now: TokenCounts, stored: TokenCounts | undefined, family: FimFamily): { tokens: TokenCounts; kept: boolean } {
+  if (now.method === 'estimate' && stored?.method === 'tokenize' && (stored.family ?? 'qwen2.5-coder') === family) return { tokens: stored, kept: true };
+  return { tokens: now, kept: false };
+}
+
+/** Puts each draft's token counts (drafts[i] <- counts[i], or the better stored ones) into its
+ * provenance and flags, and counts how they came about. */
+async function settleTokens(p: Project, summary: BuildSummary, drafts: PairDraft[], counts: Promise<TokenCounts>[], limits: FilterLimits, family: FimFamily): Promise<void> {
   const settled = await Promise.all(counts);
-  settled.forEach((tokens, i) => {
+  const storedOf = p.db.prepare<[string], { provenance: string }>('SELECT provenance FROM pairs WHERE pair_key = ?');
+  settled.forEach((counted, i) => {
+    const row = counted.method === 'estimate' ? storedOf.get(drafts[i].pairKey) : undefined;
+    const stored = row ? ((JSON.parse(row.provenance) as { tokens?: TokenCounts }).tokens ?? undefined) : undefined;
+    const { tokens, kept } = keepBestCounts(counted, stored, family);
+    if (kept) summary.tokens.counted.kept++;
+    else summary.tokens.counted[tokens.method]++;
     drafts[i].provenance.tokens = tokens;
     drafts[i].flags.push(...tokenFlags(tokens, limits));
   });
@@ -109,9 +129,9 @@ async function settleTokens(drafts: PairDraft[], counts: Promise<TokenCounts>[],
 async function writeChunk(
   p: Project,
   summary: BuildSummary,
-  chunk: { drafts: PairDraft[]; pendingTokens: Promise<TokenCounts>[]; produced: ReadonlySet<string>; limits: FilterLimits; scope: { column: 'target_id' | 'history_id'; ids: number[] } },
+  chunk: { drafts: PairDraft[]; pendingTokens: Promise<TokenCounts>[]; produced: ReadonlySet<string>; limits: FilterLimits; family: FimFamily; scope: { column: 'target_id' | 'history_id'; ids: number[] } },
 ): Promise<void> {
-  await settleTokens(chunk.drafts, chunk.pendingTokens, chunk.limits);
+  await settleTokens(p, summary, chunk.drafts, chunk.pendingTokens, chunk.limits, chunk.family);
   const w = upsertPairs(p, chunk.drafts);
   summary.inserted += w.inserted;
   summary.updated += w.updated;
@@ -137,7 +157,7 @@ interface SampleRow {
   execution_id: number | null;
   verdict: Verdict | null;
   code_sha256: string | null;
-  flaky: number;
+  flaky: boolean;
 }
 
 async function buildStructureCoder(p: Project, grammar: PythonGrammar, opts: BuildOptions, comparator: Comparator, summary: BuildSummary): Promise<void> {
@@ -146,35 +166,46 @@ async function buildStructureCoder(p: Project, grammar: PythonGrammar, opts: Bui
   const limits = { ...DEFAULT_FILTER_LIMITS, ...opts.limits };
   const counter = limitConcurrency(opts.tokens ?? estimatingCounter(), TOKEN_REQUESTS);
   const family = opts.family ?? 'qwen2.5-coder';
-  const targetIds = p.db
-    .prepare<[string | null, string | null], { target_id: number }>(
-      `SELECT DISTINCT s.target_id FROM samples s JOIN targets t ON t.id = s.target_id
-       WHERE (? IS NULL OR t.preset = ?) ORDER BY s.target_id`,
-    )
-    .all(opts.preset ?? null, opts.preset ?? null)
-    .map((r) => r.target_id);
+  const sampled = sampledTargetIds(p);
+  const targetIds = opts.preset === undefined ? sampled : targetsUnderPreset(p, sampled, opts.preset);
   summary.sources = targetIds.length;
-  const targetsOf = p.db.prepare<[{ cmp: string; lo: number; hi: number }], TargetRow>(
-    `SELECT t.id, t.preset, t.kind, t.depth, t.start_line, t.end_line, t.pre, t.mid, t.suf, t.solution_id, t.version_id,
-            pr.id AS problem_id, pr.question,
-            (SELECT e.verdict FROM executions e
-              WHERE e.candidate_kind = CASE WHEN t.solution_id IS NOT NULL THEN 'solution' ELSE 'version' END
-                AND e.candidate_id = COALESCE(t.solution_id, t.version_id) AND e.attempt = 0 AND e.comparator = @cmp) AS golden_verdict
-     FROM targets t
-     LEFT JOIN solutions so ON so.id = t.solution_id
-     LEFT JOIN history_versions hv ON hv.id = t.version_id
-     LEFT JOIN histories h ON h.id = hv.history_id
-     JOIN problems pr ON pr.id = COALESCE(so.problem_id, h.problem_id)
-     WHERE t.id BETWEEN @lo AND @hi`,
-  );
-  const samplesOf = p.db.prepare<[{ cmp: string; lo: number; hi: number }], SampleRow>(
-    `SELECT s.id AS sample_id, s.target_id, s.middle, s.endpoint, s.model, s.job_id, e.id AS execution_id, e.verdict, e.code_sha256,
-            EXISTS (SELECT 1 FROM flaky_candidates f WHERE f.candidate_kind = 'sample' AND f.candidate_id = s.id AND f.comparator = @cmp) AS flaky
-     FROM samples s
-     LEFT JOIN executions e ON e.candidate_kind = 'sample' AND e.candidate_id = s.id AND e.attempt = 0 AND e.comparator = @cmp
-     WHERE s.target_id BETWEEN @lo AND @hi
-     ORDER BY s.target_id, s.job_id, s.sample_index, s.id`,
-  );
+  // A chunk's targets with their problem's question and their reference's verdict (the golden one).
+  const targetsOf = (lo: number, hi: number): TargetRow[] => {
+    const rows = targetsBetween(p, lo, hi);
+    const problems = problemsById(p, rows.map((t) => t.problem_id));
+    const golden = {
+      solution: firstVerdicts(p, 'solution', rows.flatMap((t) => (t.solution_id !== null ? [t.solution_id] : [])), comparator),
+      version: firstVerdicts(p, 'version', rows.flatMap((t) => (t.solution_id === null && t.version_id !== null ? [t.version_id] : [])), comparator),
+    };
+    return rows.flatMap((t) => {
+      const problem = problems.get(t.problem_id);
+      if (!problem) return [];
+      const ref = t.solution_id !== null ? golden.solution.get(t.solution_id) : t.version_id !== null ? golden.version.get(t.version_id) : undefined;
+      return [{ ...t, question: problem.question, golden_verdict: ref?.verdict ?? null }];
+    });
+  };
+  // A chunk's samples in draw order, with their first verdict under the comparator.
+  const samplesOf = (lo: number, hi: number): SampleRow[] => {
+    const rows = samplesOfTargetsBetween(p, lo, hi);
+    const ids = rows.map((s) => s.id);
+    const verdicts = firstVerdicts(p, 'sample', ids, comparator);
+    const flaky = flakyAmong(p, 'sample', ids, comparator);
+    return rows.map((s) => {
+      const v = verdicts.get(s.id);
+      return {
+        sample_id: s.id,
+        target_id: s.targetId,
+        middle: s.middle,
+        endpoint: s.endpoint,
+        model: s.model,
+        job_id: s.jobId,
+        execution_id: v?.executionId ?? null,
+        verdict: v?.verdict ?? null,
+        code_sha256: v?.codeSha256 ?? null,
+        flaky: flaky.has(s.id),
+      };
+    });
+  };
   for (let i = 0; i < targetIds.length; i += CHUNK) {
     if (opts.signal?.aborted) {
       summary.cancelled = true;
@@ -183,10 +214,10 @@ async function buildStructureCoder(p: Project, grammar: PythonGrammar, opts: Bui
     const ids = targetIds.slice(i, i + CHUNK);
     const lo = ids[0];
     const hi = ids[ids.length - 1];
-    const targets = new Map(targetsOf.all({ cmp: comparator, lo, hi }).map((t) => [t.id, t]));
+    const targets = new Map(targetsOf(lo, hi).map((t) => [t.id, t]));
     const byTarget = new Map<number, SampleRow[]>();
     const inChunk = new Set(ids);
-    for (const s of samplesOf.all({ cmp: comparator, lo, hi })) {
+    for (const s of samplesOf(lo, hi)) {
       if (!inChunk.has(s.target_id)) continue; // another preset's target inside the id range
       const t = targets.get(s.target_id);
       // A verdict for other code than pre + middle + suf is stale (server/exec/store.ts replaces it): unexecuted.
@@ -273,7 +304,7 @@ async function buildStructureCoder(p: Project, grammar: PythonGrammar, opts: Bui
         pendingTokens.push(tokens);
       }
     }
-    await writeChunk(p, summary, { drafts, pendingTokens, produced, limits, scope: { column: 'target_id', ids } });
+    await writeChunk(p, summary, { drafts, pendingTokens, produced, limits, family, scope: { column: 'target_id', ids } });
     opts.onProgress?.(Math.min(i + CHUNK, targetIds.length), targetIds.length);
   }
 }
@@ -286,7 +317,7 @@ interface VersionRow {
   execution_id: number | null;
   verdict: Verdict | null;
   code_sha256: string | null;
-  flaky: number;
+  flaky: boolean;
   problem_id: number;
   question: string;
   history_ordinal: number;
@@ -299,30 +330,44 @@ async function buildIterPref(p: Project, grammar: PythonGrammar, opts: BuildOpti
   const limits = { ...DEFAULT_FILTER_LIMITS, ...opts.limits };
   const counter = limitConcurrency(opts.tokens ?? estimatingCounter(), TOKEN_REQUESTS);
   const family = opts.family ?? 'qwen2.5-coder';
-  const historyIds = p.db
-    .prepare<[], { id: number }>('SELECT id FROM histories ORDER BY id')
-    .all()
-    .map((r) => r.id);
-  summary.sources = historyIds.length;
-  const versionsOf = p.db.prepare<[{ cmp: string; lo: number; hi: number }], VersionRow>(
-    `SELECT hv.id AS version_id, hv.history_id, hv.ordinal, hv.code, e.id AS execution_id, e.verdict, e.code_sha256,
-            EXISTS (SELECT 1 FROM flaky_candidates f WHERE f.candidate_kind = 'version' AND f.candidate_id = hv.id AND f.comparator = @cmp) AS flaky,
-            pr.id AS problem_id, pr.question, h.ordinal AS history_ordinal
-     FROM history_versions hv
-     JOIN histories h ON h.id = hv.history_id
-     JOIN problems pr ON pr.id = h.problem_id
-     LEFT JOIN executions e ON e.candidate_kind = 'version' AND e.candidate_id = hv.id AND e.attempt = 0 AND e.comparator = @cmp
-     WHERE hv.history_id BETWEEN @lo AND @hi
-     ORDER BY hv.history_id, hv.ordinal`,
-  );
-  for (let i = 0; i < historyIds.length; i += CHUNK) {
+  const histories = historyIds(p);
+  summary.sources = histories.length;
+  // A chunk's versions with their problem's question and their first verdict under the comparator.
+  const versionsOf = (lo: number, hi: number): VersionRow[] => {
+    const rows = historyVersionsBetween(p, lo, hi);
+    const ids = rows.map((v) => v.versionId);
+    const problems = problemsById(p, rows.map((v) => v.problemId));
+    const verdicts = firstVerdicts(p, 'version', ids, comparator);
+    const flaky = flakyAmong(p, 'version', ids, comparator);
+    return rows.flatMap((v) => {
+      const problem = problems.get(v.problemId);
+      if (!problem) return [];
+      const e = verdicts.get(v.versionId);
+      return [
+        {
+          version_id: v.versionId,
+          history_id: v.historyId,
+          ordinal: v.ordinal,
+          code: v.code,
+          execution_id: e?.executionId ?? null,
+          verdict: e?.verdict ?? null,
+          code_sha256: e?.codeSha256 ?? null,
+          flaky: flaky.has(v.versionId),
+          problem_id: v.problemId,
+          question: problem.question,
+          history_ordinal: v.historyOrdinal,
+        },
+      ];
+    });
+  };
+  for (let i = 0; i < histories.length; i += CHUNK) {
     if (opts.signal?.aborted) {
       summary.cancelled = true;
       break;
     }
-    const ids = historyIds.slice(i, i + CHUNK);
+    const ids = histories.slice(i, i + CHUNK);
     const byHistory = new Map<number, VersionRow[]>();
-    for (const v of versionsOf.all({ cmp: comparator, lo: ids[0], hi: ids[ids.length - 1] })) {
+    for (const v of versionsOf(ids[0], ids[ids.length - 1])) {
       if (v.verdict !== null && v.code_sha256 !== codeSha256(v.code)) v.verdict = null; // stale verdict
       if (v.verdict === null) summary.unexecuted++;
       else if (v.flaky) summary.flaky++;
@@ -345,7 +390,8 @@ async function buildIterPref(p: Project, grammar: PythonGrammar, opts: BuildOpti
       }));
       const res = pairHistory(hid, versions, { pick, seed, lines });
       if (res.skipped) {
-        const why = versions.every((v) => v.verdict === null) ? 'not_executed' : res.skipped;
+        const unrun = versions.every((v) => v.verdict === null);
+        const why = unrun ? (testCount(p, rows[0].problem_id) === 0 ? 'no_tests' : 'not_executed') : res.skipped;
         summary.skipped[why] = (summary.skipped[why] ?? 0) + 1;
         continue;
       }
@@ -392,8 +438,8 @@ async function buildIterPref(p: Project, grammar: PythonGrammar, opts: BuildOpti
         pendingTokens.push(tokens);
       }
     }
-    await writeChunk(p, summary, { drafts, pendingTokens, produced, limits, scope: { column: 'history_id', ids } });
-    opts.onProgress?.(Math.min(i + CHUNK, historyIds.length), historyIds.length);
+    await writeChunk(p, summary, { drafts, pendingTokens, produced, limits, family, scope: { column: 'history_id', ids } });
+    opts.onProgress?.(Math.min(i + CHUNK, histories.length), histories.length);
   }
 }
 
@@ -415,13 +461,14 @@ export async function buildPairs(p: Project, grammar: PythonGrammar, opts: Build
     stale: 0,
     duplicates: 0,
     flags: {},
-    tokens: { method: 'estimate' },
+    tokens: { method: 'estimate', counted: { tokenize: 0, estimate: 0, kept: 0 } },
+    limits: { ...DEFAULT_FILTER_LIMITS, ...opts.limits },
     cancelled: false,
   };
   if (opts.mode === 'structurecoder') await buildStructureCoder(p, grammar, opts, comparator, summary);
   else await buildIterPref(p, grammar, opts, comparator, summary);
   summary.duplicates = refreshDuplicates(p);
   const counter = opts.tokens ?? estimatingCounter();
-  summary.tokens = { method: counter.method, ...(counter.fallbackReason ? { fallbackReason: counter.fallbackReason } : {}) };
+  summary.tokens = { ...summary.tokens, method: counter.method, ...(counter.fallbackReason ? { fallbackReason: counter.fallbackReason } : {}) };
   return summary;
 }

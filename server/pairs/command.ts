@@ -3,6 +3,7 @@ import { loadPython } from '../blocks/parser';
 import { EXIT_INTERRUPTED, EXIT_OK, PROGRESS_FLAGS, QUIET_HELP, UsageError, choiceOption, dbOf, intOption, interruptSignal, out, parseArgs, progressOf, showHelp, type Command } from '../cli/kit';
 import { openProject } from '../store/db';
 import { buildPairs, type BuildOptions, type BuildSummary } from './build';
+import { describeFlags, describeNoPair } from './explain';
 import { DEFAULT_FILTER_LIMITS } from './filters';
 import { LINE_MODES, type LineMode } from './iterpref';
 import { SC_SELECTIONS, type StructureCoderSelection } from './structurecoder';
@@ -52,17 +53,29 @@ export async function firstModel(endpoint: string): Promise<string | undefined> 
   }
 }
 
+/** How a run's token counts came about, in words. */
+export function describeTokens(s: Pick<BuildSummary, 'tokens'>): string {
+  const c = s.tokens.counted;
+  const parts = [
+    c.tokenize ? `${c.tokenize} counted with the endpoint's /tokenize` : '',
+    c.kept ? `${c.kept} kept from an earlier run's /tokenize count (this run could only estimate)` : '',
+    c.estimate ? `${c.estimate} estimated (code points / 3)` : '',
+  ].filter(Boolean);
+  const fallback = s.tokens.fallbackReason ? `; /tokenize failed, so this run estimated: ${s.tokens.fallbackReason}` : '';
+  return `${parts.join(', ') || 'no pairs counted'}${fallback}`;
+}
+
 export function formatBuildSummary(s: BuildSummary): string {
+  const what = s.mode === 'structurecoder' ? 'targets' : 'histories';
   const lines = [
-    `${s.mode} (${s.comparator} verdicts): ${s.pairs} pairs from ${s.paired} of ${s.sources} ${s.mode === 'structurecoder' ? 'targets' : 'histories'}: ` +
+    `${s.mode} (${s.comparator} verdicts): ${s.pairs} pairs from ${s.paired} of ${s.sources} ${what}: ` +
       `${s.inserted} new, ${s.updated} updated, ${s.unchanged} unchanged`,
   ];
-  const skipped = Object.entries(s.skipped).map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`);
-  if (skipped.length) lines.push(`  no pair: ${skipped.join(', ')}`);
+  if (s.sources > s.paired) lines.push(`  no pair from ${s.sources - s.paired} ${what}: ${describeNoPair(s.skipped)}`);
   if (s.unexecuted || s.flaky) lines.push(`  left out: ${s.unexecuted} candidates without a verdict, ${s.flaky} flaky`);
-  const flags = Object.entries(s.flags).map(([k, v]) => `${v} ${k}`);
-  if (flags.length || s.duplicates || s.stale) lines.push(`  flags: ${[...flags, `${s.duplicates} duplicate`, `${s.stale} newly stale`].join(', ')}`);
-  lines.push(`  tokens: ${s.tokens.method === 'tokenize' ? 'counted with /tokenize' : `estimated${s.tokens.fallbackReason ? ` (/tokenize failed: ${s.tokens.fallbackReason})` : ''}`}`);
+  const flags = describeFlags({ ...s.flags, duplicate: s.duplicates, ...(s.stale ? { stale: s.stale } : {}) }, s.limits.maxTokens);
+  if (flags) lines.push(`  flags (set, never deleted; flagged pairs are not exported unless accepted): ${flags}${s.stale ? ' (stale: newly stale)' : ''}; duplicates counted over the whole project`);
+  lines.push(`  tokens: ${describeTokens(s)}`);
   if (s.cancelled) lines.push('interrupted: pairs written so far are kept; run the same command again to finish');
   return lines.join('\n');
 }

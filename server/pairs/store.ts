@@ -5,11 +5,14 @@
 // same pair finds its row and changes nothing (not even updated_at) unless a computed field
 // (spans, flags, provenance) differs, and never touches chosen/rejected, status or note.
 
+import { historyOrdinals, problemsById } from '../import/queries';
 import type { Project } from '../store/db';
+import { inChunks } from '../store/inList';
 import { sortFlags } from './filters';
 import { PAIR_FLAGS, type PairFlag, type PairKind, type PairMode, type PairStatus, type Span } from '../protocol';
 import { decide } from './review';
 import { cutCodeOf } from '../targets/lineAlign';
+import { targetsByIds } from '../targets/queries';
 
 /** What a pairing run computes for one pair, before it is stored. */
 export interface PairDraft {
@@ -241,8 +244,60 @@ export function refreshDuplicates(p: Project, now = new Date().toISOString()): n
 // ---- review API (the editor's Pairs view) -------------------------------------------------
 
 export function getPair(p: Project, id: number): PairRecord | undefined {
-  const r = p.db.prepare<[number], PairRowDb>('SELECT * FROM pairs WHERE id = ?').get(id);
-  return r ? toRecord(r) : undefined;
+  return pairLookup(p)(id);
+}
+
+/** A lookup of one pair by id, its statement prepared once (for callers that read pair after pair). */
+export function pairLookup(p: Project): (id: number) => PairRecord | undefined {
+  const stmt = p.db.prepare<[number], PairRowDb>('SELECT * FROM pairs WHERE id = ?');
+  return (id) => {
+    const r = stmt.get(id);
+    return r ? toRecord(r) : undefined;
+  };
+}
+
+/** What a selection over many pairs needs of each (the texts are read one pair at a time later,
+ * so a selection of millions holds only these small rows in memory). */
+export interface PairOutline {
+  id: number;
+  pairKey: string;
+  goldenLines: number;
+  depth: number | null;
+  /** A whole-program pair (no shared prefix or suffix). */
+  whole: boolean;
+}
+
+const OUTLINE_COLUMNS = "id, pair_key AS pairKey, golden_lines AS goldenLines, depth, (pre = '' AND suf = '') AS whole";
+type OutlineRow = Omit<PairOutline, 'whole'> & { whole: number };
+const outline = (r: OutlineRow): PairOutline => ({ ...r, whole: r.whole === 1 });
+
+/** The outlines of the pairs with the given keys (keys of no stored pair are absent). */
+export function pairOutlinesByKey(p: Project, keys: readonly string[]): Map<string, PairOutline> {
+  const out = new Map<string, PairOutline>();
+  inChunks(keys, (slice, qs) => {
+    for (const r of p.db.prepare<string[], OutlineRow>(`SELECT ${OUTLINE_COLUMNS} FROM pairs WHERE pair_key IN (${qs})`).all(...slice)) out.set(r.pairKey, outline(r));
+  });
+  return out;
+}
+
+/** The accepted pairs (with `includePending`, also the pending ones that carry no filter flag),
+ * of one mode when given, in id order. */
+export function reviewedPairOutlines(p: Project, opts: { includePending?: boolean; mode?: PairMode }): PairOutline[] {
+  const where = [opts.includePending ? "(status = 'accepted' OR (status = 'pending' AND flags = '[]'))" : "status = 'accepted'"];
+  const args: string[] = [];
+  if (opts.mode) {
+    where.push('mode = ?');
+    args.push(opts.mode);
+  }
+  return p.db.prepare<string[], OutlineRow>(`SELECT ${OUTLINE_COLUMNS} FROM pairs WHERE ${where.join(' AND ')} ORDER BY id`).all(...args).map(outline);
+}
+
+/** The review status and filter flags of every pair not accepted (of one mode when given), streamed. */
+export function* unacceptedPairs(p: Project, mode?: PairMode): Generator<{ status: PairStatus; flags: PairFlag[] }> {
+  const rows = p.db
+    .prepare<[string | null, string | null], { status: PairStatus; flags: string }>(`SELECT status, flags FROM pairs WHERE (? IS NULL OR mode = ?) AND status <> 'accepted'`)
+    .iterate(mode ?? null, mode ?? null);
+  for (const r of rows) yield { status: r.status, flags: r.flags === '[]' ? [] : parseJson<PairFlag[]>(r.flags, 'pairs flags') };
 }
 
 /** A pair side as a whole program: a block pair's side between its shared prefix and suffix (so a
@@ -328,39 +383,60 @@ function counts(r: Record<string, unknown>): StatusCounts {
 /** The Pairs tree: problems with pairs (no argument), or one problem's blocks and histories. */
 export function pairGroups(p: Project, problemId?: number): PairGroup[] {
   if (problemId === undefined) {
-    const rows = p.db
-      .prepare<[], Record<string, unknown> & { problem_id: number; name: string; external_id: string }>(
-        `SELECT p.problem_id, d.name, pr.external_id, ${COUNT_COLUMNS}
-         FROM pairs p JOIN problems pr ON pr.id = p.problem_id JOIN datasets d ON d.id = pr.dataset_id
-         GROUP BY p.problem_id ORDER BY d.name, pr.id`,
-      )
-      .all();
-    return rows.map((r) => ({ level: 'problem', problemId: r.problem_id, label: `${r.name} / ${r.external_id}`, counts: counts(r) }));
+    const rows = p.db.prepare<[], Record<string, unknown> & { problem_id: number }>(`SELECT p.problem_id, ${COUNT_COLUMNS} FROM pairs p GROUP BY p.problem_id`).all();
+    const problems = problemsById(p, rows.map((r) => r.problem_id));
+    return rows
+      .flatMap((r) => {
+        const pr = problems.get(r.problem_id);
+        return pr ? [{ r, pr }] : [];
+      })
+      .sort((a, b) => (a.pr.dataset < b.pr.dataset ? -1 : a.pr.dataset > b.pr.dataset ? 1 : a.r.problem_id - b.r.problem_id))
+      .map(({ r, pr }) => ({ level: 'problem', problemId: r.problem_id, label: `${pr.dataset} / ${pr.externalId}`, counts: counts(r) }));
   }
-  const blocks = p.db
-    .prepare<[number], Record<string, unknown> & { target_id: number; kind: string; depth: number; start_line: number; end_line: number }>(
-      `SELECT p.target_id, t.kind, t.depth, t.start_line, t.end_line, ${COUNT_COLUMNS}
-       FROM pairs p JOIN targets t ON t.id = p.target_id WHERE p.problem_id = ? GROUP BY p.target_id ORDER BY p.target_id`,
+  const blockRows = p.db
+    .prepare<[number], Record<string, unknown> & { target_id: number }>(
+      `SELECT p.target_id, ${COUNT_COLUMNS} FROM pairs p WHERE p.problem_id = ? AND p.target_id IS NOT NULL GROUP BY p.target_id ORDER BY p.target_id`,
     )
     .all(problemId);
-  const hists = p.db
-    .prepare<[number], Record<string, unknown> & { history_id: number; ordinal: number }>(
-      `SELECT p.history_id, h.ordinal, ${COUNT_COLUMNS}
-       FROM pairs p JOIN histories h ON h.id = p.history_id WHERE p.problem_id = ? GROUP BY p.history_id ORDER BY h.ordinal`,
+  const targets = targetsByIds(p, blockRows.map((r) => r.target_id));
+  const historyRows = p.db
+    .prepare<[number], Record<string, unknown> & { history_id: number }>(
+      `SELECT p.history_id, ${COUNT_COLUMNS} FROM pairs p WHERE p.problem_id = ? AND p.history_id IS NOT NULL GROUP BY p.history_id`,
     )
     .all(problemId);
+  const ordinals = historyOrdinals(p, historyRows.map((r) => r.history_id));
   return [
-    ...blocks.map(
-      (r): PairGroup => ({
-        level: 'block',
-        problemId,
-        targetId: r.target_id,
-        label: `${r.kind}, depth ${r.depth}, lines ${r.start_line + 1}-${r.end_line + 1}`,
-        counts: counts(r),
-      }),
-    ),
-    ...hists.map((r): PairGroup => ({ level: 'history', problemId, historyId: r.history_id, label: `history ${r.ordinal + 1}`, counts: counts(r) })),
+    ...blockRows.flatMap((r): PairGroup[] => {
+      const t = targets.get(r.target_id);
+      if (!t) return [];
+      return [{ level: 'block', problemId, targetId: r.target_id, label: `${t.kind}, depth ${t.depth}, lines ${t.start_line + 1}-${t.end_line + 1}`, counts: counts(r) }];
+    }),
+    ...historyRows
+      .flatMap((r) => {
+        const ordinal = ordinals.get(r.history_id);
+        return ordinal === undefined ? [] : [{ r, ordinal }];
+      })
+      .sort((a, b) => a.ordinal - b.ordinal)
+      .map(({ r, ordinal }): PairGroup => ({ level: 'history', problemId, historyId: r.history_id, label: `history ${ordinal + 1}`, counts: counts(r) })),
   ];
+}
+
+/** The ids of the pairs with a review status (every pair's when absent), in id order. */
+export function pairIds(p: Project, status?: PairStatus): number[] {
+  const rows =
+    status === undefined
+      ? p.db.prepare<[], { id: number }>('SELECT id FROM pairs ORDER BY id').all()
+      : p.db.prepare<[string], { id: number }>('SELECT id FROM pairs WHERE status = ? ORDER BY id').all(status);
+  return rows.map((r) => r.id);
+}
+
+/** Which of the ids are stored pairs. */
+export function existingPairIds(p: Project, ids: readonly number[]): Set<number> {
+  const out = new Set<number>();
+  inChunks(ids, (slice, qs) => {
+    for (const r of p.db.prepare<number[], { id: number }>(`SELECT id FROM pairs WHERE id IN (${qs})`).all(...slice)) out.add(r.id);
+  });
+  return out;
 }
 
 /** Stored pairs, every mode. */

@@ -13,4 +13,7 @@ export interface TokenCounts {
   rejected: number;
   /** 'tokenize': the endpoint's /tokenize; 'estimate': characters / 3, rounded up. */
   method: 'tokenize' | 'estimate';
+  /** The prompt family the pair was rendered with for counting (absent in pairs stored before
+   * it was recorded: qwen2.5-coder, the only family counted then by default). */
+  family?: string;
 }

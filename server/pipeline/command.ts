@@ -3,7 +3,10 @@
 import path from 'node:path';
 import { EXIT_INTERRUPTED, EXIT_OK, PROGRESS_FLAGS, QUIET_HELP, UsageError, choiceOption, intOption, interruptSignal, out, parseArgs, presetOf, progressOf, requireFiles, settingOption, showHelp, type Command } from '../cli/kit';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/records';
-import { runPipeline, STAGES, type PipelineSummary, type StageName } from './run';
+import { describeTokens } from '../pairs/command';
+import { describeFlags, describeNoPair } from '../pairs/explain';
+import { DEFAULT_FILTER_LIMITS } from '../pairs/filters';
+import { EndpointRequiredError, runPipeline, STAGES, type PipelineSummary, type StageName } from './run';
 import { realStages } from './stages';
 import { COMPARATORS, FIM_FAMILIES, SAMPLING_DEFAULTS, type Comparator, type FimFamily } from '../protocol';
 
@@ -15,9 +18,10 @@ Ctrl-C and a finished run re-run changes nothing. Progress goes to stderr, a sum
 
   --dataset FILE,...     dataset files to import first (also as positional arguments); without
                          any, the project's stored problems are used
-  --endpoint URL|local   a vLLM-compatible server (root or /v1 URL); required unless the sample
-                         stage is skipped. 'local': start the built-in local stand-in server (not
-                         a model: for demos and tests) on a free port, learning from the project
+  --endpoint URL|local   a vLLM-compatible server (root or /v1 URL); required when the project
+                         holds reference solutions to sample (not for iteration histories only,
+                         nor with --skip sample). 'local': start the built-in local stand-in
+                         server (not a model: for demos and tests) on a free port
   --model NAME           model to sample (default: the server's first)
   --family F             prompt family (default qwen2.5-coder): ${FIM_FAMILIES.join(', ')}
   --n N                  samples per target (default 5)
@@ -44,25 +48,56 @@ export function defaultOut(db: string, format: ExportFormat): string {
   return path.join(path.dirname(abs), `${path.basename(abs).replace(/\.(sqlite3?|db)$/i, '')}-export-${format}`);
 }
 
+/** "114 chat format, 123 FIM format" from the export's per-format counts. */
+function formatsInWords(byFormat: Record<string, number>): string {
+  const name = (f: string) => (f === 'fim' ? 'FIM format' : f === 'chat' ? 'chat format' : f === 'trainer' ? 'published trainer format' : `${f} format`);
+  return Object.entries(byFormat).map(([f, n]) => `${n} ${name(f)}`).join(', ') || 'none';
+}
+
 export function formatPipelineSummary(s: PipelineSummary): string {
   const lines = [`${s.db}${s.endpoint ? ` · ${s.endpoint} · ${s.model}` : ''}`];
   for (const st of s.stages) {
-    const brief = Object.entries(st.summary)
-      .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
-      .slice(0, 8)
-      .map(([k, v]) => `${k} ${String(v)}`)
-      .join(', ');
+    const brief =
+      st.note ??
+      Object.entries(st.summary)
+        .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+        .slice(0, 8)
+        .map(([k, v]) => `${k} ${String(v)}`)
+        .join(', ');
     lines.push(`  ${st.stage.padEnd(10)} ${st.status.padEnd(11)} ${String(st.seconds).padStart(7)} s  ${brief}`);
   }
   for (const [mode, b] of Object.entries(s.pairs)) {
-    if (!b) continue;
-    const flags = Object.entries(b.flags).map(([k, v]) => `${v} ${k}`);
-    lines.push(`  pairs (${mode}): ${b.pairs} from ${b.paired}/${b.sources} ${mode === 'iterpref' ? 'histories' : 'targets'}${flags.length ? `; flags: ${flags.join(', ')}` : ''}; tokens ${b.tokens.method}`);
+    // (structurecoder pairing of a project with nothing sampled says nothing)
+    if (!b || (b.sources === 0 && b.pairs === 0)) continue;
+    const what = mode === 'iterpref' ? 'histories' : 'sampled targets';
+    lines.push(`  pairs (${mode}): ${b.pairs} pairs from ${b.paired} of ${b.sources} ${what}`);
+    if (b.sources > b.paired) lines.push(`    no pair from ${b.sources - b.paired}: ${describeNoPair(b.skipped)}`);
+    if (b.unexecuted || b.flaky) lines.push(`    left out of pairing: ${b.unexecuted} candidates without a verdict, ${b.flaky} flaky`);
+    const flags = describeFlags({ ...b.flags }, b.limits.maxTokens);
+    if (flags) lines.push(`    flags: ${flags}`);
+    lines.push(`    tokens: ${describeTokens(b)}`);
   }
+  // (each pairing mode recounts duplicates over the whole project: the last count is current)
+  const builds = Object.values(s.pairs).filter((b): b is NonNullable<typeof b> => b !== undefined);
+  const dups = builds.at(-1)?.duplicates ?? 0;
+  if (dups > 0) lines.push(`  duplicates: ${dups} pairs are the same as an older pair (flag duplicate; over the whole project)`);
   if (s.export) {
-    const kinds = Object.entries(s.export.counts.byKind).map(([k, v]) => `${v} ${k}`).join(', ') || 'no pairs';
-    lines.push(`  export: ${s.export.counts.records} records (${kinds}) -> ${s.export.dir}`);
+    const c = s.export.counts;
+    const kinds = Object.entries(c.byKind).map(([k, v]) => `${v} ${k}`).join(', ') || 'no pairs';
+    const epochs = c.pairs > 0 && c.records !== c.pairs ? ` (${c.pairs} pairs x ${c.records / c.pairs} epochs)` : '';
+    lines.push(`  export: ${c.records} records${epochs}: ${formatsInWords(c.byFormat)}; pairs by kind: ${kinds} -> ${s.export.dir}`);
+    const lo = s.export.leftOut;
+    if (lo && lo.total > 0) {
+      const why = [
+        lo.filtered ? `${lo.filtered} carry a filter flag (${describeFlags(lo.flags, builds[0]?.limits.maxTokens ?? DEFAULT_FILTER_LIMITS.maxTokens)})` : '',
+        lo.rejected ? `${lo.rejected} rejected in review` : '',
+        lo.flaggedInReview ? `${lo.flaggedInReview} flagged in review` : '',
+        lo.notReviewed ? `${lo.notReviewed} not reviewed (only accepted pairs exported)` : '',
+      ].filter(Boolean);
+      lines.push(`    left out: ${lo.total} of the project's pairs: ${why.join('; ')}`);
+    }
   }
+  for (const w of s.warnings) lines.push(`  warning: ${w}`);
   if (s.cancelled) lines.push('interrupted: run the same command again to continue');
   return lines.join('\n');
 }
@@ -88,12 +123,10 @@ async function run(argv: string[]): Promise<number> {
   const format = choiceOption<ExportFormat>('run', a, 'format', EXPORT_FORMATS) ?? 'trl';
   const seed = intOption('run', a, 'seed', 0);
   const workers = intOption('run', a, 'workers', 1);
+  // Never sample from the stand-in by default: a run without an endpoint that has targets to
+  // sample stops with a usage error after the import (runPipeline); one over iteration histories
+  // only needs none.
   const endpoint = a.values.get('endpoint');
-  // Never sample from the stand-in by default: a real run without an endpoint must not quietly
-  // get its samples from a model that is not one.
-  if (endpoint === undefined && !skip.has('sample')) {
-    throw new UsageError("run: --endpoint URL is required for the sample stage (or --endpoint local for the built-in local stand-in server, which is not a model: for demos and tests; or --skip sample)");
-  }
   const model = a.values.get('model');
   const signal = interruptSignal();
   const progress = progressOf(a);
@@ -130,6 +163,9 @@ async function run(argv: string[]): Promise<number> {
     progress.end();
     out(a.flags.has('json') ? JSON.stringify(s) : formatPipelineSummary(s));
     return s.cancelled ? EXIT_INTERRUPTED : EXIT_OK;
+  } catch (e) {
+    if (e instanceof EndpointRequiredError) throw new UsageError(`run: ${e.message}`);
+    throw e;
   } finally {
     await stages.close();
   }

@@ -4,21 +4,26 @@
 // Resumable at every stage because every stage is: each one skips what the store already holds
 // (imported records, cut solutions, stored samples, stored verdicts, pairs by key), so running
 // the same command again after a kill or a Ctrl-C picks up where it stopped and duplicates
-// nothing. Without --endpoint (or with `--endpoint local`) a local vLLM-compatible server
-// (server/localvllm) is started in-process on a free port once the targets exist, learning from
-// the project, and closed at the end.
+// nothing. With `--endpoint local` a local vLLM-compatible server (server/localvllm) is started
+// in-process on a free port once the targets exist, learning from the project, and closed at the
+// end. A project without reference solutions (iteration histories only) has nothing to sample:
+// the sample and exec stages are skipped, no endpoint is needed, and IterPref pairs are built
+// from the check-refs verdicts of the history versions.
 
 import path from 'node:path';
 import { loadPython, type PythonGrammar } from '../blocks/parser';
-import { DEFAULT_EXPORT, exportPairs, type ExportSummary } from '../export/export';
+import { DEFAULT_EXPORT, exportPairs, type ExportSummary, type LeftOut } from '../export/export';
 import type { ExportFormat } from '../export/records';
+import { importCounts } from '../import/browse';
 import { importFiles } from '../import/importer';
+import { countReferences } from '../import/queries';
 import { startLocalVllm, type LocalVllm } from '../localvllm/server';
 import { buildPairs, type BuildSummary } from '../pairs/build';
 import { firstModel } from '../pairs/command';
 import { endpointCounter, estimatingCounter } from '../pairs/tokens';
 import { openProject, type Project } from '../store/db';
-import { cutAllTargets, presetKey } from '../targets/cutAll';
+import { cutAllTargets, presetKey, tabIndentedWarning } from '../targets/cutAll';
+import { targetCount } from '../targets/queries';
 import type { Preset, Comparator, FimFamily } from '../protocol';
 
 export const STAGES = ['import', 'check-refs', 'targets', 'sample', 'exec', 'pairs', 'export'] as const;
@@ -28,7 +33,8 @@ export interface PipelineOptions {
   db: string;
   /** Dataset files to import first (none: use what the project holds). */
   datasets: string[];
-  /** A vLLM server (root or /v1 URL); undefined or 'local': start the local server. */
+  /** A vLLM server (root or /v1 URL); 'local': start the local server. Undefined: the run needs
+   * none unless the project holds reference solutions (then EndpointRequiredError after import). */
   endpoint?: string;
   model?: string;
   family: FimFamily;
@@ -82,6 +88,8 @@ export interface StageReport {
   status: 'done' | 'skipped' | 'interrupted';
   seconds: number;
   summary: Record<string, unknown>;
+  /** Why a stage was skipped when it was not asked to be (e.g. nothing to sample). */
+  note?: string;
 }
 
 export interface PipelineSummary {
@@ -90,19 +98,29 @@ export interface PipelineSummary {
   model: string | null;
   stages: StageReport[];
   pairs: { structurecoder?: BuildSummary; iterpref?: BuildSummary };
-  export?: { dir: string; files: ExportSummary['manifest']['files']; counts: ExportSummary['manifest']['counts'] };
+  export?: { dir: string; files: ExportSummary['manifest']['files']; counts: ExportSummary['manifest']['counts']; leftOut?: LeftOut };
+  /** Things the user should know about the run (e.g. tab-indented targets under structurecoder). */
+  warnings: string[];
   cancelled: boolean;
 }
+
+/** Thrown when the run needs an endpoint it was not given (the CLI's usage error). */
+export class EndpointRequiredError extends Error {}
 
 export async function runPipeline(opts: PipelineOptions, external: ExternalStages): Promise<PipelineSummary> {
   const grammar = await loadPython();
   const p = openProject(opts.db);
   const ctx: StageContext = { p, grammar, opts };
-  const summary: PipelineSummary = { db: p.file, endpoint: null, model: null, stages: [], pairs: {}, cancelled: false };
+  const summary: PipelineSummary = { db: p.file, endpoint: null, model: null, stages: [], pairs: {}, warnings: [], cancelled: false };
   let local: LocalVllm | undefined;
-  const stage = async (name: StageName, body: () => Promise<Record<string, unknown> & { cancelled?: boolean }>): Promise<boolean> => {
+  const warn = (w: string) => {
+    summary.warnings.push(w);
+    opts.log(`warning: ${w}`);
+  };
+  /** A stage body may return `{ skip: why }` when it finds nothing to do that the run can go without. */
+  const stage = async (name: StageName, body: () => Promise<Record<string, unknown> & { cancelled?: boolean; skip?: string }>): Promise<boolean> => {
     if (opts.skip.has(name)) {
-      summary.stages.push({ stage: name, status: 'skipped', seconds: 0, summary: {} });
+      summary.stages.push({ stage: name, status: 'skipped', seconds: 0, summary: {}, note: 'asked with --skip' });
       return true;
     }
     if (opts.signal?.aborted) {
@@ -111,14 +129,30 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
     }
     opts.log(`${name}: starting`);
     const t0 = performance.now();
-    const s = await body();
+    const { skip, ...s } = await body();
     const seconds = Math.round((performance.now() - t0) / 10) / 100;
+    if (skip !== undefined) {
+      summary.stages.push({ stage: name, status: 'skipped', seconds, summary: s, note: skip });
+      opts.log(`${name}: skipped: ${skip}`);
+      return true;
+    }
     const interrupted = s.cancelled === true || opts.signal?.aborted === true;
     summary.stages.push({ stage: name, status: interrupted ? 'interrupted' : 'done', seconds, summary: s });
     opts.progress(null);
     opts.log(`${name}: ${interrupted ? 'interrupted' : 'done'} in ${seconds} s`);
     if (interrupted) summary.cancelled = true;
     return !interrupted;
+  };
+  const key = presetKey({ preset: opts.preset });
+  const requireEndpoint = (): boolean => {
+    if (opts.endpoint !== undefined || opts.skip.has('sample')) return true;
+    const solutions = countReferences(p, 'solution');
+    if (solutions === 0) return true;
+    throw new EndpointRequiredError(
+      `--endpoint URL is required: the project holds ${solutions} reference solutions whose targets the sample stage samples ` +
+        '(or --endpoint local for the built-in local stand-in server, which is not a model: for demos and tests; or --skip sample). ' +
+        'What was imported is kept: run the same command again with --endpoint',
+    );
   };
   try {
     const ok =
@@ -132,6 +166,9 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
         const bad = s.files.reduce((n, f) => n + f.bad.length, 0);
         return { files: s.files.length, records: sum('records'), imported: sum('imported'), unchanged: sum('unchanged'), bad_lines: bad, cancelled: s.cancelled, detail: s.files };
       })) &&
+      // An endpoint is needed only when there is something to sample: reference solutions to cut
+      // into targets. A project of iteration histories only goes without (IterPref needs no samples).
+      requireEndpoint() &&
       (await stage('check-refs', () => external.checkRefs(ctx))) &&
       (await stage('targets', async () => {
         const s = await cutAllTargets(p, {
@@ -140,12 +177,26 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
           ...(opts.signal ? { signal: opts.signal } : {}),
           onProgress: (done, total) => opts.progress({ stage: 'targets', unit: 'solutions', done, total }),
         });
+        const tabs = tabIndentedWarning(s);
+        if (tabs) warn(tabs);
         return { ...s };
       })) &&
       (await stage('sample', async () => {
+        const targets = targetCount(p, key);
+        if (targets === 0) {
+          const solutions = countReferences(p, 'solution');
+          return {
+            targets: 0,
+            skip:
+              solutions === 0
+                ? 'no targets to sample: the project holds no reference solutions to cut (iteration histories only; IterPref pairs need no samples)'
+                : `no targets under preset '${key}' (the ${solutions} reference solutions gave none: see the targets stage)`,
+          };
+        }
         let endpoint = opts.endpoint;
         let model = opts.model;
-        if (endpoint === undefined || endpoint === 'local') {
+        if (endpoint === undefined) throw new EndpointRequiredError(`--endpoint URL is required: ${targets} targets under preset '${key}' are to be sampled`);
+        if (endpoint === 'local') {
           // Started after the targets exist: the local server learns the project's targets at start.
           local = await startLocalVllm({ db: p.file, ...(model ? { model } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
           endpoint = local.baseURL;
@@ -156,7 +207,11 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
         if (!model) throw new Error(`${endpoint}: /v1/models lists no model; pass --model`);
         summary.endpoint = endpoint;
         summary.model = model;
-        return external.sample({ ...ctx, endpoint, model });
+        const sampled = await external.sample({ ...ctx, endpoint, model });
+        const tabs = typeof sampled.tabIndented === 'number' ? sampled.tabIndented : 0;
+        // (the sampling job has logged its own warning)
+        if (tabs > 0 && !summary.warnings.some((w) => w.includes('tab-indented'))) summary.warnings.push(`${tabs} of the targets sampled now are tab-indented: under preset structurecoder (the published sampling) every sample of them fails to compile; --preset clean keeps tabs`);
+        return sampled;
       })) &&
       (await stage('exec', () => external.exec(ctx))) &&
       (await stage('pairs', async () => {
@@ -165,10 +220,10 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
         summary.pairs.structurecoder = await buildPairs(p, grammar, {
           ...common,
           mode: 'structurecoder',
-          preset: presetKey({ preset: opts.preset }),
+          preset: key,
           onProgress: (done, total) => opts.progress({ stage: 'pairs (structurecoder)', unit: 'targets', done, total }),
         });
-        const histories = p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM histories').get()!.n;
+        const histories = importCounts(p).histories;
         if (histories > 0 && !summary.pairs.structurecoder.cancelled) {
           summary.pairs.iterpref = await buildPairs(p, grammar, {
             ...common,
@@ -194,8 +249,8 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
           undefined,
           { onProgress: (phase, done, total) => opts.progress({ stage: `export (${phase})`, unit: phase === 'reading' ? 'pairs' : 'records', done, total }) },
         );
-        summary.export = { dir: s.dir, files: s.manifest.files, counts: s.manifest.counts };
-        return { dir: s.dir, records: s.manifest.counts.records, pairs: s.manifest.counts.pairs };
+        summary.export = { dir: s.dir, files: s.manifest.files, counts: s.manifest.counts, ...(s.leftOut ? { leftOut: s.leftOut } : {}) };
+        return { dir: s.dir, records: s.manifest.counts.records, pairs: s.manifest.counts.pairs, left_out: s.leftOut?.total ?? 0 };
       }));
     if (!ok) summary.cancelled = true;
     return summary;

@@ -5,10 +5,11 @@
 import os from 'node:os';
 import { ExecEngine } from '../exec/engine';
 import { runPending, type RunSummary } from '../exec/runPending';
+import { REFERENCE_SOURCES, type CandidateSource } from '../exec/store';
+import { SAMPLE_CANDIDATES } from '../sampling/candidates';
 import { runSampleJob } from '../sampling/job';
 import { presetKey } from '../targets/cutAll';
 import type { ExternalStages, StageContext } from './run';
-import type { CandidateKind } from '../protocol';
 
 export interface RealStages extends ExternalStages {
   close(): Promise<void>;
@@ -23,11 +24,11 @@ export function realStages(): RealStages {
       allowUnsandboxed: ctx.opts.allowUnsandboxed,
       log: ctx.opts.log,
     }));
-  const execute = async (ctx: StageContext, kinds: CandidateKind[], label: string): Promise<Record<string, unknown>> => {
+  const execute = async (ctx: StageContext, sources: readonly CandidateSource[], label: string): Promise<Record<string, unknown>> => {
     const e = await engineOf(ctx);
     const workers = ctx.opts.workers ?? os.cpus().length;
     const s: RunSummary = await runPending(ctx.p, e, {
-      selection: { kinds },
+      selection: { sources },
       comparator: ctx.opts.comparator,
       concurrency: workers * 2,
       ...(ctx.opts.signal ? { signal: ctx.opts.signal } : {}),
@@ -38,8 +39,8 @@ export function realStages(): RealStages {
     return { ...s, cancelled: s.interrupted };
   };
   return {
-    checkRefs: (ctx) => execute(ctx, ['solution', 'version'], 'check-refs'),
-    exec: (ctx) => execute(ctx, ['sample'], 'exec'),
+    checkRefs: (ctx) => execute(ctx, REFERENCE_SOURCES, 'check-refs'),
+    exec: (ctx) => execute(ctx, [SAMPLE_CANDIDATES], 'exec'),
     async sample(ctx) {
       const o = ctx.opts;
       const s = await runSampleJob(

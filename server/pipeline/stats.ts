@@ -4,10 +4,10 @@ import { executionStats } from '../exec/store';
 import { importCounts } from '../import/browse';
 import { pairCount } from '../pairs/store';
 import type { ProjectStats } from '../protocol';
-import { sampleCount } from '../sampling/documentSamples';
+import { sampleCount } from '../sampling/queries';
 import { scoredPairCount } from '../scoring/store';
 import type { Project } from '../store/db';
-import { targetCount } from '../targets/cutAll';
+import { targetCount } from '../targets/queries';
 
 export function projectStats(p: Project): ProjectStats {
   return {

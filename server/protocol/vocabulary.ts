@@ -86,10 +86,11 @@ export function isIsolated(i: StoredIsolation): boolean {
 
 /** A program that gets a verdict: a reference solution, a history version, or a sample (its
  * target's pre + middle + suf). */
-export type CandidateKind = 'solution' | 'version' | 'sample';
+export type CandidateKind = ReferenceKind | 'sample';
 export const CANDIDATE_KINDS: readonly CandidateKind[] = ['solution', 'version', 'sample'];
-/** What `check-refs` runs: the programs that came with the datasets. */
-export const REFERENCE_KINDS: readonly CandidateKind[] = ['solution', 'version'];
+/** The programs that came with the datasets (what `check-refs` runs). */
+export type ReferenceKind = 'solution' | 'version';
+export const REFERENCE_KINDS: readonly ReferenceKind[] = ['solution', 'version'];
 
 // ---- sampling -----------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { loadPython } from '../blocks/parser';
 import { comparatorOf, requireTrusted, type ExecService } from '../exec/feature';
-import { problemTests } from '../exec/store';
+import { problemTests } from '../import/queries';
 import { DEFAULT_EXPORT, exportPairs } from '../export/export';
 import { exportedPairsFilter } from '../export/store';
 import { problemInfo } from '../import/browse';

@@ -81,8 +81,3 @@ export function sampleProgram(p: Project, sampleId: number): string {
   if (!r) throw new Error(`no sample ${sampleId} in ${p.file}`);
   return cutCodeOf({ ...targetCut(p, r.target_id), mid: r.middle });
 }
-
-/** Stored samples, every job. */
-export function sampleCount(p: Project): number {
-  return p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM samples').get()!.n;
-}

@@ -14,6 +14,7 @@ import { withProgress } from '../lsp/progress';
 import { BlockSamplesRequest, EndpointHealthRequest, SampleRequest, type ProblemRef, type SampleSummary } from '../protocol';
 import { presetKey } from '../targets/cutAll';
 import { documentTargets, isCut } from '../targets/documentTargets';
+import { SAMPLE_CANDIDATES } from './candidates';
 import { sampleCounts, samplesOf } from './documentSamples';
 import { checkSampling, chooseTargets, verdictCounts } from './editorSample';
 import { checkEndpoints, sampleTargets } from './job';
@@ -149,7 +150,7 @@ export function samplingFeature(ctx: EngineContext, exec: ExecService): void {
           progress.report(100, `running the tests of ${job.samples} samples`);
           const run = await exec.host.use((engine) =>
             runPending(p, engine, {
-              selection: { kinds: ['sample'], jobId: job.jobId },
+              selection: { sources: [SAMPLE_CANDIDATES], jobId: job.jobId },
               comparator: comparatorOf(ctx),
               // The engine queues runs on its workers; this only keeps them all busy.
               concurrency: 2 * (ctx.settings().exec.workers || os.cpus().length),

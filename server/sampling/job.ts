@@ -21,8 +21,10 @@ import { completionBody, rootUrl } from './client';
 import { EndpointPool, type PoolEndpoint } from './endpoints';
 import { postProcess } from './postprocess';
 import { promptForTarget } from './prompts';
-import type { TargetRecord } from '../store/rows';
-import { checkSamplingValues, checkSetting, SAMPLING_DEFAULTS, SAMPLING_FAMILIES, type CustomTokens, type EndpointHealth, type SamplingFamily, type SamplingValues } from '../protocol';
+import { datasetIdOf, problemLookup } from '../import/queries';
+import { presetCounts, presetsOf, presetTargetIds, targetLookup, targetsByIds } from '../targets/queries';
+import { checkSamplingValues, checkSetting, PROGRAM_KIND, SAMPLING_DEFAULTS, SAMPLING_FAMILIES, type CustomTokens, type EndpointHealth, type SamplingFamily, type SamplingValues } from '../protocol';
+import { tabIndented } from '../blocks/cut';
 
 /** The job's defaults: the sampling values and concurrency are the settings' (one place:
  * server/protocol/settings.ts); the rest are the job's own knobs. */
@@ -117,6 +119,9 @@ export interface SampleJobSummary {
   skippedTargets: number;
   /** Requests given up after retries in this run (not stored; a resume asks again). */
   failed: number;
+  /** Targets prompted by this run under `structurecoder` whose middle is tab-indented: the
+   * published start keeps only spaces, so none of their samples can compile (logged as a warning). */
+  tabIndented: number;
   requests: number;
   retries: number;
   elapsedMs: number;
@@ -192,42 +197,21 @@ interface StoredParams extends SamplingValues {
   custom?: CustomTokens;
 }
 
-type TargetRow = Pick<TargetRecord, 'id' | 'kind' | 'preset' | 'pre' | 'mid' | 'suf'> & { question: string; starter_code: string | null };
-
-const TARGET_PROBLEM = `targets t
-  LEFT JOIN solutions s ON s.id = t.solution_id
-  LEFT JOIN history_versions hv ON hv.id = t.version_id
-  LEFT JOIN histories h ON h.id = hv.history_id
-  JOIN problems pr ON pr.id = COALESCE(s.problem_id, h.problem_id)`;
 
 /** Target ids of a selection, in id order. */
 export function selectTargets(p: Project, sel: Selection): number[] {
   if (sel.targetIds) {
     const ids = [...new Set(sel.targetIds)].sort((a, b) => a - b);
-    const exists = p.db.prepare<[number], { id: number }>('SELECT id FROM targets WHERE id = ?');
-    const missing = ids.filter((id) => !exists.get(id));
+    const found = targetsByIds(p, ids);
+    const missing = ids.filter((id) => !found.has(id));
     if (missing.length) throw new Error(`no such target: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}`);
     return ids;
   }
   const preset = sel.preset ?? 'structurecoder';
-  const args: (string | number)[] = [preset];
-  let where = 't.preset = ?';
-  if (sel.dataset !== undefined) {
-    const d = p.db.prepare<[string], { id: number }>('SELECT id FROM datasets WHERE name = ?').get(sel.dataset);
-    if (!d) {
-      const names = p.db.prepare<[], { name: string }>('SELECT name FROM datasets ORDER BY name').all().map((r) => r.name);
-      throw new Error(`dataset '${sel.dataset}': no such dataset (the project has: ${names.join(', ') || 'none'})`);
-    }
-    where += ' AND pr.dataset_id = ?';
-    args.push(d.id);
-  }
-  // LIMIT -1 is SQLite's "no limit".
-  const ids = p.db
-    .prepare<(string | number)[], { id: number }>(`SELECT t.id FROM ${TARGET_PROBLEM} WHERE ${where} ORDER BY t.id LIMIT ?`)
-    .all(...args, sel.limit ?? -1)
-    .map((r) => r.id);
+  const datasetId = sel.dataset === undefined ? undefined : datasetIdOf(p, sel.dataset);
+  const ids = presetTargetIds(p, preset, { ...(datasetId !== undefined ? { datasetId } : {}), ...(sel.limit !== undefined ? { limit: sel.limit } : {}) });
   if (ids.length === 0) {
-    const presets = p.db.prepare<[], { preset: string; n: number }>('SELECT preset, COUNT(*) AS n FROM targets GROUP BY preset').all();
+    const presets = presetCounts(p);
     throw new Error(
       `no targets under preset '${preset}'${sel.dataset !== undefined ? ` in dataset '${sel.dataset}'` : ''} ` +
         `(the project has ${presets.map((r) => `${r.n} under '${r.preset}'`).join(', ') || 'none: run pairforge targets first'})`,
@@ -355,13 +339,7 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
       id = job.id;
       p.db.prepare("UPDATE sample_jobs SET status = 'running', message = NULL, finished_at = NULL, endpoints = ? WHERE id = ?").run(storedEndpoints, id);
     } else {
-      const presets = selection.targetIds
-        ? p.db
-            .prepare<number[], { preset: string }>(`SELECT DISTINCT preset FROM targets WHERE id IN (${targetIds.map(() => '?').join(',')}) ORDER BY preset`)
-            .all(...targetIds)
-            .map((r) => r.preset)
-            .join(',')
-        : (selection.preset ?? 'structurecoder');
+      const presets = selection.targetIds ? presetsOf(p, targetIds).join(',') : (selection.preset ?? 'structurecoder');
       const params: StoredParams = { ...values, seed: givenSeed ?? null, ...(family === 'custom' && custom ? { custom } : {}) };
       id = Number(
         p.db
@@ -412,18 +390,21 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) stop.abort();
 
-  const targetStmt = p.db.prepare<[number], TargetRow>(
-    `SELECT t.id, t.kind, t.preset, t.pre, t.mid, t.suf, pr.question, pr.starter_code FROM ${TARGET_PROBLEM} WHERE t.id = ?`,
-  );
+  const targetOf = targetLookup(p);
+  const problemOf = problemLookup(p);
   const prepared = new Map<number, Prepared>();
+  let tabIndentedTargets = 0;
   const prepare = (targetId: number, count: number): Prepared => {
     let pr = prepared.get(targetId);
     if (pr) return pr;
-    const t = targetStmt.get(targetId);
-    if (!t) throw new Error(`target ${targetId} vanished from the store during the job`);
+    const t = targetOf(targetId);
+    const problem = t && problemOf(t.problem_id);
+    if (!t || !problem) throw new Error(`target ${targetId} vanished from the store during the job`);
     // A whole-program target is always prompted as chat, whatever the family (promptForTarget).
-    const built = promptForTarget(family, { kind: t.kind, pre: t.pre, mid: t.mid, suf: t.suf, question: t.question, starterCode: t.starter_code }, custom);
-    pr = { ...built, kind: t.kind, clean: t.preset.startsWith('clean'), pending: count };
+    const clean = t.preset.startsWith('clean');
+    if (!clean && t.kind !== PROGRAM_KIND && tabIndented(t.mid)) tabIndentedTargets++;
+    const built = promptForTarget(family, { kind: t.kind, pre: t.pre, mid: t.mid, suf: t.suf, question: problem.question, starterCode: problem.starterCode }, custom, clean ? 'clean' : 'structurecoder');
+    pr = { ...built, kind: t.kind, clean, pending: count };
     prepared.set(targetId, pr);
     return pr;
   };
@@ -634,6 +615,12 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     else message = `${failed} requests failed after retries; ${resume}`;
   }
   p.db.prepare('UPDATE sample_jobs SET status = ?, message = ?, finished_at = ? WHERE id = ?').run(status, message ?? null, now(), jobId);
+  if (tabIndentedTargets > 0) {
+    log(
+      `warning: ${tabIndentedTargets} of the targets sampled now are tab-indented: the published sampling (preset structurecoder) keeps only the spaces ` +
+        `of a block's indentation, so every sample of them fails to compile, the golden middle too; targets cut with --preset clean keep tabs`,
+    );
+  }
   if (crash) throw crash instanceof Error ? crash : new Error(String(crash));
   progress();
   return {
@@ -648,6 +635,7 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     produced,
     skippedTargets,
     failed,
+    tabIndented: tabIndentedTargets,
     requests: counters.requests,
     retries: counters.retries,
     elapsedMs: Math.round(performance.now() - t0),

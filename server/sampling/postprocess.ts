@@ -3,7 +3,9 @@
 // FIM (the published `post`): text = start + output, leading/trailing newlines dropped; keep the
 // first line, then every line until the first non-blank line indented no deeper than the first
 // (indentation = leading spaces only, as `lstrip(' ')` counts it); for an `if` block a same-indent
-// line starting with `else` / `elif` is kept; finally right-trim (Python's whitespace).
+// line starting with `else` / `elif` is kept; finally right-trim (Python's whitespace). Under
+// `clean`, indentation is measured as Python's tokenizer does (tabs to the next multiple of 8 and
+// of 1; a line is deeper only when it is by both), so tab-indented and mixed code is cut right.
 // The published test is `startswith('else')`, so `elsewhere = 1` at the block's indentation is kept
 // too; the `clean` preset asks for the keyword itself (`else:` / `elif ...`) and also keeps the
 // continuation clauses of the other compound statements (`for`/`while` ... `else`, `try` ...
@@ -28,6 +30,34 @@ function spaces(s: string): number {
   return k;
 }
 
+/** A line's indentation as CPython's tokenizer measures it: the column with tabs to the next
+ * multiple of 8, and with tabs counting 1 (it compares both to catch inconsistent tabs); a form
+ * feed resets the column. */
+export function indentColumns(line: string): [number, number] {
+  let col = 0;
+  let alt = 0;
+  for (const c of line) {
+    if (c === ' ') {
+      col++;
+      alt++;
+    } else if (c === '\t') {
+      col = Math.floor(col / 8) * 8 + 8;
+      alt++;
+    } else if (c === '\f') {
+      col = 0;
+      alt = 0;
+    } else break;
+  }
+  return [col, alt];
+}
+
+/** -1: `a` is shallower than `b` (or inconsistent with it: Python would raise TabError), 0: the
+ * same level, 1: deeper. */
+function compareIndent(a: [number, number], b: [number, number]): -1 | 0 | 1 {
+  if (a[0] === b[0] && a[1] === b[1]) return 0;
+  return a[0] > b[0] && a[1] > b[1] ? 1 : -1;
+}
+
 export interface PostOptions {
   /** 'structurecoder' (default) reproduces the published rule; 'clean' see above. */
   preset?: 'structurecoder' | 'clean';
@@ -48,24 +78,32 @@ const CLEAN_CLAUSES: Partial<Record<BlockKind, RegExp>> = {
 /** The published indentation truncation of `text` (= start + output). */
 export function truncateBlock(kind: string, text: string, preset: 'structurecoder' | 'clean' = 'structurecoder'): string {
   const lines = stripChar(text, '\n').split('\n');
-  const indent = spaces(lines[0]);
   const keep = [lines[0]];
-  const clause = preset === 'clean' ? CLEAN_CLAUSES[kind as BlockKind] : undefined;
+  const clean = preset === 'clean';
+  const clause = clean ? CLEAN_CLAUSES[kind as BlockKind] : undefined;
+  // -1 / 0 / 1: the line is shallower than / level with / deeper than the first line.
+  const first = clean ? indentColumns(lines[0]) : undefined;
+  const indent = spaces(lines[0]);
+  const level = (c: string): -1 | 0 | 1 => {
+    if (first) return compareIndent(indentColumns(c), first);
+    const ind = spaces(c);
+    return ind === indent ? 0 : ind > indent ? 1 : -1;
+  };
   for (const c of lines.slice(1)) {
     const stripped = pyStrip(c);
     if (stripped.length === 0) {
       keep.push(c);
       continue;
     }
-    const ind = spaces(c);
-    if (ind === indent) {
-      const continues = preset === 'clean' ? clause !== undefined && clause.test(stripped) : kind === 'if' && (stripped.startsWith('else') || stripped.startsWith('elif'));
+    const at = level(c);
+    if (at === 0) {
+      const continues = clean ? clause !== undefined && clause.test(stripped) : kind === 'if' && (stripped.startsWith('else') || stripped.startsWith('elif'));
       if (continues) {
         keep.push(c);
         continue;
       }
     }
-    if (ind <= indent) break;
+    if (at <= 0) break;
     keep.push(c);
   }
   return pyRstrip(keep.join('\n'));

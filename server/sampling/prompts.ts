@@ -24,7 +24,7 @@
 // 'program') are always sampled this way, whatever the job's family.
 
 import { pyStrip } from '../blocks/cut';
-import { PROGRAM_KIND, SAMPLING_FAMILIES, type CustomTokens, type FimFamily, type SamplingFamily } from '../protocol';
+import { PROGRAM_KIND, SAMPLING_FAMILIES, type CustomTokens, type FimFamily, type Preset, type SamplingFamily } from '../protocol';
 
 export interface PromptParts {
   question: string;
@@ -107,14 +107,17 @@ export function questionAsComments(question: string): string {
  * "    for". The published code takes the first whitespace-separated word (and asserts it is a
  * keyword); here the keyword is the word's leading identifier, which is the same whenever the
  * keyword is followed by whitespace and also covers `if(x):`. Leading newlines are skipped as
- * `mid.strip('\n')` does; only spaces count as indentation (`lstrip(' ')`). */
-export function startOf(mid: string): string {
+ * `mid.strip('\n')` does. Published (`structurecoder`), only spaces count as indentation
+ * (`lstrip(' ')`), so a tab-indented middle starts at column 0 and none of its samples compiles
+ * (see tabIndented in server/blocks/cut.ts); `clean` keeps the line's whole indentation, tabs included. */
+export function startOf(mid: string, preset: 'structurecoder' | 'clean' = 'structurecoder'): string {
   let i = 0;
   while (i < mid.length && mid[i] === '\n') i++;
   const nl = mid.indexOf('\n', i);
   const first = mid.slice(i, nl < 0 ? undefined : nl);
   let k = 0;
-  while (k < first.length && first[k] === ' ') k++;
+  if (preset === 'clean') while (k < first.length && (first[k] === ' ' || first[k] === '\t' || first[k] === '\f')) k++;
+  else while (k < first.length && first[k] === ' ') k++;
   const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(pyStrip(first));
   if (!word) throw new Error(`the middle's first line has no keyword: ${JSON.stringify(first.slice(0, 60))}`);
   return first.slice(0, k) + word[0];
@@ -176,14 +179,14 @@ export interface TargetPrompt extends BuiltPrompt {
   whole: boolean;
 }
 
-/** The prompt of one target under a job's family. A whole-program target (kind PROGRAM_KIND) is
- * always prompted as chat — the chat template, "```python" and the stripped starter code —
+/** The prompt of one target under a job's family (and the preset its start follows, see startOf).
+ * A whole-program target (kind PROGRAM_KIND) is always prompted as chat — the chat template, "```python" and the stripped starter code —
  * whatever the family; other targets use the family's format. */
-export function promptForTarget(family: SamplingFamily, t: PromptTarget, custom?: CustomTokens): TargetPrompt {
+export function promptForTarget(family: SamplingFamily, t: PromptTarget, custom?: CustomTokens, preset: Preset = 'structurecoder'): TargetPrompt {
   const program = t.kind === PROGRAM_KIND;
   const chat = family === 'chat' || program;
   const whole = program || isWholeProgram(t);
-  const start = chat && whole ? chatStart(t.starterCode) : startOf(t.mid);
+  const start = chat && whole ? chatStart(t.starterCode) : startOf(t.mid, preset);
   const built = buildFimPrompt(chat ? 'chat' : family, { question: t.question, pre: t.pre, suf: t.suf, start }, custom);
   return { ...built, start, chat, whole };
 }

@@ -22,7 +22,9 @@
 // exactly once.
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { problemLookup } from '../import/queries';
 import { renderForTraining, type Rendered, type TrainFormat } from '../pairs/render';
+import { getPair, pairCount } from '../pairs/store';
 import { RequestAborts, requestWithRetries, type Attempted, type RequestCounters, type RetryPolicy } from '../sampling/attempts';
 import { rootUrl, type SamplingError } from '../sampling/client';
 import { EndpointPool, backoffMs, sleep, type PoolEndpoint } from '../sampling/endpoints';
@@ -281,7 +283,6 @@ interface PreparedPair {
   pending: number;
 }
 
-type PairRow = { id: number; pre: string; suf: string; chosen: string; rejected: string; chosen_loss_spans: string; rejected_loss_spans: string; question: string };
 
 /** Scores the selected pairs (a new run, or the newest one with the same options; see
  * ScoreOptions.reuse). Throws for a bad spec or selection, no usable endpoint, or models whose
@@ -293,7 +294,7 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
   if (Array.isArray(selection) && (selection.length === 0 || !selection.every((x) => Number.isInteger(x)))) throw new Error('pairs: a non-empty list of pair ids expected');
   const pairIds = selectPairIds(p, selection);
   if (pairIds.length === 0) {
-    const total = p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM pairs').get()!.n;
+    const total = pairCount(p);
     throw new Error(`no ${selection === 'all' ? '' : `${String(selection)} `}pairs to score (the project has ${total} pairs${total === 0 ? ': run pairforge pairs first' : ''})`);
   }
   const key = scoreSpecKey(spec, c);
@@ -454,19 +455,18 @@ export async function scorePairs(p: Project, selection: ScoreSelection, spec: Sc
     progress();
   };
 
-  const pairStmt = p.db.prepare<[number], PairRow>(
-    'SELECT pa.id, pa.pre, pa.suf, pa.chosen, pa.rejected, pa.chosen_loss_spans, pa.rejected_loss_spans, pr.question FROM pairs pa JOIN problems pr ON pr.id = pa.problem_id WHERE pa.id = ?',
-  );
+  const problemText = problemLookup(p);
   const sidesLeft = new Map<number, number>();
   for (const w of work) sidesLeft.set(w.pairId, (sidesLeft.get(w.pairId) ?? 0) + 1);
   const prepared = new Map<number, PreparedPair>();
   const preparePair = (pairId: number): PreparedPair => {
     let pp = prepared.get(pairId);
     if (pp) return pp;
-    const r = pairStmt.get(pairId);
-    if (!r) throw new Error(`pair ${pairId} vanished from the store during the run`);
+    const r = getPair(p, pairId);
+    const problem = r && problemText(r.problemId);
+    if (!r || !problem) throw new Error(`pair ${pairId} vanished from the store during the run`);
     const rendered = renderForTraining(
-      { question: r.question, pre: r.pre, suf: r.suf, chosen: r.chosen, rejected: r.rejected, chosenSpans: JSON.parse(r.chosen_loss_spans), rejectedSpans: JSON.parse(r.rejected_loss_spans) },
+      { question: problem.question, pre: r.pre, suf: r.suf, chosen: r.chosen, rejected: r.rejected, chosenSpans: r.chosenSpans, rejectedSpans: r.rejectedSpans },
       c.format,
       { family: c.family, trainingSentence: c.trainingSentence },
     );

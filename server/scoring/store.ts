@@ -3,7 +3,8 @@
 // sorted by margin, counts).
 import { createHash } from 'node:crypto';
 import { renderForTraining, type TrainFormat } from '../pairs/render';
-import { getPair } from '../pairs/store';
+import { problemsById } from '../import/queries';
+import { existingPairIds, getPair, pairIds } from '../pairs/store';
 import type { Project } from '../store/db';
 import { float32Blob, int32Blob, readFloat32, readInt32, readUint8, uint8Blob } from './blobs';
 import { pairMargin, tokenReward } from './rewards';
@@ -182,14 +183,12 @@ export function finishRun(p: Project, id: number, status: RunStatus, message: st
 export function selectPairIds(p: Project, sel: ScoreSelection): number[] {
   if (Array.isArray(sel)) {
     const ids = [...new Set(sel)].sort((a, b) => a - b);
-    const exists = p.db.prepare<[number], { id: number }>('SELECT id FROM pairs WHERE id = ?');
-    const missing = ids.filter((id) => !exists.get(id));
+    const stored = existingPairIds(p, ids);
+    const missing = ids.filter((id) => !stored.has(id));
     if (missing.length > 0) throw new Error(`no such pair: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''} (in ${p.file})`);
     return ids;
   }
-  const where = sel === 'all' ? '' : 'WHERE status = ?';
-  const stmt = p.db.prepare<string[], { id: number }>(`SELECT id FROM pairs ${where} ORDER BY id`);
-  return (sel === 'all' ? stmt.all() : stmt.all(sel)).map((r) => r.id);
+  return pairIds(p, sel === 'all' ? undefined : sel);
 }
 
 export function addRunPairs(p: Project, runId: number, pairIds: readonly number[]): void {
@@ -435,7 +434,7 @@ export function pairRewards(p: Project, pairId: number, runId?: number): PairRew
   const rows = p.db.prepare<[number, number], SideDb>('SELECT * FROM score_sides WHERE run_id = ? AND pair_id = ?').all(rid, pairId);
   const skips = p.db.prepare<[number, number], { side: Side; reason: string }>('SELECT side, reason FROM score_skips WHERE run_id = ? AND pair_id = ?').all(rid, pairId);
   if (rows.length === 0 && skips.length === 0) throw new Error(`run ${rid} has not scored pair ${pairId}${runId === undefined ? '' : ` (pairforge score --resume continues it)`}`);
-  const question = p.db.prepare<[number], { question: string }>('SELECT question FROM problems WHERE id = ?').get(pair.problemId)?.question ?? '';
+  const question = problemsById(p, [pair.problemId]).get(pair.problemId)?.question ?? '';
   const rendered = renderForTraining({ ...pair, question }, run.format, { family: run.family, trainingSentence: run.trainingSentence });
   const texts = new Map<number, string>();
   if (run.topK > 0) for (const r of p.db.prepare<[number], { token_id: number; text: string }>('SELECT token_id, text FROM score_token_texts WHERE run_id = ?').iterate(rid)) texts.set(r.token_id, r.text);

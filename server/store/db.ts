@@ -28,6 +28,11 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Each table (and virtual table) the migration creates, with the stage folder under server/
+   * whose modules hold every query over it: other stages call that stage's functions (or compose
+   * the SQL fragments it exports) instead of naming its tables. test/unit/store/tables.test.ts
+   * checks both the list and the rule. */
+  tables: Readonly<Record<string, string>>;
 }
 
 /** Append-only, one file per stage in server/store/migrations/: a later stage adds its tables with

@@ -22,9 +22,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cutSources, type CutOutcome } from '../blocks/batch';
-import { formatWithBlack, pyWordCount, STRUCTURECODER_MAX_WORDS } from '../blocks/cut';
+import { formatWithBlack, pyWordCount, STRUCTURECODER_MAX_WORDS, tabIndented } from '../blocks/cut';
 import type { PresetOptions, Target } from '../blocks/types';
+import { countReferences, referencePage } from '../import/queries';
 import type { Project } from '../store/db';
+import { inChunks } from '../store/inList';
 import { PROGRAM_KIND } from '../protocol';
 
 export interface CutAllOptions extends PresetOptions {
@@ -58,7 +60,19 @@ export interface CutAllSummary {
   targets: number;
   /** Whole-program targets stored by this run (`wholePrograms`; also for solutions cut before). */
   programs: number;
+  /** Block targets stored by this run whose middle is tab-indented (tabIndented): under
+   * `structurecoder` none of their samples can compile (the published start keeps only spaces). */
+  tabIndented: number;
   cancelled: boolean;
+}
+
+/** The warning for tab-indented targets cut under `structurecoder`, or undefined. */
+export function tabIndentedWarning(s: Pick<CutAllSummary, 'preset' | 'tabIndented' | 'targets'>): string | undefined {
+  if (s.tabIndented === 0 || !s.preset.startsWith('structurecoder')) return undefined;
+  return (
+    `${s.tabIndented} of the ${s.targets} targets cut now are tab-indented: the published sampling (preset structurecoder) keeps only ` +
+    `the spaces of a block's indentation, so every sample of them fails to compile, the golden middle too; --preset clean keeps tabs`
+  );
 }
 
 /** Solutions read and written per transaction. */
@@ -122,7 +136,7 @@ export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<Cu
   // Fail before touching anything when Black is asked for but missing.
   if (opts.black) await formatWithBlack('x = 1\n');
 
-  const solutions = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM solutions').get()!.n;
+  const solutions = countReferences(p, 'solution');
   const alreadyCut = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM cuts WHERE preset = ?').get(key)!.n;
   const summary: CutAllSummary = {
     preset: key,
@@ -135,14 +149,21 @@ export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<Cu
     formatFailed: 0,
     targets: 0,
     programs: 0,
+    tabIndented: 0,
     cancelled: false,
   };
   const todo = solutions - alreadyCut;
-  const pendingChunk = db.prepare<[number, string, number], { id: number; code: string }>(
-    `SELECT s.id, s.code FROM solutions s
-     WHERE s.id > ? AND NOT EXISTS (SELECT 1 FROM cuts c WHERE c.solution_id = s.id AND c.preset = ?)
-     ORDER BY s.id LIMIT ?`,
-  );
+  // The solutions after `after` not cut under the key yet, read a page of solutions at a time.
+  const pendingChunk = (after: number): { chunk: { id: number; code: string }[]; last: number } => {
+    for (;;) {
+      const page = referencePage(p, 'solution', after, CHUNK);
+      if (page.length === 0) return { chunk: [], last: after };
+      after = page[page.length - 1].id;
+      const cut = cutAmong(p, key, page.map((s) => s.id));
+      const chunk = page.filter((s) => !cut.has(s.id));
+      if (chunk.length > 0) return { chunk, last: after };
+    }
+  };
   const insertCut = db.prepare<unknown[], { id: number }>(
     `INSERT INTO cuts (solution_id, preset, status, error, words, code, targets, cut_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (solution_id, preset) DO NOTHING RETURNING id`,
@@ -164,7 +185,9 @@ export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<Cu
       else if (r.status === 'too_long') summary.tooLong++;
       else summary.formatFailed++;
       r.targets.forEach((t, i) => {
-        summary.targets += insertTarget.run(r.id, key, i, t.kind, t.depth, t.startLine, t.endLine, t.pre, t.mid, t.suf).changes;
+        const stored = insertTarget.run(r.id, key, i, t.kind, t.depth, t.startLine, t.endLine, t.pre, t.mid, t.suf).changes;
+        summary.targets += stored;
+        if (stored > 0 && tabIndented(t.mid)) summary.tabIndented++;
       });
     }
   });
@@ -177,9 +200,9 @@ export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<Cu
       summary.cancelled = true;
       break;
     }
-    const chunk = pendingChunk.all(lastId, key, CHUNK);
+    const { chunk, last } = pendingChunk(lastId);
     if (chunk.length === 0) break;
-    lastId = chunk[chunk.length - 1].id;
+    lastId = last;
     const prepared: Prepared[] = opts.black
       ? (await formatManyWithBlack(chunk.map((c) => c.code))).map((r, i) =>
           'code' in r ? { id: chunk[i].id, code: r.code } : { id: chunk[i].id, formatError: r.error },
@@ -283,7 +306,11 @@ export function cutStats(p: Project): CutStats[] {
     .all();
 }
 
-/** Stored targets, every preset key. */
-export function targetCount(p: Project): number {
-  return p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM targets').get()!.n;
+/** Which of the solutions have a cut under the preset key. */
+function cutAmong(p: Project, key: string, ids: readonly number[]): Set<number> {
+  const out = new Set<number>();
+  inChunks(ids, (slice, qs) => {
+    for (const r of p.db.prepare<unknown[], { id: number }>(`SELECT solution_id AS id FROM cuts WHERE preset = ? AND solution_id IN (${qs})`).all(key, ...slice)) out.add(r.id);
+  });
+  return out;
 }

@@ -9,32 +9,28 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startLocalVllm, type LocalVllm } from '../../server/localvllm/server';
-import { upsertPairs, type PairDraft } from '../../server/pairs/store';
 import { openProject } from '../../server/store/db';
+import { addPairs, pairOnTarget } from '../support/fixtures';
 import { ensureFreshVsix, openWithQuickOpen, root, screenshot, startSession, type Session } from './kit';
 
 const fileName = 'sum_even.py';
 // Forgets negative even numbers: tests 1 and 3 pass, test 2 ("3 / -2 7 8") expects 6 and gets 8.
 const source = ['# pairforge-problem: demo-apps/9001', 'n = int(input())', 'nums = list(map(int, input().split()))', 'print(sum(x for x in nums if x % 2 == 0 and x > 0))', ''].join('\n');
 
-/** Two pending pairs on the `if` block of problem 9001's first solution, written with the pairs
- * stage's store API (as `pairforge pairs` writes them). */
+/** Two pending pairs on the `if` block of problem 9001's first solution, written with the fixture
+ * builders (the pairs stage's store API, as `pairforge pairs` writes them). */
 function writeTwoPairs(db: string): void {
   const p = openProject(db);
   try {
     const t = p.db
-      .prepare<[], { id: number; problem_id: number; pre: string; mid: string; suf: string }>(
-        `SELECT t.id, s.problem_id, t.pre, t.mid, t.suf FROM targets t JOIN solutions s ON s.id = t.solution_id
+      .prepare<[], { id: number }>(
+        `SELECT t.id FROM targets t JOIN solutions s ON s.id = t.solution_id
          JOIN problems pr ON pr.id = s.problem_id WHERE pr.external_id = '9001' AND s.ordinal = 0 AND t.kind = 'if'`,
       )
       .get();
     if (!t) throw new Error('no if target for problem 9001: did pairforge targets run?');
-    const draft = (i: number, rejected: string): PairDraft => ({
-      pairKey: `e2e:${t.id}:${i}`, mode: 'structurecoder', kind: 'fim', problemId: t.problem_id, targetId: t.id, historyId: null,
-      pre: t.pre, suf: t.suf, blockKind: 'if', depth: 1, goldenLines: 2, chosen: t.mid, rejected,
-      chosenSpans: [[0, t.mid.length]], rejectedSpans: [[0, rejected.length]], provenance: { e2e: true }, editDistance: i, flags: [], dupKey: `e2e:${i}`,
-    });
-    upsertPairs(p, [draft(1, '    if x % 2 == 1:\n        total += x'), draft(2, '    if x % 2 == 0:\n        total -= x')]);
+    const pair = (i: number, rejected: string) => pairOnTarget(p, t.id, { pairKey: `e2e:${t.id}:${i}`, rejected, provenance: { e2e: true }, editDistance: i });
+    addPairs(p, [pair(1, '    if x % 2 == 1:\n        total += x'), pair(2, '    if x % 2 == 0:\n        total -= x')]);
   } finally {
     p.close();
   }

@@ -35,25 +35,24 @@ export const KEYMAP: readonly { key: string; action: Action; label: string }[] =
   { key: 'j', action: 'next', label: 'next pair' },
   { key: 'k', action: 'previous', label: 'previous pair' },
   { key: 'n', action: 'nextPending', label: 'next pending pair' },
-  { key: 'e', action: 'edit', label: 'edit the chosen side (Ctrl+S saves, Esc cancels)' },
-  { key: 't', action: 'runTests', label: 'run the tests of the edited side' },
+  { key: 'e', action: 'edit', label: 'edit the chosen side (Esc leaves the editor, Ctrl+S saves)' },
+  { key: 't', action: 'runTests', label: 'run the tests of the edited side (also Ctrl+Enter)' },
   { key: 'h', action: 'heatmap', label: 'next heatmap mode' },
   { key: '/', action: 'search', label: 'search the queue' },
   { key: '?', action: 'help', label: 'show these keys' },
 ];
 
 /**
- * The action of a key press. `editing`: the chosen side is being edited (letters are text then;
- * only Ctrl/Cmd+S, Escape and t with Ctrl/Cmd reach the room). `typing`: focus is in a text field.
+ * The action of a key press. `typing`: focus is in a text field (the search box, the note, or the
+ * chosen side while it is being edited): letters are text there, and only Escape, Ctrl/Cmd+S and
+ * Ctrl/Cmd+Enter reach the room. `editing`: an edit of the chosen side is in progress (the room
+ * refuses to move on until it is saved or cancelled).
  */
 export function actionOf(e: KeyInfo, ctx: { editing: boolean; typing: boolean }): Action | undefined {
   const mod = e.ctrlKey === true || e.metaKey === true;
   if (e.key === 'Escape') return 'escape';
-  if (ctx.editing) {
-    if (mod && e.key.toLowerCase() === 's') return 'save';
-    if (mod && e.key === 'Enter') return 'runTests';
-    return undefined;
-  }
+  if (ctx.editing && mod && e.key.toLowerCase() === 's') return 'save';
+  if (ctx.editing && mod && e.key === 'Enter') return 'runTests';
   if (ctx.typing || mod || e.altKey) return undefined;
   return KEYMAP.find((k) => k.key === e.key)?.action;
 }

@@ -266,7 +266,8 @@ async function go(index: number): Promise<void> {
 async function showPair(pairId: number): Promise<void> {
   let pair: Pair;
   try {
-    pair = await detail(pairId);
+    // The pair and its rewards together, so the editor is painted once.
+    [pair] = await Promise.all([detail(pairId), state.heatmap !== 'off' ? rewardsOf(pairId).catch(() => null) : null]);
   } catch (e) {
     return say(`pair ${pairId}: ${(e as Error).message}`, 'error');
   }
@@ -274,7 +275,7 @@ async function showPair(pairId: number): Promise<void> {
   current = pair;
   compared = undefined;
   editRun = undefined;
-  view.show(pair);
+  view.show(pair, undefined, false);
   side.show(pair, undefined);
   say(pair.flags.length ? `filter flags: ${pair.flags.join(', ')}` : '');
   await paintHeatmap();
@@ -462,13 +463,17 @@ noteInput.addEventListener('keydown', (e) => {
 
 function startEdit(): void {
   if (!current) return;
+  if (view.editing) {
+    view.focusEdit();
+    return;
+  }
   if (!trusted) return say('Editing runs the tests of the edited side, which needs a trusted workspace.', 'error');
   if (current.kind === 'fim' && compared) {
     compared = undefined;
     view.show(current);
   }
   view.setEditing(true);
-  say('Editing the chosen side: Ctrl+Enter runs its tests, Ctrl+S tests and saves it, Esc cancels.');
+  say('Editing the chosen side: Ctrl+Enter (or Esc, then t) runs its tests, Ctrl+S tests and saves it; Esc leaves the editor, Esc again cancels.');
 }
 
 async function runEditTests(): Promise<void> {
@@ -556,7 +561,10 @@ async function act(a: Action): Promise<void> {
       return toggleHelp();
     case 'escape':
       if (!helpOverlay.hidden) helpOverlay.hidden = true;
-      else if (view.editing) {
+      else if (view.editing && view.editFocused()) {
+        view.blurEdit();
+        say('The edit is kept: t runs its tests, Ctrl+S tests and saves it, e goes back into it, Esc cancels it.');
+      } else if (view.editing) {
         view.setEditing(false);
         say('edit cancelled');
       } else if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
@@ -568,11 +576,14 @@ window.addEventListener(
   'keydown',
   (e) => {
     const target = e.target as HTMLElement | null;
-    const typing = !!target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT');
+    // A read-only editor with focus (after a click in the diff) is no text field: keys stay the
+    // room's; the chosen side while it is edited is one.
+    const inEditor = !!target?.closest('.monaco-editor');
+    const typing = !!target && (inEditor ? view.editing && view.editFocused() : target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT');
     if (!noteOverlay.hidden) return;
     const a = actionOf(e, { editing: view.editing, typing });
     if (!a) return;
-    if (typing && a === 'escape') {
+    if (typing && a === 'escape' && !inEditor) {
       target?.blur();
       return;
     }

@@ -66,14 +66,15 @@ export class PairView {
     }
   }
 
-  /** Shows a pair (and, on the left, another candidate instead of the chosen side when given). */
-  show(pair: Pair, candidate?: Candidate): void {
+  /** Shows a pair (and, on the left, another candidate instead of the chosen side when given).
+   * `paint` false: the caller paints next (setHeatmap), so the decorations are made once. */
+  show(pair: Pair, candidate?: Candidate, paint = true): void {
     this.pair = pair;
     this.left = candidate ? { text: pair.pre + candidate.middle + pair.suf, candidate } : { text: pair.pre + pair.chosen + pair.suf };
     this.setEditing(false);
     this.original.setValue(this.left.text);
     this.modified.setValue(pair.pre + pair.rejected + pair.suf);
-    this.paint();
+    if (paint) this.paint();
   }
 
   /** The rewards of the shown pair (undefined: none), painted in `mode`; `compare` is a second
@@ -133,6 +134,12 @@ export class PairView {
         const s: SideRewards = rewards[side];
         const other = compare?.[side];
         const text = side === 'chosen' ? pair.chosen : pair.rejected;
+        // Adjacent tokens of the same colour become one decoration (fewer for Monaco to lay out).
+        let run: { start: number; end: number; classes: string } | undefined;
+        const flush = () => {
+          if (run?.classes) decos.push({ range: range(model, run.start, run.end), options: { inlineClassName: run.classes } });
+          run = undefined;
+        };
         s.tokens.forEach((t, i) => {
           if (t.start >= text.length) return; // an end token past the shown text
           const o = other?.tokens[i] && other.tokens[i].start === t.start ? other.tokens[i] : undefined;
@@ -143,8 +150,13 @@ export class PairView {
           const start = base + t.start;
           const end = base + Math.min(t.end, text.length);
           this.painted[side].push({ start, end, token: t, ...(o ? { other: o } : {}) });
-          if (classes) decos.push({ range: range(model, start, end), options: { inlineClassName: classes } });
+          if (run && run.classes === classes && run.end === start) run.end = end;
+          else {
+            flush();
+            run = { start, end, classes };
+          }
         });
+        flush();
       }
     }
     this.decorations.chosen.set(chosenDecos);
@@ -187,6 +199,21 @@ export class PairView {
     this.diff.updateOptions({ originalEditable: on });
     if (!on && this.pair && this.original.getValue() !== this.left.text) this.original.setValue(this.left.text);
     if (on) this.diff.getOriginalEditor().focus();
+  }
+
+  /** Whether the edited side has the keyboard. */
+  editFocused(): boolean {
+    return this.diff.getOriginalEditor().hasTextFocus();
+  }
+
+  focusEdit(): void {
+    this.diff.getOriginalEditor().focus();
+  }
+
+  /** Takes the keyboard away from the edited side (the edit stays). */
+  blurEdit(): void {
+    const active = document.activeElement;
+    if (active instanceof HTMLElement) active.blur();
   }
 
   /** The edited chosen side (the block of a FIM pair), or an error when the edit left the block. */

@@ -368,8 +368,12 @@ def run(msg, compiled, report, keep=None):
                 report['equal'] = False
                 report['note'] = 'the result is not plain data (%s)' % e
         return
-    # humaneval / assert: setup, the candidate and the test code share one namespace.
+    # humaneval / assert: the candidate, then the setup, then the test code, in one namespace: the
+    # order of an MBPP record (code, test_setup_code, test_list), whose setup may use the
+    # candidate's names (MBPP 367 builds trees with the solution's Node class).
     ns = new_namespace('solution', False)
+    report['phase'] = 'run'
+    exec(compiled, ns)
     if msg.get('setup'):
         setup, err = compile_test(msg['setup'], SETUP_FILE)
         if err:
@@ -378,8 +382,6 @@ def run(msg, compiled, report, keep=None):
         linecache.cache[SETUP_FILE] = (len(msg['setup']), None, msg['setup'].splitlines(True), SETUP_FILE)
         report['phase'] = 'setup'
         exec(setup, ns)
-    report['phase'] = 'run'
-    exec(compiled, ns)
     test, err = compile_test(msg.get('code') or '', TEST_FILE)
     if err:
         report['test_error'] = err

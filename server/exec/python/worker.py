@@ -732,6 +732,18 @@ def group_from(msg, i, remaining):
     return group if len(group) > 1 else None
 
 
+OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN)
+
+
+def report_out_of_resources(chan, ordinal, e):
+    """A fork or pipe that failed for want of files, memory or processes is the worker's state, not
+    the candidate's verdict: tell the parent to replace this worker. Any other OSError is a bug and
+    propagates."""
+    if e.errno not in OUT_OF_RESOURCES:
+        raise e
+    chan.send({'op': 'error', 'ordinal': ordinal, 'error': 'worker out of resources: %s' % e, 'recycle': True})
+
+
 def run_batch(chan, msg, compiled):
     """Runs tests[start:] one after another, sending each result as it comes; stops at the first
     test that is not plainly a pass (unless all_results), when the parent says stop, when the
@@ -750,11 +762,9 @@ def run_batch(chan, msg, compiled):
             try:
                 done, why = run_group(chan, group, compiled, deadline, msg.get('all_results'))
             except OSError as e:
-                if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN):
-                    chan.send({'op': 'error', 'ordinal': i, 'error': 'worker out of resources: %s' % e, 'recycle': True})
-                    reason = 'error'
-                    break
-                raise
+                report_out_of_resources(chan, i, e)
+                reason = 'error'
+                break
             i += done
             if why is not None:
                 reason = why
@@ -764,11 +774,9 @@ def run_batch(chan, msg, compiled):
         try:
             result = run_test(test, compiled)
         except OSError as e:
-            if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN):
-                chan.send({'op': 'error', 'ordinal': i, 'error': 'worker out of resources: %s' % e, 'recycle': True})
-                reason = 'error'
-                break
-            raise
+            report_out_of_resources(chan, i, e)
+            reason = 'error'
+            break
         chan.send(result)
         i += 1
         why = stop_reason(chan, result, test, msg.get('all_results'))
@@ -779,12 +787,47 @@ def run_batch(chan, msg, compiled):
     chan.send({'op': 'done', 'next': i, 'reason': reason, 'rss_kb': anon_rss_kb()})
 
 
-def load(code):
+APPS_MAIN = '__apps_main__'
+
+
+def as_function_body(code):
+    """The program as the APPS harness runs a stdin/stdout program: its leading imports at the top
+    level, everything else the body of a function that is called once, so a `return` at the top
+    level ends the program. Line numbers are kept (tracebacks point at the program's lines)."""
+    import ast
+    tree = ast.parse(code, child.SOLUTION_FILE)
+    k = 0
+    while k < len(tree.body) and isinstance(tree.body[k], (ast.Import, ast.ImportFrom)):
+        k += 1
+    head, body = tree.body[:k], tree.body[k:]
+    frame = ast.parse('def %s():\n    pass\n%s()\n' % (APPS_MAIN, APPS_MAIN))
+    fn, call = frame.body
+    fn.body = body or fn.body
+    anchor = (body or head or [fn])[0]
+    for node in (fn, call):
+        ast.copy_location(node, anchor)
+    tree.body = head + [fn, call]
+    ast.fix_missing_locations(tree)
+    return compile(tree, child.SOLUTION_FILE, 'exec', dont_inherit=True)
+
+
+def load(code, tests=None):
     try:
         compiled = compile(code, child.SOLUTION_FILE, 'exec', dont_inherit=True)
     except SyntaxError as e:
-        return None, {'op': 'loaded', 'ok': False, 'error': '%s: %s' % (type(e).__name__, e.msg), 'line': e.lineno,
-                      'offset': e.offset, 'text': (e.text or '')[:500]}
+        compiled = None
+        # A stdin/stdout program that ends itself with a top-level `return` is valid for the APPS
+        # harness, which runs every such program as a function body: run it that way too.
+        if e.msg == "'return' outside function" and tests and all(t.get('kind') == 'stdio' for t in tests):
+            try:
+                compiled = as_function_body(code)
+            except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError):
+                compiled = None
+        if compiled is None:
+            return None, {'op': 'loaded', 'ok': False, 'error': '%s: %s' % (type(e).__name__, e.msg), 'line': e.lineno,
+                          'offset': e.offset, 'text': (e.text or '')[:500]}
+        child.remember_source(code)
+        return compiled, {'op': 'loaded', 'ok': True, 'note': 'run as the body of a function, as the APPS harness runs stdin programs (a return at the top level)'}
     except (ValueError, MemoryError, RecursionError, OverflowError) as e:
         return None, {'op': 'loaded', 'ok': False, 'error': '%s: %s' % (type(e).__name__, e), 'line': None}
     child.remember_source(code)
@@ -831,7 +874,7 @@ def main():
         op = msg.get('op')
         if op == 'run':
             if 'code' in msg:
-                compiled, reply = load(msg['code'])
+                compiled, reply = load(msg['code'], msg.get('tests'))
                 chan.send(reply)
                 if compiled is None:
                     continue

@@ -4,6 +4,7 @@ import type { Migration } from '../db';
 export const foundation: Migration = {
   version: 1,
   name: 'datasets, problems, tests, solutions, histories, targets',
+  tables: { datasets: 'import', problems: 'import', tests: 'import', solutions: 'import', histories: 'import', history_versions: 'import', cuts: 'targets', targets: 'targets' },
   sql: `
     CREATE TABLE datasets (
       id          INTEGER PRIMARY KEY,

@@ -4,6 +4,7 @@ import type { Migration } from '../db';
 export const executions: Migration = {
   version: 2,
   name: 'executions',
+  tables: { executions: 'exec', flaky_candidates: 'exec' },
   sql: `
     -- One row per run of a candidate program against its problem's tests. A candidate is a
     -- reference solution, a history version or a sample (its target's pre + middle + suf).

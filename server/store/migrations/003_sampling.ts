@@ -4,6 +4,7 @@ import type { Migration } from '../db';
 export const sampling: Migration = {
   version: 3,
   name: 'sample jobs, samples',
+  tables: { sample_jobs: 'sampling', sample_job_targets: 'sampling', samples: 'sampling', sample_skips: 'sampling' },
   sql: `
     -- A job: a selection of targets, a prompt family, sampling values and endpoints. API keys are
     -- never stored.

@@ -4,6 +4,7 @@ import type { Migration } from '../db';
 export const pairs: Migration = {
   version: 4,
   name: 'pairs',
+  tables: { pairs: 'pairs' },
   sql: `
     -- One preference pair. Spans are JSON [[start, end), ...] character ranges of each response
     -- that count in the loss. pair_key identifies a pair across re-runs of 'pairforge pairs', so a

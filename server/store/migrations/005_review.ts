@@ -6,6 +6,7 @@ import type { Migration } from '../db';
 export const review: Migration = {
   version: 5,
   name: 'pair reviews, pair edits, pair search',
+  tables: { pair_edits: 'pairs', pair_reviews: 'pairs', pairs_search: 'pairs' },
   sql: `
     -- A reviewer-made chosen side: the text, the test run that judged it, and everything of the pair
     -- it replaced (restored by undo). An edit that is undone keeps its row (undone_at set).

@@ -6,6 +6,7 @@ import type { Migration } from '../db';
 export const scoring: Migration = {
   version: 6,
   name: 'scoring runs, per-token rewards',
+  tables: { score_runs: 'scoring', score_run_pairs: 'scoring', score_sides: 'scoring', score_skips: 'scoring', pair_scores: 'scoring', score_token_texts: 'scoring' },
   sql: `
     -- A run: a policy and a reference model (endpoints without keys), beta, how each pair is
     -- rendered (format, family, training sentence, special tokens) and which pairs. A later run with

@@ -11,6 +11,7 @@ import type { Migration } from '../db';
 export const dashboard: Migration = {
   version: 7,
   name: 'exports, sample verdict counts, pair group index',
+  tables: { exports: 'export', export_pairs: 'export', sample_counts: 'sampling', sample_verdict_counts: 'sampling' },
   sql: `
     -- ---- export stage: one row per export written (server/export/export.ts), with its pairs.
     CREATE TABLE exports (

@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openProject } from '../../../server/store/db';
 import { buildCli, runCli } from '../../support/cliHarness';
+import { addSample, addSampleJob } from '../../support/fixtures';
 import { fixturePath } from '../../support/paths';
 import { noteSandboxes, settledStrays, type SandboxSet } from './hostile';
 
@@ -193,26 +195,14 @@ describe('pairforge exec', () => {
     expect(run('targets', '--db', db).status).toBe(0);
     // Samples as the sampling stage stores them: one per target with its own middle (passes),
     // one whose middle raises (fails wherever the block runs).
-    const w = new Database(db);
-    const targets = w.prepare<[], { id: number; mid: string }>('SELECT id, mid FROM targets ORDER BY id').all();
+    const w = openProject(db);
+    const targets = w.db.prepare<[], { id: number; mid: string }>('SELECT id, mid FROM targets ORDER BY id').all();
     expect(targets.length).toBeGreaterThan(2);
-    const job = Number(
-      w
-        .prepare(
-          `INSERT INTO sample_jobs (preset, selection, family, params, endpoints, status, created_at)
-           VALUES ('structurecoder', '{}', 'qwen2.5-coder', '{}', '[]', 'done', '2026-11-23T00:00:00Z')`,
-        )
-        .run().lastInsertRowid,
-    );
-    const add = w.prepare(
-      `INSERT INTO samples (job_id, target_id, sample_index, raw, middle, endpoint, model, params, latency_ms, created_at)
-       VALUES (?, ?, ?, ?, ?, 'http://127.0.0.1:1', 'm', '{}', 1, '2026-11-23T00:00:00Z')`,
-    );
+    const job = addSampleJob(w);
     for (const t of targets) {
-      add.run(job, t.id, 0, t.mid, t.mid);
+      addSample(w, { jobId: job, targetId: t.id, middle: t.mid });
       const indent = /^[ \t]*/.exec(t.mid)![0];
-      const broken = `${indent}raise RuntimeError('sampled')\n`;
-      add.run(job, t.id, 1, broken, broken);
+      addSample(w, { jobId: job, targetId: t.id, middle: `${indent}raise RuntimeError('sampled')\n` });
     }
     w.close();
 

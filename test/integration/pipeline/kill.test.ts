@@ -5,9 +5,10 @@ import { mkdtempSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeSha256 } from '../../../server/exec/store';
+import type { Verdict } from '../../../server/protocol';
 import { openProject } from '../../../server/store/db';
 import { buildCli, runCli } from '../../support/cliHarness';
+import { addDataset, addExecutions, addProblem, addSample, addSampleJob, addSolution, addTarget, type ExecutionSpec } from '../../support/fixtures';
 import { fixturePath } from '../../support/paths';
 
 const TARGETS = 4000;
@@ -18,31 +19,24 @@ let dir: string;
 function makeProject(file: string): void {
   const p = openProject(file);
   try {
-    const now = new Date().toISOString();
     p.db.transaction(() => {
-      p.db.prepare("INSERT INTO datasets (id, name, source_file, format, imported_at) VALUES (1, 'big', 'big.jsonl', 'apps', ?)").run(now);
-      p.db.prepare("INSERT INTO sample_jobs (id, preset, selection, family, params, endpoints, status, created_at) VALUES (1, 'structurecoder', '{}', 'qwen2.5-coder', '{}', '[]', 'done', ?)").run(now);
-      const problem = p.db.prepare("INSERT INTO problems (id, dataset_id, external_id, question, content_hash, raw) VALUES (?, 1, ?, ?, ?, '{}')");
-      const solution = p.db.prepare('INSERT INTO solutions (id, problem_id, ordinal, code) VALUES (?, ?, 0, ?)');
-      const target = p.db.prepare("INSERT INTO targets (id, solution_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf) VALUES (?, ?, 'structurecoder', 0, 'for', 1, 1, 2, ?, ?, ?)");
-      const sample = p.db.prepare("INSERT INTO samples (job_id, target_id, sample_index, raw, middle, endpoint, model, params, latency_ms, created_at) VALUES (1, ?, ?, '', ?, 'e', 'm', '{}', 1, ?)");
-      const exec = p.db.prepare("INSERT INTO executions (candidate_kind, candidate_id, problem_id, attempt, comparator, verdict, tests_run, tests_total, details, duration_ms, sandbox, code_sha256, executed_at) VALUES ('sample', ?, ?, 0, 'strict', ?, 1, 1, '[]', 1, '{}', ?, ?)");
+      const datasetId = addDataset(p, { name: 'big' });
+      const jobId = addSampleJob(p);
+      const verdicts: ExecutionSpec[] = [];
       for (let i = 1; i <= TARGETS; i++) {
         const pre = `n = int(input())  # ${i}\ns = 0\n`;
         const mid = `for k in range(n):\n    s += k * ${i}`;
         const suf = '\nprint(s)';
-        problem.run(i, `p${i}`, `Problem ${i}`, `h${i}`);
-        solution.run(i, i, pre + mid + suf);
-        target.run(i, i, pre, mid, suf);
-        [
+        const problemId = addProblem(p, { datasetId, question: `Problem ${i}` });
+        const targetId = addTarget(p, { solutionId: addSolution(p, { problemId, code: pre + mid + suf }), pre, mid, suf });
+        const samples: [string, Verdict][] = [
           [`for k in range(n + 1):\n    s += k * ${i}`, 'wrong_answer'],
           [`for k in range(n):\n    s = s + k * ${i}`, 'pass'],
           [mid, 'pass'],
-        ].forEach(([m, v], j) => {
-          const id = Number(sample.run(i, j, m, now).lastInsertRowid);
-          exec.run(id, i, v, codeSha256(pre + m + suf), now);
-        });
+        ];
+        for (const [middle, verdict] of samples) verdicts.push({ kind: 'sample', id: addSample(p, { jobId, targetId, middle }), verdict });
       }
+      addExecutions(p, verdicts);
     })();
   } finally {
     p.close();

@@ -1,14 +1,14 @@
 // pairs and export through the bundled CLI on the fixture dataset: import and targets by the CLI,
-// samples and verdicts written with SQL as the sampling and execution stages store them, then
+// samples and verdicts built as the sampling and execution stages store them, then
 // `pairs` (both modes), `export` (three formats), `--from-manifest`, `stats --json`, and usage
 // errors.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeSha256 } from '../../../server/exec/store';
 import { openProject } from '../../../server/store/db';
 import { buildCli, runCli } from '../../support/cliHarness';
+import { addExecution, addSample, addSampleJob } from '../../support/fixtures';
 import type { Verdict } from '../../../server/protocol';
 import { fixturePath } from '../../support/paths';
 
@@ -29,30 +29,18 @@ const json = (r: ReturnType<typeof run>) => {
 function simulateSamplingAndExec(): void {
   const p = openProject(db);
   try {
-    const now = new Date().toISOString();
-    p.db.prepare("INSERT INTO sample_jobs (id, preset, selection, family, params, endpoints, status, created_at) VALUES (1, 'structurecoder', '{}', 'qwen2.5-coder', '{\"n\":2,\"temperature\":0.7}', '[\"http://127.0.0.1:9/v1\"]', 'done', ?)").run(now);
-    const targets = p.db.prepare<[], { id: number; pre: string; mid: string; suf: string; problem_id: number }>(
-      'SELECT t.id, t.pre, t.mid, t.suf, s.problem_id FROM targets t JOIN solutions s ON s.id = t.solution_id ORDER BY t.id',
-    ).all();
-    const insertSample = p.db.prepare("INSERT INTO samples (job_id, target_id, sample_index, raw, middle, endpoint, model, params, latency_ms, created_at) VALUES (1, ?, ?, ?, ?, 'http://127.0.0.1:9/v1', 'fixture-model', '{}', 1, ?)");
-    const insertExec = p.db.prepare(
-      "INSERT INTO executions (candidate_kind, candidate_id, problem_id, attempt, comparator, verdict, tests_run, tests_total, details, duration_ms, sandbox, code_sha256, executed_at) VALUES (?, ?, ?, 0, 'strict', ?, 3, 3, '[]', 1, '{}', ?, ?)",
-    );
+    const jobId = addSampleJob(p, { params: { n: 2, temperature: 0.7 } });
+    const targets = p.db.prepare<[], { id: number; mid: string }>('SELECT id, mid FROM targets WHERE solution_id IS NOT NULL ORDER BY id').all();
     for (const t of targets) {
       const wrong = t.mid.replace(' > ', ' >= ').replace(' < ', ' <= ');
       const middles: [string, Verdict][] = [
         [wrong === t.mid ? `${t.mid}\n    pass` : wrong, 'wrong_answer'],
         [t.mid, 'pass'],
       ];
-      middles.forEach(([m, v], i) => {
-        const id = Number(insertSample.run(t.id, i, m, m, now).lastInsertRowid);
-        insertExec.run('sample', id, t.problem_id, v, codeSha256(t.pre + m + t.suf), now);
-      });
+      for (const [middle, verdict] of middles) addExecution(p, { kind: 'sample', id: addSample(p, { jobId, targetId: t.id, middle }), verdict, testsRun: 3 });
     }
-    const versions = p.db.prepare<[], { id: number; ordinal: number; code: string; problem_id: number }>(
-      'SELECT v.id, v.ordinal, v.code, h.problem_id FROM history_versions v JOIN histories h ON h.id = v.history_id ORDER BY v.id',
-    ).all();
-    for (const v of versions) insertExec.run('version', v.id, v.problem_id, v.ordinal === 2 ? 'pass' : 'wrong_answer', codeSha256(v.code), now);
+    const versions = p.db.prepare<[], { id: number; ordinal: number }>('SELECT id, ordinal FROM history_versions ORDER BY id').all();
+    for (const v of versions) addExecution(p, { kind: 'version', id: v.id, verdict: v.ordinal === 2 ? 'pass' : 'wrong_answer', testsRun: 3 });
   } finally {
     p.close();
   }

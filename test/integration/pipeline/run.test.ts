@@ -125,9 +125,10 @@ describe('pairforge run', () => {
     const m = runCli(cli, ['run', '--db', path.join(dir, 'x.sqlite'), '--dataset', '/no/such.jsonl', '--endpoint', 'local']);
     expect(m.status).toBe(2);
     expect(m.stderr).toMatch(/no such file: \/no\/such.jsonl/);
-    // the stand-in server is never a default: sampling needs an endpoint, named
+    // the stand-in server is never a default: sampling needs an endpoint, named (once the import
+    // shows there are reference solutions to sample; what it imported is kept)
     const e = runCli(cli, ['run', '--db', path.join(dir, 'x.sqlite'), '--dataset', DATASETS]);
     expect(e.status).toBe(2);
-    expect(e.stderr).toMatch(/--endpoint URL is required for the sample stage \(or --endpoint local/);
+    expect(e.stderr).toMatch(/--endpoint URL is required: the project holds 2 reference solutions .*\(or --endpoint local/);
   });
 });

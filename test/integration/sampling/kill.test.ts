@@ -157,7 +157,7 @@ describe('pairforge sample', () => {
     bad(['--endpoint', srv.url, '--model', srv.model, '--family', 'qwen2.5-coder', '--n', 'five'], /--n must be an integer/);
     bad(['--endpoint', srv.url, '--model', srv.model, '--family', 'qwen2.5-coder', '--top-p', '0'], /--top-p must be a number from 0.01 to 1 \(got '0'\)/);
     bad(['--endpoint', srv.url, '--model', srv.model, '--family', 'qwen2.5-coder', '--preset', 'nope'], /no targets under preset 'nope' \(the project has \d+ under 'structurecoder'\)/);
-    bad(['--endpoint', srv.url, '--model', srv.model, '--family', 'qwen2.5-coder', '--dataset', 'nope'], /dataset 'nope': no such dataset/);
+    bad(['--endpoint', srv.url, '--model', srv.model, '--family', 'qwen2.5-coder', '--dataset', 'nope'], /no dataset 'nope' in .*there are: apps-mini, humaneval-mini, mbpp-mini/);
     bad(['--endpoint', 'http://127.0.0.1:9', '--model', 'm', '--family', 'qwen2.5-coder'], /no usable endpoint: http:\/\/127\.0\.0\.1:9 \(m\): unreachable/);
     bad(['--resume', '99'], /sample job 99: no such job/);
     bad(['--endpoint', srv.url, '--model', srv.model, '--family', 'qwen2.5-coder', '--api-key-env', 'PAIRFORGE_TEST_UNSET_KEY'], /--api-key-env PAIRFORGE_TEST_UNSET_KEY: the environment variable is not set/);

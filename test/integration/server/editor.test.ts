@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancellationTokenSource, CodeLensRefreshRequest, WorkDoneProgress, type CodeLens } from 'vscode-languageserver-protocol/node';
 import { ExecEngine } from '../../../server/exec/engine';
 import { runPending } from '../../../server/exec/runPending';
+import { SAMPLE_CANDIDATES } from '../../../server/sampling/candidates';
 import { startLocalVllm } from '../../../server/localvllm/server';
-import { upsertPairs, type PairDraft } from '../../../server/pairs/store';
 import {
   BlockSamplesRequest,
   CandidateTextRequest,
@@ -32,6 +32,7 @@ import {
   type PairNode,
 } from '../../../server/protocol';
 import { openProject } from '../../../server/store/db';
+import { addPairs, addSample, addSampleJob, pairOnTarget } from '../../support/fixtures';
 import { ensureBuilt, root, startServer, stopServer, type Server } from '../../support/lspHarness';
 
 const demo = path.join(root, 'media/demo/datasets/demo-apps.jsonl');
@@ -212,34 +213,14 @@ describe('editor requests over stdio', () => {
     let targetId = 0;
     try {
       const t = p.db
-        .prepare<[], { id: number; problem_id: number; pre: string; mid: string; suf: string }>(
-          `SELECT t.id, s.problem_id, t.pre, t.mid, t.suf FROM targets t JOIN solutions s ON s.id = t.solution_id
+        .prepare<[], { id: number }>(
+          `SELECT t.id FROM targets t JOIN solutions s ON s.id = t.solution_id
            JOIN problems pr ON pr.id = s.problem_id WHERE pr.external_id = '9001' AND s.ordinal = 0 AND t.kind = 'if'`,
         )
         .get()!;
       targetId = t.id;
-      const draft = (i: number, rejected: string): PairDraft => ({
-        pairKey: `test:${t.id}:${i}`,
-        mode: 'structurecoder',
-        kind: 'fim',
-        problemId: t.problem_id,
-        targetId: t.id,
-        historyId: null,
-        pre: t.pre,
-        suf: t.suf,
-        blockKind: 'if',
-        depth: 1,
-        goldenLines: 2,
-        chosen: t.mid,
-        rejected,
-        chosenSpans: [[0, t.mid.length]],
-        rejectedSpans: [[0, rejected.length]],
-        provenance: { test: true },
-        editDistance: i,
-        flags: [],
-        dupKey: `dup:${i}`,
-      });
-      upsertPairs(p, [draft(1, '    if x % 2 == 1:\n        total += x'), draft(2, '    if x % 2 == 0:\n        total -= x')]);
+      const pair = (i: number, rejected: string) => pairOnTarget(p, t.id, { pairKey: `test:${t.id}:${i}`, rejected, provenance: { test: true }, editDistance: i });
+      addPairs(p, [pair(1, '    if x % 2 == 1:\n        total += x'), pair(2, '    if x % 2 == 0:\n        total -= x')]);
     } finally {
       p.close();
     }
@@ -286,21 +267,14 @@ describe('editor requests over stdio', () => {
            WHERE pr.external_id = '9001' AND s.ordinal = 0 AND t.kind = 'if'`,
         )
         .get()!;
-      const now = new Date().toISOString();
-      const job = p.db
-        .prepare(`INSERT INTO sample_jobs (preset, selection, family, params, endpoints, status, created_at) VALUES ('structurecoder', '{}', 'qwen2.5-coder', '{}', '[]', 'done', ?)`)
-        .run(now).lastInsertRowid as number;
-      const add = p.db.prepare(
-        `INSERT INTO samples (job_id, target_id, sample_index, raw, middle, finish_reason, endpoint, model, params, latency_ms, created_at)
-         VALUES (?, ?, ?, ?, ?, 'stop', 'http://127.0.0.1:1', 'test-model', '{}', 1, ?)`,
-      );
+      const job = addSampleJob(p);
       ids = [
-        add.run(job, t.id, 0, ' x % 2 == 0:\n        total += x', '    if x % 2 == 0:\n        total += x', now).lastInsertRowid as number,
-        add.run(job, t.id, 1, ' x % 2:\n        total += x', '    if x % 2:\n        total += x', now).lastInsertRowid as number,
+        addSample(p, { jobId: job, targetId: t.id, raw: ' x % 2 == 0:\n        total += x', middle: '    if x % 2 == 0:\n        total += x', model: 'test-model' }),
+        addSample(p, { jobId: job, targetId: t.id, raw: ' x % 2:\n        total += x', middle: '    if x % 2:\n        total += x', model: 'test-model' }),
       ];
       const engine = await ExecEngine.create({ workers: 1, limits: { testTimeoutMs: 3000 } });
       try {
-        const run = await runPending(p, engine, { selection: { kinds: ['sample'], jobId: job }, comparator: 'strict', concurrency: 2 });
+        const run = await runPending(p, engine, { selection: { sources: [SAMPLE_CANDIDATES], jobId: job }, comparator: 'strict', concurrency: 2 });
         expect(run).toMatchObject({ pass: 1, wrong_answer: 1 });
       } finally {
         await engine.close();

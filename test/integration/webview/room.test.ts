@@ -74,6 +74,8 @@ function host(statuses: Map<number, Status>, n = 12, hostileId = 3): Answer {
     pair: ({ pairId }) => pair(pairId, pairId === hostileId),
     scoringRuns: () => [{ id: 1, label: 'policy vs reference', beta: 0.1, createdAt: '2026-01-01', scoredPairs: 1 }],
     rewards: ({ pairId }) => (pairId === 1 ? rewards(1) : null),
+    runTests: ({ chosen }) => ({ verdict: chosen.includes('if x == 0') ? 'pass' : 'wrong_answer', testsTotal: 3, tests: [{ ordinal: 0, verdict: 'pass', durationMs: 2 }], isolation: 'bwrap-nobody' }),
+    saveEdit: ({ pairId, chosen }) => ({ ...pair(pairId), chosen, chosenSpans: [[0, chosen.length]], edit: { id: 1, reviewer: 'me', at: '2026-01-01T00:00:00Z', replaced: pair(pairId).chosen, verdict: 'pass' } }),
     decide: ({ pairIds, status }) => {
       for (const id of pairIds) statuses.set(id, status);
       return { updated: pairIds.length };
@@ -170,6 +172,37 @@ describe.skipIf(!available)('the review room webview (Chromium, stub host)', () 
       await room.waitFor((m) => m.type === 'request' && m.method === 'queuePage' && (m.params as { query: { search?: string } }).query.search === 'stack');
       // Typing in the search box decided nothing.
       expect(room.posted.filter((m) => m.type === 'request' && m.method === 'decide')).toHaveLength(3);
+    } finally {
+      await room.close();
+    }
+  });
+
+  it('edits the chosen side: e, typing, Esc leaves the editor, t runs its tests, Ctrl+S saves', async () => {
+    const room = await open();
+    const p = room.page;
+    try {
+      await p.keyboard.press('e');
+      await room.page.locator('.pf-banner', { hasText: 'Editing the chosen side' }).waitFor();
+      // Into the block (line 2 of the program), then text: letters are code here, not keys.
+      await p.keyboard.press('Control+Home');
+      await p.keyboard.press('ArrowDown');
+      await p.keyboard.press('End');
+      await p.keyboard.type('  # ok');
+      expect(room.posted.filter((m) => m.type === 'request' && m.method === 'decide')).toHaveLength(0);
+      await p.keyboard.press('Escape');
+      await room.page.locator('.pf-banner', { hasText: 'The edit is kept' }).waitFor();
+      await p.keyboard.press('t');
+      const run = await room.waitFor((m) => m.type === 'request' && m.method === 'runTests');
+      expect(run.type === 'request' && run.params).toEqual({ pairId: 1, chosen: '    if x == 0:  # ok\n        y = 1' });
+      await room.page.locator('.pf-banner', { hasText: 'edited side: pass' }).waitFor();
+      // Moving on is refused while the edit is pending.
+      await p.keyboard.press('j');
+      await room.page.locator('.pf-banner', { hasText: 'finish the edit first' }).waitFor();
+      await p.keyboard.press('Control+s');
+      const saved = await room.waitFor((m) => m.type === 'request' && m.method === 'saveEdit');
+      expect(saved.type === 'request' && saved.params).toEqual({ pairId: 1, chosen: '    if x == 0:  # ok\n        y = 1' });
+      await room.page.locator('.pf-side', { hasText: 'edited by me' }).waitFor();
+      expect(room.violations).toEqual([]);
     } finally {
       await room.close();
     }

@@ -91,3 +91,24 @@ describe('cutSources', () => {
     });
   }
 });
+
+describe('a consumer that takes its time', () => {
+  for (const threads of [0, 2]) {
+    it.runIf(threads === 0 || findWorkerScript() !== undefined)(`${threads} threads: a promise from onResult holds the next delivery until it settles`, async () => {
+      const events: string[] = [];
+      let busy = false;
+      await cutSources(sources, { preset: 'clean', threads }, async (_r, index) => {
+        expect(busy).toBe(false);
+        busy = true;
+        events.push(`start ${index}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        events.push(`end ${index}`);
+        busy = false;
+      });
+      expect(events).toEqual(sources.flatMap((_, i) => [`start ${i}`, `end ${i}`]));
+    });
+  }
+  it('a rejected promise fails the batch', async () => {
+    await expect(cutSources(sources, { preset: 'clean', threads: 0 }, async () => Promise.reject(new Error('disk full')))).rejects.toThrow('disk full');
+  });
+});

@@ -8,21 +8,21 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importFiles } from '../../../server/import/importer';
 import { runPending, type RunPendingOptions } from '../../../server/exec/runPending';
 import {
-  candidatePage,
   codeSha256,
   compactDetails,
-  countCandidates,
-  datasetIdOf,
   executionStats,
   isolationLabel,
   flaggedReferences,
   planCandidate,
   writeExecutions,
+  type CandidateSource,
   type Selection,
 } from '../../../server/exec/store';
+import { datasetIdOf } from '../../../server/import/queries';
 import { DEFAULT_EXEC_LIMITS, ExecAbortedError, type CandidateResult, type ExecRunner, type RunOptions, type TestSpec } from '../../../server/exec/types';
 import { openProject, type Project } from '../../../server/store/db';
-import type { Verdict } from '../../../server/protocol';
+import type { CandidateKind, Verdict } from '../../../server/protocol';
+import { addSample, addSampleJob, addTarget, CANDIDATE_SOURCES, markFlaky } from '../../support/fixtures';
 
 // ---- a scripted runner (test double: decides a verdict from markers in the code) ------------
 
@@ -136,8 +136,12 @@ async function standard(): Promise<void> {
   );
 }
 
+const SOURCES = CANDIDATE_SOURCES;
+/** The sources of these kinds, in the order given. */
+const of = (...kinds: CandidateKind[]): CandidateSource[] => kinds.map((k) => SOURCES[k]);
+
 const opts = (o: Partial<RunPendingOptions> = {}): RunPendingOptions => ({
-  selection: { kinds: ['solution', 'version', 'sample'] },
+  selection: { sources: of('solution', 'version', 'sample') },
   comparator: 'strict',
   concurrency: 2,
   ...o,
@@ -169,64 +173,33 @@ describe('candidates', () => {
   it('lists solutions, versions and samples with their problems, filtered by dataset and job', async () => {
     await standard();
     await load([he('U/0', '    return x\n')], 'other');
-    const all: Selection = { kinds: ['solution', 'version', 'sample'] };
-    expect(countCandidates(p, 'solution', all)).toBe(5);
-    expect(countCandidates(p, 'version', all)).toBe(4);
+    const all: Selection = { sources: of('solution', 'version', 'sample') };
+    expect(SOURCES.solution.count(p, all)).toBe(5);
+    expect(SOURCES.version.count(p, all)).toBe(4);
     const he_ = datasetIdOf(p, 'he');
-    expect(countCandidates(p, 'solution', { ...all, datasetId: he_ })).toBe(3);
+    expect(SOURCES.solution.count(p, { ...all, datasetId: he_ })).toBe(3);
     expect(() => datasetIdOf(p, 'nope')).toThrow(/no dataset 'nope' in .*there are: he, hist, other/);
-    const page1 = candidatePage(p, 'solution', all, 0, 2);
+    const page1 = SOURCES.solution.page(p, all, 0, 2);
     expect(page1.map((c) => c.id)).toEqual([1, 2]);
-    expect(candidatePage(p, 'solution', all, page1[1].id, 10).map((c) => c.id)).toEqual([3, 4, 5]);
+    expect(SOURCES.solution.page(p, all, page1[1].id, 10).map((c) => c.id)).toEqual([3, 4, 5]);
 
     // A sample's program is its target's pre + middle + suf; its problem is the target's.
     const sol = p.db.prepare<[], { id: number; problem_id: number }>('SELECT id, problem_id FROM solutions WHERE id = 2').get()!;
     const ver = p.db.prepare<[], { id: number; problem_id: number }>('SELECT v.id, h.problem_id FROM history_versions v JOIN histories h ON h.id = v.history_id LIMIT 1').get()!;
-    const t1 = addTarget({ solutionId: sol.id }, 'def f(x):\n', '    return x\n', '');
-    const t2 = addTarget({ versionId: ver.id }, 'A', 'B', 'C');
-    const job = addJob();
-    const job2 = addJob();
-    addSample(job, t1, '    return 2 * x\n');
-    addSample(job2, t2, 'MIDDLE');
-    const samples = candidatePage(p, 'sample', all, 0, 10);
+    const t1 = addTarget(p, { solutionId: sol.id, pre: 'def f(x):\n', mid: '    return x\n', suf: '' });
+    const t2 = addTarget(p, { versionId: ver.id, pre: 'A', mid: 'B', suf: 'C' });
+    const job = addSampleJob(p);
+    const job2 = addSampleJob(p);
+    addSample(p, { jobId: job, targetId: t1, middle: '    return 2 * x\n' });
+    addSample(p, { jobId: job2, targetId: t2, middle: 'MIDDLE' });
+    const samples = SOURCES.sample.page(p, all, 0, 10);
     expect(samples.map((c) => [c.problemId, c.code])).toEqual([
       [sol.problem_id, 'def f(x):\n    return 2 * x\n'],
       [ver.problem_id, 'AMIDDLEC'],
     ]);
-    expect(candidatePage(p, 'sample', { ...all, jobId: job2 }, 0, 10).map((c) => c.code)).toEqual(['AMIDDLEC']);
+    expect(SOURCES.sample.page(p, { ...all, jobId: job2 }, 0, 10).map((c) => c.code)).toEqual(['AMIDDLEC']);
   });
 });
-
-let sampleIndex = 0;
-function addTarget(owner: { solutionId: number } | { versionId: number }, pre: string, mid: string, suf: string): number {
-  const r = p.db
-    .prepare(
-      `INSERT INTO targets (solution_id, version_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf)
-       VALUES (?, ?, 'structurecoder', ?, 'if', 1, ?, ?, ?, ?, ?)`,
-    )
-    .run('solutionId' in owner ? owner.solutionId : null, 'versionId' in owner ? owner.versionId : null, sampleIndex, sampleIndex, sampleIndex++, pre, mid, suf);
-  return Number(r.lastInsertRowid);
-}
-function addJob(): number {
-  return Number(
-    p.db
-      .prepare(
-        `INSERT INTO sample_jobs (preset, selection, family, params, endpoints, status, created_at)
-         VALUES ('structurecoder', '{}', 'qwen2.5-coder', '{}', '[]', 'done', '2026-01-01T00:00:00Z')`,
-      )
-      .run().lastInsertRowid,
-  );
-}
-function addSample(job: number, target: number, middle: string): number {
-  return Number(
-    p.db
-      .prepare(
-        `INSERT INTO samples (job_id, target_id, sample_index, raw, middle, endpoint, model, params, latency_ms, created_at)
-         VALUES (?, ?, ?, ?, ?, 'http://x', 'm', '{}', 1, '2026-01-01T00:00:00Z')`,
-      )
-      .run(job, target, sampleIndex++, middle, middle).lastInsertRowid,
-  );
-}
 
 describe('runPending', () => {
   it('stores one verdict per candidate with details and sandbox, and a re-run runs nothing', async () => {
@@ -252,7 +225,7 @@ describe('runPending', () => {
 
   it('versions report their own verdicts (runtime_error in the middle of a history)', async () => {
     await standard();
-    await runPending(p, scriptedRunner(), opts({ selection: { kinds: ['version'] } }));
+    await runPending(p, scriptedRunner(), opts({ selection: { sources: of('version') } }));
     const byVersion = p.db
       .prepare<[], { ordinal: number; verdict: string }>(
         "SELECT v.ordinal, e.verdict FROM executions e JOIN history_versions v ON v.id = e.candidate_id WHERE e.candidate_kind = 'version' AND v.history_id = 1 ORDER BY v.ordinal",
@@ -369,7 +342,7 @@ describe('runPending', () => {
   it('replaces a verdict whose code no longer matches its candidate (a reused id)', async () => {
     await load([he('S/0', '    return x  # VERDICT: wrong_answer\n')]);
     await runPending(p, scriptedRunner(), opts({ confirm: 1 }));
-    p.db.prepare("INSERT INTO flaky_candidates VALUES ('solution', 1, 'strict', '[]', 'x')").run();
+    markFlaky(p, { kind: 'solution', id: 1 });
     // The solution's code changes under the same id (as a delete + re-insert reusing it would).
     p.db.prepare("UPDATE solutions SET code = 'def f(x):\n    return x\n' WHERE id = 1").run();
     const r = scriptedRunner();
@@ -382,12 +355,12 @@ describe('runPending', () => {
 
   it('runs samples as pre + middle + suf against their problem', async () => {
     await load([he('P/0', '    return x\n')]);
-    const t = addTarget({ solutionId: 1 }, 'def f(x):\n', '    return x\n', '# tail\n');
-    const job = addJob();
-    addSample(job, t, '    return x  # VERDICT: wrong_answer\n');
-    addSample(job, t, '    return x\n');
+    const t = addTarget(p, { solutionId: 1, pre: 'def f(x):\n', mid: '    return x\n', suf: '# tail\n' });
+    const job = addSampleJob(p);
+    addSample(p, { jobId: job, targetId: t, middle: '    return x  # VERDICT: wrong_answer\n' });
+    addSample(p, { jobId: job, targetId: t, middle: '    return x\n' });
     const r = scriptedRunner();
-    const s = await runPending(p, r, opts({ selection: { kinds: ['sample'] } }));
+    const s = await runPending(p, r, opts({ selection: { sources: of('sample') } }));
     expect(s).toMatchObject({ total: 2, pass: 1, wrong_answer: 1 });
     expect(r.calls.map((c) => c.code)).toEqual(['def f(x):\n    return x  # VERDICT: wrong_answer\n# tail\n', 'def f(x):\n    return x\n# tail\n']);
     expect(executions().map((e) => e.candidate_kind)).toEqual(['sample', 'sample']);
@@ -432,15 +405,15 @@ describe('flaggedReferences and executionStats', () => {
     // A second history whose final version fails.
     await load([{ ...he('T/9', '    return x\n'), versions: ['def f(x):\n    return x\n', 'def f(x):\n    return -x  # VERDICT: wrong_answer\n'] }], 'hist2');
     await runPending(p, scriptedRunner(), opts());
-    const flagged = flaggedReferences(p, { kinds: ['solution', 'version'] }, 'strict');
+    const flagged = flaggedReferences(p, { sources: of('solution', 'version') }, 'strict');
     expect(flagged.map((f) => [f.kind, f.dataset, f.problem, f.solution ?? null, f.history ?? null, f.version ?? null, f.verdict])).toEqual([
       ['solution', 'he', 'T/1', 1, null, null, 'wrong_answer'],
       ['version', 'hist2', 'T/9', null, 1, 2, 'wrong_answer'],
     ]);
     expect(flagged[0].uri).toBe('pairforge:/he/T%2F1/solution-1.py?solution=2');
     expect(flagged[0].failure).toEqual({ test: 0, verdict: 'wrong_answer', message: 'test 0 failed', input: 'input 0', expected: 'x', output: 'y' });
-    expect(flaggedReferences(p, { kinds: ['solution'], datasetId: datasetIdOf(p, 'hist2') }, 'strict')).toEqual([]);
-    expect(flaggedReferences(p, { kinds: ['solution', 'version'] }, 'apps')).toEqual([]);
+    expect(flaggedReferences(p, { sources: of('solution'), datasetId: datasetIdOf(p, 'hist2') }, 'strict')).toEqual([]);
+    expect(flaggedReferences(p, { sources: of('solution', 'version') }, 'apps')).toEqual([]);
 
     const st = executionStats(p);
     expect(st.executions).toBe(10);

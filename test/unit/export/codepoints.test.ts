@@ -9,10 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPORT, exportPairs } from '../../../server/export/export';
 import type { LlamaFactoryRecord, TrlRecord } from '../../../server/export/records';
 import { codePointLength, codePointOffset, codePointSpans } from '../../../server/pairs/codepoints';
-import { iterPrefSpans } from '../../../server/pairs/iterpref';
 import { renderForTraining } from '../../../server/pairs/render';
-import { upsertPairs, type PairDraft } from '../../../server/pairs/store';
 import { openProject, type Project } from '../../../server/store/db';
+import { addDataset, addHistory, addPairs, addProblem, addSolution, addTarget, pairOnTarget } from '../../support/fixtures';
 
 /** Python's s[a:b] (code points). */
 const pySlice = (s: string, a: number, b: number) => Array.from(s).slice(a, b).join('');
@@ -52,17 +51,14 @@ describe('code point offsets', () => {
 describe('exports with astral characters', () => {
   let dir: string;
   let p: Project;
-  const NOW = '2026-01-01T00:00:00.000Z';
+  let targetId: number;
+  let historyId: number;
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'export-cp-'));
     p = openProject(path.join(dir, 'p.sqlite'));
-    p.db.prepare("INSERT INTO datasets (id, name, source_file, format, imported_at) VALUES (1, 'demo', 'demo.jsonl', 'apps', ?)").run(NOW);
-    p.db.prepare("INSERT INTO problems (id, dataset_id, external_id, question, content_hash, raw) VALUES (1, 1, 'p1', 'Print 🎉 n times.', 'h1', '{}')").run();
-    p.db.prepare("INSERT INTO solutions (id, problem_id, ordinal, code) VALUES (1, 1, 0, 'x')").run();
-    p.db
-      .prepare("INSERT INTO targets (id, solution_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf) VALUES (1, 1, 'structurecoder', 0, 'for', 1, 1, 2, 'n = 3\n', 'for i in range(n):\n    print(\"🎉\")', '\n')")
-      .run();
-    p.db.prepare("INSERT INTO histories (id, problem_id, ordinal, content_hash, raw) VALUES (1, 1, 0, 'hh', '{}')").run();
+    const problemId = addProblem(p, { datasetId: addDataset(p, { name: 'demo' }), externalId: 'p1', question: 'Print 🎉 n times.' });
+    targetId = addTarget(p, { solutionId: addSolution(p, { problemId, code: 'x' }), pre: 'n = 3\n', mid: 'for i in range(n):\n    print("🎉")', suf: '\n' });
+    historyId = addHistory(p, { problemId }).id;
   });
   afterEach(() => {
     p.close();
@@ -72,50 +68,12 @@ describe('exports with astral characters', () => {
   const chosenProgram = 'n = int(input())\nprint("🎉" * n)  # 🐍 party\nprint("done")\n';
   const rejectedProgram = 'n = int(input())\nprint("🎉" * (n - 1))  # 🐍 party\nprint("done")\n';
   function seed(): void {
-    const ip = iterPrefSpans(chosenProgram, rejectedProgram);
-    const fimChosen = 'for i in range(n):\n    print("🎉")';
-    const fimRejected = 'for i in range(n + 1):\n    print("🎉🎉")';
-    const common = { problemId: 1, provenance: {}, flags: [], editDistance: 1 };
-    const drafts: PairDraft[] = [
-      {
-        ...common,
-        pairKey: 'sc:1',
-        mode: 'structurecoder',
-        kind: 'fim',
-        targetId: 1,
-        historyId: null,
-        pre: 'n = 3\n',
-        suf: '\n',
-        blockKind: 'for',
-        depth: 1,
-        goldenLines: 2,
-        chosen: fimChosen,
-        rejected: fimRejected,
-        chosenSpans: [[0, fimChosen.length]],
-        rejectedSpans: [[0, fimRejected.length]],
-        dupKey: 'a',
-      },
-      {
-        ...common,
-        pairKey: 'ip:1:1:2',
-        mode: 'iterpref',
-        kind: 'iterpref',
-        targetId: null,
-        historyId: 1,
-        pre: '',
-        suf: '',
-        blockKind: null,
-        depth: null,
-        goldenLines: 3,
-        chosen: chosenProgram,
-        rejected: rejectedProgram,
-        chosenSpans: ip.chosenSpans,
-        rejectedSpans: ip.rejectedSpans,
-        dupKey: 'b',
-      },
-    ];
-    upsertPairs(p, drafts, NOW);
-    p.db.prepare("UPDATE pairs SET status = 'accepted'").run();
+    // A FIM pair on the target (spans over each whole side) and an IterPref pair (spans from the
+    // critical lines), both accepted.
+    addPairs(p, [
+      { ...pairOnTarget(p, targetId, { rejected: 'for i in range(n + 1):\n    print("🎉🎉")' }), pairKey: 'sc:1', editDistance: 1, status: 'accepted' },
+      { pairKey: 'ip:1:1:2', problemId: 1, historyId, chosen: chosenProgram, rejected: rejectedProgram, editDistance: 1, status: 'accepted' },
+    ]);
   }
 
   it('trl (FIM and IterPref): every span is a code point range; Python slices give the intended text', () => {

@@ -7,80 +7,55 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPORT, exportPairs, readManifest, reExport, type ExportOptions } from '../../../server/export/export';
 import type { StructureCoderRecord, TrlRecord } from '../../../server/export/records';
 import { renderPair, TRAINING_SENTENCE } from '../../../server/pairs/render';
-import { setPairStatus, upsertPairs, type PairDraft } from '../../../server/pairs/store';
+import { setPairStatus } from '../../../server/pairs/store';
+import type { PairFlag } from '../../../server/protocol';
 import { openProject, type Project } from '../../../server/store/db';
+import { addDataset, addHistory, addPairs, addProblem, addSolution, addTarget, pairOnTarget, type PairSpec } from '../../support/fixtures';
 
 let dir: string;
 let p: Project;
-const NOW = '2026-01-01T00:00:00.000Z';
 const QUESTION = 'Sum.\n\nInput: n';
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'export-'));
   p = openProject(path.join(dir, 'p.sqlite'));
-  p.db.prepare("INSERT INTO datasets (id, name, source_file, format, imported_at) VALUES (1, 'demo', 'demo.jsonl', 'apps', ?)").run(NOW);
-  p.db.prepare("INSERT INTO problems (id, dataset_id, external_id, question, content_hash, raw) VALUES (1, 1, 'p1', ?, 'h1', '{}')").run(QUESTION);
-  p.db.prepare("INSERT INTO solutions (id, problem_id, ordinal, code) VALUES (1, 1, 0, 'x')").run();
-  for (let t = 1; t <= 4; t++) {
-    p.db
-      .prepare("INSERT INTO targets (id, solution_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf) VALUES (?, 1, 'structurecoder', ?, 'for', ?, ?, ?, 'a\n', ?, '\nb')")
-      .run(t, t, t, t, t, `for x in y:\n${'    z()\n'.repeat(t - 1)}    pass`);
-  }
-  p.db.prepare("INSERT INTO histories (id, problem_id, ordinal, content_hash, raw) VALUES (1, 1, 0, 'hh', '{}')").run();
+  const problemId = addProblem(p, { datasetId: addDataset(p, { name: 'demo' }), externalId: 'p1', question: QUESTION });
+  const solutionId = addSolution(p, { problemId, code: 'x' });
+  // Targets 1..4: target t is a `for` block of depth t whose middle has t + 1 lines.
+  for (let t = 1; t <= 4; t++) addTarget(p, { solutionId, pre: 'a\n', mid: `for x in y:\n${'    z()\n'.repeat(t - 1)}    pass`, suf: '\nb', depth: t });
+  addHistory(p, { problemId });
 });
 afterEach(() => {
   p.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function fimDraft(t: number, flags: PairDraft['flags'] = []): PairDraft {
-  return {
+/** A FIM pair on target t (its context, depth and golden line count). */
+function fimPair(t: number, flags: PairFlag[] = []): PairSpec {
+  return pairOnTarget(p, t, {
     pairKey: `sc:${t}`,
-    mode: 'structurecoder',
-    kind: 'fim',
-    problemId: 1,
-    targetId: t,
-    historyId: null,
-    pre: 'a\n',
-    suf: '\nb',
-    blockKind: 'for',
-    depth: t,
-    goldenLines: t + 1,
     chosen: `for x in y:\n    ok(${t})`,
     rejected: `for x in y:\n    bad(${t})`,
-    chosenSpans: [[0, `for x in y:\n    ok(${t})`.length]],
-    rejectedSpans: [[0, `for x in y:\n    bad(${t})`.length]],
     provenance: { pairing: { mode: 'structurecoder' }, endpoints: ['http://e/v1'], models: ['m1'], jobs: [], tokens: { method: 'estimate' }, limits: { maxTokens: 2048 } },
     editDistance: 4,
     flags,
-    dupKey: `d${t}`,
-  };
+  });
 }
 
-const IP: PairDraft = {
+const IP: PairSpec = {
   pairKey: 'ip:1:1:2',
-  mode: 'iterpref',
-  kind: 'iterpref',
   problemId: 1,
-  targetId: null,
   historyId: 1,
-  pre: '',
-  suf: '',
-  blockKind: null,
-  depth: null,
-  goldenLines: 2,
   chosen: 'n = 1\nprint(n)\n',
   rejected: 'n = 1\nprint(m)\n',
   chosenSpans: [[0, 15]],
   rejectedSpans: [[6, 15]],
   provenance: { pairing: { mode: 'iterpref' }, tokens: { method: 'estimate' } },
   editDistance: 2,
-  flags: [],
-  dupKey: 'dip',
 };
 
 function seed(): void {
-  upsertPairs(p, [fimDraft(1), fimDraft(2), fimDraft(3), fimDraft(4, ['too_long']), IP], NOW);
+  addPairs(p, [fimPair(1), fimPair(2), fimPair(3), fimPair(4, ['too_long']), IP]);
   for (const id of [1, 2, 5]) setPairStatus(p, id, 'accepted');
 }
 

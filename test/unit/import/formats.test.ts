@@ -124,7 +124,10 @@ describe('mbpp / EvalPlus', () => {
     const p = ok(m3, 'mbpp');
     expect(p.externalId).toBe('3');
     expect(p.question).toBe('Write a python function to identify non-prime numbers.');
-    expect(p.solutions).toEqual([m3.code]);
+    // MBPP's CRLF line endings become LF (Python reads source that way); the raw record keeps them.
+    expect(m3.code).toContain('\r\n');
+    expect(p.solutions).toEqual([(m3.code as string).replace(/\r\n/g, '\n')]);
+    expect(JSON.parse(p.raw).code).toBe(m3.code);
     expect(p.tests).toHaveLength(4);
     expect(p.tests[3]).toEqual({ kind: 'assert', code: 'assert is_not_prime(37) == False', setup: 'import math' });
   });

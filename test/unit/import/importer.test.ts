@@ -152,10 +152,13 @@ describe('importFiles', () => {
     expect(projectStats(p).problems).toBe(2);
   });
 
-  it('reports a corrupt .gz as a fatal error naming the file', async () => {
+  it('a .gz cut short before its first record: reported where it broke, no dataset left behind', async () => {
     const gz = path.join(dir, 'broken.jsonl.gz');
     writeFileSync(gz, gzipSync(readFileSync(fixture('apps-mini.jsonl'))).subarray(0, 200));
-    await expect(importFiles(p, [gz])).rejects.toThrow(/broken\.jsonl\.gz: cannot decompress/);
+    const s = await importFiles(p, [gz]);
+    expect(s.files[0]).toMatchObject({ records: 0, imported: 0, datasetId: -1 });
+    expect(s.files[0].bad).toEqual([{ file: gz, line: 1, reason: expect.stringMatching(/^the compressed file is cut short or damaged \(unexpected end of file\): the 0 complete records/) }]);
+    expect(p.db.prepare('SELECT COUNT(*) AS n FROM datasets').get()).toEqual({ n: 0 });
   });
 
   it('honours --format and says when nothing can be detected', async () => {

@@ -1,21 +1,22 @@
-// pairforge pairs against a real project file: rows inserted with SQL as the exec and sampling stages
-// write them; checks what is paired, provenance, idempotence, review survival, stale, flaky,
-// duplicate and identical-AST flags, and IterPref spans.
+// pairforge pairs against a real project file: samples and verdicts built as the sampling and exec
+// stages store them (test/support/fixtures.ts); checks what is paired, provenance, idempotence,
+// review survival, stale, flaky, duplicate and identical-AST flags, and IterPref spans.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadPython, type PythonGrammar } from '../../../server/blocks/parser';
-import { codeSha256 } from '../../../server/exec/store';
-import { buildPairs } from '../../../server/pairs/build';
+import { buildPairs, keepBestCounts } from '../../../server/pairs/build';
+import { describeTokens } from '../../../server/pairs/command';
+import { estimatingCounter, type TokenCounter } from '../../../server/pairs/tokens';
 import { getPair, listPairs, pairCount, pairGroups, refreshDuplicates, setPairStatus, setPairsStatus } from '../../../server/pairs/store';
 import { openProject, type Project } from '../../../server/store/db';
 import type { Verdict } from '../../../server/protocol';
+import { addDataset, addExecution, addHistory, addProblem, addSample, addSampleJob, addSolution, addTarget, markFlaky } from '../../support/fixtures';
 
 let grammar: PythonGrammar;
 let dir: string;
 let p: Project;
-const NOW = '2026-01-01T00:00:00.000Z';
 
 beforeAll(async () => {
   grammar = await loadPython();
@@ -23,9 +24,8 @@ beforeAll(async () => {
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'pairs-build-'));
   p = openProject(path.join(dir, 'p.sqlite'));
-  p.db.prepare("INSERT INTO datasets (id, name, source_file, format, imported_at) VALUES (1, 'demo', 'demo.jsonl', 'apps', ?)").run(NOW);
-  p.db.prepare("INSERT INTO problems (id, dataset_id, external_id, question, content_hash, raw) VALUES (1, 1, 'p1', 'Sum the numbers.', 'h1', '{}')").run();
-  p.db.prepare("INSERT INTO sample_jobs (id, preset, selection, family, params, endpoints, status, created_at) VALUES (1, 'structurecoder', '{}', 'qwen2.5-coder', '{\"n\":5}', '[\"http://x/v1\"]', 'done', ?)").run(NOW);
+  addProblem(p, { datasetId: addDataset(p, { name: 'demo' }), externalId: 'p1', question: 'Sum the numbers.' });
+  addSampleJob(p, { params: { n: 5 }, endpoints: [{ url: 'http://x/v1', model: 'm' }] });
 });
 afterEach(() => {
   p.close();
@@ -36,33 +36,18 @@ const PRE = 'n = int(input())\ns = 0\n';
 const MID = 'for i in range(n):\n    s += i';
 const SUF = '\nprint(s)';
 
-function target(id = 1, pre = PRE, mid = MID, suf = SUF): number {
-  p.db.prepare('INSERT OR IGNORE INTO solutions (id, problem_id, ordinal, code) VALUES (1, 1, 0, ?)').run(pre + mid + suf);
-  p.db
-    .prepare("INSERT INTO targets (id, solution_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf) VALUES (?, 1, 'structurecoder', ?, 'for', 1, 2, 3, ?, ?, ?)")
-    .run(id, id, pre, mid, suf);
-  return id;
+/** Solution 1 of problem 1, the program PRE + MID + SUF, and its `for` block as a structurecoder
+ * target. */
+function target(): number {
+  return addTarget(p, { solutionId: addSolution(p, { problemId: 1, code: PRE + MID + SUF }), pre: PRE, mid: MID, suf: SUF });
 }
 
-let sampleIndex = 0;
+/** A sample of job 1 with its verdict (none: not executed yet); a stale verdict judged other code. */
 function sample(targetId: number, middle: string, verdict: Verdict | null, opts: { flaky?: boolean; staleSha?: boolean } = {}): number {
-  const t = p.db.prepare<[number], { pre: string; suf: string }>('SELECT pre, suf FROM targets WHERE id = ?').get(targetId)!;
-  const id = Number(
-    p.db
-      .prepare("INSERT INTO samples (job_id, target_id, sample_index, raw, middle, endpoint, model, params, latency_ms, created_at) VALUES (1, ?, ?, ?, ?, 'http://x/v1', 'm', '{}', 1, ?)")
-      .run(targetId, sampleIndex++, middle, middle, NOW).lastInsertRowid,
-  );
-  if (verdict) execution('sample', id, verdict, opts.staleSha ? 'other code' : t.pre + middle + t.suf);
-  if (opts.flaky) p.db.prepare("INSERT INTO flaky_candidates VALUES ('sample', ?, 'strict', '[]', ?)").run(id, NOW);
+  const id = addSample(p, { jobId: 1, targetId, middle, endpoint: 'http://x/v1', model: 'm' });
+  if (verdict) addExecution(p, { kind: 'sample', id, verdict, code: opts.staleSha ? 'other code' : undefined });
+  if (opts.flaky) markFlaky(p, { kind: 'sample', id });
   return id;
-}
-
-function execution(kind: 'sample' | 'solution' | 'version', id: number, verdict: Verdict, code: string): void {
-  p.db
-    .prepare(
-      "INSERT INTO executions (candidate_kind, candidate_id, problem_id, attempt, comparator, verdict, tests_run, tests_total, details, duration_ms, sandbox, code_sha256, executed_at) VALUES (?, ?, 1, 0, 'strict', ?, 1, 1, '[]', 1, '{}', ?, ?)",
-    )
-    .run(kind, id, verdict, codeSha256(code), NOW);
 }
 
 describe('structurecoder pairs in the store', () => {
@@ -154,12 +139,9 @@ describe('structurecoder pairs in the store', () => {
   });
 
   it('exact duplicates: the second pair with the same question, context and texts is flagged', async () => {
-    const a = target(1);
-    p.db.prepare("INSERT INTO solutions (id, problem_id, ordinal, code) VALUES (2, 1, 1, 'x')").run();
-    p.db
-      .prepare("INSERT INTO targets (id, solution_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf) VALUES (2, 2, 'structurecoder', 0, 'for', 1, 2, 3, ?, ?, ?)")
-      .run(PRE, MID, SUF);
-    for (const t of [a, 2]) {
+    const a = target();
+    const b = addTarget(p, { solutionId: addSolution(p, { problemId: 1, code: 'x' }), pre: PRE, mid: MID, suf: SUF });
+    for (const t of [a, b]) {
       sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
       sample(t, 'for i in range(n):\n    s += i', 'pass');
     }
@@ -177,7 +159,7 @@ describe('structurecoder pairs in the store', () => {
     sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
     let s = await buildPairs(p, grammar, { mode: 'structurecoder', goldenFallback: true });
     expect(s.pairs).toBe(0); // the reference has no verdict yet
-    execution('solution', 1, 'pass', PRE + MID + SUF);
+    addExecution(p, { kind: 'solution', id: 1, verdict: 'pass' });
     s = await buildPairs(p, grammar, { mode: 'structurecoder', goldenFallback: true, limits: { maxTokens: 10 } });
     expect(s.pairs).toBe(1);
     const [pair] = listPairs(p);
@@ -199,12 +181,11 @@ describe('structurecoder pairs in the store', () => {
 
 describe('iterpref pairs in the store', () => {
   function history(versions: [string, Verdict | null][]): number {
-    const hid = Number(p.db.prepare("INSERT INTO histories (problem_id, ordinal, content_hash, raw) VALUES (1, (SELECT COUNT(*) FROM histories), hex(randomblob(8)), '{}')").run().lastInsertRowid);
-    versions.forEach(([code, verdict], i) => {
-      const vid = Number(p.db.prepare('INSERT INTO history_versions (history_id, ordinal, code) VALUES (?, ?, ?)').run(hid, i, code).lastInsertRowid);
-      if (verdict) execution('version', vid, verdict, code);
+    const h = addHistory(p, { problemId: 1, versions: versions.map(([code]) => code) });
+    versions.forEach(([, verdict], i) => {
+      if (verdict) addExecution(p, { kind: 'version', id: h.versionIds[i], verdict });
     });
-    return hid;
+    return h.id;
   }
 
   it('chosen = final pass, rejected spans = the critical lines, comment-only flagged', async () => {
@@ -268,7 +249,7 @@ describe('references that fail their own tests', () => {
     const t = target();
     sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
     sample(t, 'for i in range(n):\n    s += i', 'pass');
-    execution('solution', 1, 'wrong_answer', PRE + MID + SUF);
+    addExecution(p, { kind: 'solution', id: 1, verdict: 'wrong_answer' });
     const s = await buildPairs(p, grammar, { mode: 'structurecoder' });
     expect(s.pairs).toBe(0);
     expect(s.skipped).toEqual({ reference_fails: 1 });
@@ -278,16 +259,45 @@ describe('references that fail their own tests', () => {
 describe('--preset', () => {
   it('pairs only the targets cut under that preset key', async () => {
     const t = target();
-    p.db
-      .prepare("INSERT INTO targets (id, solution_id, preset, ordinal, kind, depth, start_line, end_line, pre, mid, suf) VALUES (2, 1, 'clean', 0, 'for', 1, 2, 3, ?, ?, ?)")
-      .run(PRE, MID, SUF);
-    for (const id of [t, 2]) {
+    const clean = addTarget(p, { solutionId: 1, preset: 'clean', pre: PRE, mid: MID, suf: SUF });
+    for (const id of [t, clean]) {
       sample(id, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
       sample(id, 'for i in range(n):\n    s += i', 'pass');
     }
-    sample(2, 'for i in range(m):', null);
+    sample(clean, 'for i in range(m):', null);
     const s = await buildPairs(p, grammar, { mode: 'structurecoder', preset: 'structurecoder' });
     expect(s).toMatchObject({ sources: 1, pairs: 1, unexecuted: 0 });
     expect(listPairs(p).map((x) => x.targetId)).toEqual([t]);
+  });
+});
+
+describe('too_long: the best token count a pair has is kept', () => {
+  /** A counter as an endpoint's /tokenize is: counts far above the estimate. */
+  const tokenizer: TokenCounter = { method: 'tokenize', count: async (t) => t.length * 10 };
+
+  it('a later run that can only estimate keeps the tokenizer counts and their flags, and says so', async () => {
+    const t = target();
+    sample(t, 'for i in range(n + 1):\n    s += i', 'wrong_answer');
+    sample(t, 'for i in range(n):\n    s += i', 'pass');
+    const first = await buildPairs(p, grammar, { mode: 'structurecoder', tokens: tokenizer, limits: { maxTokens: 500 } });
+    expect(first.flags).toEqual({ too_long: 1 });
+    expect(first.tokens.counted).toEqual({ tokenize: 1, estimate: 0, kept: 0 });
+    const [before] = listPairs(p);
+    expect(before.provenance.tokens).toMatchObject({ method: 'tokenize', family: 'qwen2.5-coder' });
+    const again = await buildPairs(p, grammar, { mode: 'structurecoder', tokens: estimatingCounter(), limits: { maxTokens: 500 } });
+    expect(again).toMatchObject({ updated: 0, unchanged: 1, flags: { too_long: 1 } });
+    expect(again.tokens).toMatchObject({ method: 'estimate', counted: { tokenize: 0, estimate: 0, kept: 1 } });
+    expect(listPairs(p)[0]).toEqual(before);
+    expect(describeTokens(again)).toBe("1 kept from an earlier run's /tokenize count (this run could only estimate)");
+  });
+
+  it('a new tokenizer count replaces an older one; a count for another prompt family is not kept', () => {
+    const old = { chosen: 900, rejected: 910, method: 'tokenize' as const, family: 'qwen2.5-coder' };
+    expect(keepBestCounts({ chosen: 10, rejected: 11, method: 'tokenize', family: 'qwen2.5-coder' }, old, 'qwen2.5-coder')).toEqual({ tokens: { chosen: 10, rejected: 11, method: 'tokenize', family: 'qwen2.5-coder' }, kept: false });
+    expect(keepBestCounts({ chosen: 10, rejected: 11, method: 'estimate', family: 'starcoder2' }, old, 'starcoder2').kept).toBe(false);
+    expect(keepBestCounts({ chosen: 10, rejected: 11, method: 'estimate', family: 'qwen2.5-coder' }, old, 'qwen2.5-coder')).toEqual({ tokens: old, kept: true });
+    // counts stored before the family was recorded were counted with the default family
+    const { family: _f, ...unmarked } = old;
+    expect(keepBestCounts({ chosen: 1, rejected: 1, method: 'estimate' }, unmarked, 'qwen2.5-coder').kept).toBe(true);
   });
 });

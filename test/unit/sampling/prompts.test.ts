@@ -1,7 +1,8 @@
 // Prompt builders and post-processing (docs/published.md "StructureCoder") against exact expected strings.
 import { describe, expect, it } from 'vitest';
 import { buildFimPrompt, chatStart, promptForTarget, questionAsComments, startOf } from '../../../server/sampling/prompts';
-import { cutAtFence, postProcess, truncateBlock } from '../../../server/sampling/postprocess';
+import { cutAtFence, indentColumns, postProcess, truncateBlock } from '../../../server/sampling/postprocess';
+import { tabIndented } from '../../../server/blocks/cut';
 import { backoffMs } from '../../../server/sampling/endpoints';
 import { seedFor, specKey, checkSpec, type SampleSpec } from '../../../server/sampling/job';
 import { classify, completionBody, rootUrl } from '../../../server/sampling/client';
@@ -139,6 +140,44 @@ describe('post-processing', () => {
     expect(cutAtFence('no fence')).toBe('no fence');
     expect(postProcess('def', 'def', ' f():\n    return 1\nprint(f())\n```\nText', { chat: true, wholeProgram: true })).toBe('def f():\n    return 1\nprint(f())');
     expect(postProcess('for', 'for', ' x in y:\n    a\nprint(1)\n```', { chat: true })).toBe('for x in y:\n    a');
+  });
+});
+
+describe('tab-indented blocks', () => {
+  // A middle cut from tab-indented code (most of the full MBPP): a loop inside a function.
+  const mid = '\tfor x in xs:\n\t\tif x > 0:\n\t\t\tn += 1';
+  const golden = mid.slice('\tfor'.length);
+
+  it('structurecoder keeps the published start (spaces only): the golden middle itself comes back as one line at column 0', () => {
+    expect(tabIndented(mid)).toBe(true);
+    expect(tabIndented('    for x in y:\n\tz')).toBe(false);
+    expect(tabIndented('  \tfor x in y:')).toBe(true);
+    expect(startOf(mid)).toBe('for');
+    expect(startOf('  \tfor x in y:')).toBe('  for');
+    expect(postProcess('for', startOf(mid), golden)).toBe('for x in xs:');
+  });
+
+  it('clean keeps the whole indentation in the start and gets the golden middle back exactly', () => {
+    expect(startOf(mid, 'clean')).toBe('\tfor');
+    expect(startOf('  \tfor x in y:', 'clean')).toBe('  \tfor');
+    expect(postProcess('for', startOf(mid, 'clean'), `${golden}\n\treturn n\n`, { preset: 'clean' })).toBe(mid);
+    expect(promptForTarget('qwen2.5-coder', { kind: 'for', pre: 'def f(xs):\n\tn = 0\n', mid, suf: '\n\treturn n', question: 'Q', starterCode: null }, undefined, 'clean')).toMatchObject({
+      start: '\tfor',
+      prompt: '<|fim_prefix|># Q\n\ndef f(xs):\n\tn = 0\n<|fim_suffix|>\n\treturn n<|fim_middle|>\tfor',
+    });
+  });
+
+  it('clean measures indentation as Python does: a tab is the next multiple of 8, and mixed indentation must agree both ways', () => {
+    expect(indentColumns('\tx')).toEqual([8, 1]);
+    expect(indentColumns('    \tx')).toEqual([8, 5]);
+    expect(indentColumns('        x')).toEqual([8, 8]);
+    // deeper than the block's first line both ways: kept (whether it is consistent with the line
+    // above is Python's to judge when the program runs)
+    expect(postProcess('if', '\tif', ' a:\n\t\tx = 1\n\t        y = 2\n', { preset: 'clean' })).toBe('\tif a:\n\t\tx = 1\n\t        y = 2');
+    // 8 spaces: the tab's column but not its indentation (Python: TabError): the block ends there
+    expect(postProcess('if', '\tif', ' a:\n\t\tx = 1\n        y = 2\n', { preset: 'clean' })).toBe('\tif a:\n\t\tx = 1');
+    // the else of a tab-indented if is kept, the next statement is not
+    expect(postProcess('if', '\tif', ' a:\n\t\tx = 1\n\telse:\n\t\tx = 2\n\treturn x\n', { preset: 'clean' })).toBe('\tif a:\n\t\tx = 1\n\telse:\n\t\tx = 2');
   });
 });
 

@@ -6,14 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { localTokenizer } from '../../../server/localvllm/tokenizer';
-import { iterPrefSpans } from '../../../server/pairs/iterpref';
 import { renderForTraining } from '../../../server/pairs/render';
-import { upsertPairs, type PairDraft } from '../../../server/pairs/store';
 import { tokenRanges } from '../../../server/scoring/offsets';
 import { lossMask, pairMargin, sideSums } from '../../../server/scoring/rewards';
 import { createRun, defaultRunOf, listRuns, pairRewards, pairsByMargin, sideWriter, textSha, type NewRun, type Side, type SideRow } from '../../../server/scoring/store';
 import { projectStats } from '../../../server/pipeline/stats';
 import { openProject, type Project } from '../../../server/store/db';
+import { addDataset, addHistory, addPairs, addProblem } from '../../support/fixtures';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 let dir: string;
@@ -25,32 +24,11 @@ const REJECTED = 'n = int(input())\nprint("🎉" * (n + 1))\n';
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'scoring-store-'));
   p = openProject(path.join(dir, 'p.sqlite'));
-  p.db.prepare("INSERT INTO datasets (id, name, source_file, format, imported_at) VALUES (1, 'demo', 'demo.jsonl', 'apps', ?)").run(NOW);
-  p.db.prepare("INSERT INTO problems (id, dataset_id, external_id, question, content_hash, raw) VALUES (1, 1, 'p1', 'Party 🎉 n times.', 'h1', '{}')").run();
-  p.db.prepare("INSERT INTO histories (id, problem_id, ordinal, content_hash, raw) VALUES (1, 1, 0, 'hh', '{}')").run();
+  const problemId = addProblem(p, { datasetId: addDataset(p, { name: 'demo' }), externalId: 'p1', question: 'Party 🎉 n times.' });
+  const historyId = addHistory(p, { problemId }).id;
   const rejectedOf = (k: number) => (k === 1 ? REJECTED : REJECTED.replace('n + 1', `n - ${k}`));
-  const drafts: PairDraft[] = [1, 2, 3].map((k) => ({
-    pairKey: `ip:1:${k}`,
-    mode: 'iterpref',
-    kind: 'iterpref',
-    problemId: 1,
-    targetId: null,
-    historyId: 1,
-    pre: '',
-    suf: '',
-    blockKind: null,
-    depth: null,
-    goldenLines: 2,
-    chosen: CHOSEN,
-    rejected: rejectedOf(k),
-    chosenSpans: iterPrefSpans(CHOSEN, rejectedOf(k)).chosenSpans,
-    rejectedSpans: iterPrefSpans(CHOSEN, rejectedOf(k)).rejectedSpans,
-    provenance: {},
-    editDistance: 1,
-    flags: [],
-    dupKey: `d${k}`,
-  }));
-  upsertPairs(p, drafts, NOW);
+  // IterPref pairs (spans from the critical lines, as pairing computes them).
+  addPairs(p, [1, 2, 3].map((k) => ({ pairKey: `ip:1:${k}`, problemId, historyId, chosen: CHOSEN, rejected: rejectedOf(k), editDistance: 1 })), NOW);
 });
 afterEach(() => {
   p.close();

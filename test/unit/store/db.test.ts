@@ -9,6 +9,7 @@ import { importFiles } from '../../../server/import/importer';
 import { documentText, listChildren, parseStoreUri, PROBLEM_PAGE, storeUri } from '../../../server/import/browse';
 import { migrate, MIGRATIONS, openProject, SCHEMA_VERSION, type Migration } from '../../../server/store/db';
 import { projectStats } from '../../../server/pipeline/stats';
+import { addDataset, addProblem, addSolution } from '../../support/fixtures';
 import { fixturePath } from '../../support/paths';
 
 const FIXTURES = fixturePath('datasets');
@@ -49,11 +50,11 @@ describe('openProject', () => {
     const file = path.join(dir, 'm.sqlite');
     openProject(file).close();
     const db = new Database(file);
-    const extra: Migration[] = [{ version: SCHEMA_VERSION + 1, name: 'notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)' }];
+    const extra: Migration[] = [{ version: SCHEMA_VERSION + 1, name: 'notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)', tables: { notes: 'import' } }];
     migrate(db, file, [...MIGRATIONS, ...extra]);
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 1);
     migrate(db, file, [...MIGRATIONS, ...extra]); // nothing to do
-    const broken: Migration[] = [...extra, { version: SCHEMA_VERSION + 2, name: 'broken', sql: 'CREATE TABLE t2 (x); CREATE TABLE notes (y)' }];
+    const broken: Migration[] = [...extra, { version: SCHEMA_VERSION + 2, name: 'broken', sql: 'CREATE TABLE t2 (x); CREATE TABLE notes (y)', tables: { t2: 'import', notes: 'import' } }];
     expect(() => migrate(db, file, [...MIGRATIONS, ...broken])).toThrow(/already exists/);
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 1);
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 't2'`).get()).toBeUndefined();
@@ -69,11 +70,10 @@ describe('openProject', () => {
 
   it('enforces the unique keys that make imports and cuts idempotent', () => {
     const p = openProject(path.join(dir, 'u.sqlite'));
-    p.db.prepare(`INSERT INTO datasets (name, source_file, format, imported_at) VALUES ('d', 'f', 'apps', 'now')`).run();
-    const ins = p.db.prepare(`INSERT INTO problems (dataset_id, external_id, question, content_hash, raw) VALUES (1, 'x', 'q', 'h', '{}')`);
-    ins.run();
-    expect(() => ins.run()).toThrow(/UNIQUE/);
-    expect(() => p.db.prepare(`INSERT INTO solutions (problem_id, ordinal, code) VALUES (99, 0, 'x')`).run()).toThrow(/FOREIGN KEY/);
+    const datasetId = addDataset(p);
+    addProblem(p, { datasetId, externalId: 'x' });
+    expect(() => addProblem(p, { datasetId, externalId: 'x' })).toThrow(/UNIQUE/);
+    expect(() => addSolution(p, { problemId: 99 })).toThrow(/FOREIGN KEY/);
     p.close();
   });
 });

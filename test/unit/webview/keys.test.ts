@@ -25,14 +25,20 @@ describe('review room keys', () => {
     expect(actionOf({ key: 'A' }, idle)).toBeUndefined();
   });
 
-  it('leaves keys to text fields, modifiers to the editor, and letters to an edit in progress', () => {
+  it('leaves letters to text fields and the side being edited; Escape, Ctrl+S and Ctrl+Enter reach the room', () => {
     expect(actionOf({ key: 'a' }, { editing: false, typing: true })).toBeUndefined();
     expect(actionOf({ key: 'a', ctrlKey: true }, idle)).toBeUndefined();
     expect(actionOf({ key: 'a', altKey: true }, idle)).toBeUndefined();
-    expect(actionOf({ key: 'a' }, { editing: true, typing: false })).toBeUndefined();
-    expect(actionOf({ key: 's', ctrlKey: true }, { editing: true, typing: false })).toBe('save');
+    // In the edited side, letters are code.
+    expect(actionOf({ key: 't' }, { editing: true, typing: true })).toBeUndefined();
+    expect(actionOf({ key: 's', ctrlKey: true }, { editing: true, typing: true })).toBe('save');
     expect(actionOf({ key: 'S', metaKey: true }, { editing: true, typing: false })).toBe('save');
-    expect(actionOf({ key: 'Enter', ctrlKey: true }, { editing: true, typing: false })).toBe('runTests');
+    expect(actionOf({ key: 'Enter', ctrlKey: true }, { editing: true, typing: true })).toBe('runTests');
     expect(actionOf({ key: 'Escape' }, { editing: true, typing: true })).toBe('escape');
+    // Out of the editor with an edit pending: t runs its tests, e goes back into it.
+    expect(actionOf({ key: 't' }, { editing: true, typing: false })).toBe('runTests');
+    expect(actionOf({ key: 'e' }, { editing: true, typing: false })).toBe('edit');
+    // Ctrl+S without an edit is the browser's, not the room's.
+    expect(actionOf({ key: 's', ctrlKey: true }, idle)).toBeUndefined();
   });
 });
