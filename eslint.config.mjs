@@ -56,7 +56,15 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../server/*', '!../server/protocol', '../webview/*', '!../webview/contract'], message: 'extension/ reaches the engine only through server/protocol.' }] },
+        {
+          patterns: [
+            {
+              // The webviews' contracts (the review room's, the dashboard's) and nothing else of them.
+              group: ['../server/*', '!../server/protocol', '../webview/*', '!../webview/contract', '!../webview/dashboard', '../webview/dashboard/*', '!../webview/dashboard/contract'],
+              message: 'extension/ reaches the engine only through server/protocol.',
+            },
+          ],
+        },
       ],
     },
   },

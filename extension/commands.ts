@@ -21,6 +21,8 @@ import { openStoredDocument } from './storeDocuments';
 import type { TestRuns } from './testRuns';
 import type { Training } from './training';
 import type { TrainingRunsView } from './trainingView';
+import { reached } from './walkthrough';
+import type { Dashboard } from './dashboard';
 
 export interface CommandContext extends PairCommandContext {
   engine: EngineClient;
@@ -35,6 +37,7 @@ export interface CommandContext extends PairCommandContext {
   review: ReviewRoom;
   training: Training;
   trainingRuns: TrainingRunsView;
+  dashboard: Dashboard;
 }
 
 type Handler = (ctx: CommandContext, ...args: unknown[]) => unknown;
@@ -73,6 +76,7 @@ async function importDataset(ctx: CommandContext, arg?: unknown): Promise<Import
   const summary = await withServerProgress(client, 'PairForge: importing', (workDoneToken, token) =>
     client.sendRequest(ImportRequest, { files: files!, workDoneToken }, token),
   );
+  if (!summary.cancelled && summary.files.length > 0) reached('imported');
   const bad = badLineReport(summary);
   const text = importSummaryText(summary);
   ctx.output.appendLine(text);
@@ -176,6 +180,7 @@ export const COMMANDS: Record<string, Handler> = {
   [OPEN_STORED_COMMAND]: (_ctx, uri) => openStoredDocument(uri as string),
   [OPEN_SAMPLE_COMMAND]: (_ctx, targetId, sampleId, index) => openSample(targetId as number, sampleId as number, index as number),
   'pairforge.reviewPairs': (ctx, arg) => ctx.review.open(pairIdOf(arg)),
+  'pairforge.openDashboard': (ctx) => ctx.dashboard.open(),
   'pairforge.buildPairs': (ctx) => buildPairs(ctx),
   'pairforge.exportPairs': (ctx) => exportPairs(ctx),
   'pairforge.scorePairs': (ctx, node, selected) => scorePairs(ctx, pairIdsOf(node, selected)),

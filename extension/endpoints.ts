@@ -8,6 +8,7 @@ import type { EngineClient } from './client';
 import { config, SECTION } from './config';
 import { apiKeySecretName } from './settingsValues';
 import { healthSummary } from './samplingText';
+import { reached } from './walkthrough';
 
 export const CHECK_ENDPOINTS_COMMAND = 'pairforge.checkEndpoints';
 
@@ -111,6 +112,7 @@ export class Endpoints implements vscode.Disposable {
     try {
       const health = await client.sendRequest(EndpointHealthRequest, { endpoints });
       const s = healthSummary(health);
+      if (s.ok > 0) reached('endpoint');
       this.item.text = s.text;
       this.item.tooltip = new vscode.MarkdownString(s.tooltip);
       this.item.backgroundColor = s.ok === health.length ? undefined : new vscode.ThemeColor(s.ok === 0 ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');

@@ -7,6 +7,7 @@ import { registerCommands } from './commands';
 import { CandidateDocuments } from './candidateDocuments';
 import { config, effectsOf, SECTION } from './config';
 import { DatasetsView } from './datasetsView';
+import { Dashboard } from './dashboard';
 import { BlockDecorations } from './decorations';
 import { Endpoints } from './endpoints';
 import { PairsView } from './pairsView';
@@ -18,6 +19,7 @@ import { TestRuns } from './testRuns';
 import { MetricsPanels } from './metricsPanel';
 import { Training } from './training';
 import { TrainingRunsView } from './trainingView';
+import { reached } from './walkthrough';
 
 let engine: EngineClient | undefined;
 
@@ -37,12 +39,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     (ids) => vscode.commands.executeCommand('pairforge.scorePairs', ids),
     () => vscode.commands.executeCommand('pairforge.sendToTraining'),
   );
+  const dashboard = new Dashboard(context, engine, review, output);
   const trainingRuns = new TrainingRunsView(engine);
   const metricsPanels = new MetricsPanels(context, engine);
   const training = new Training(engine, context, trainingRuns, metricsPanels);
   const changed = () => {
     pairs.refresh();
     review.refresh();
+    dashboard.refresh();
   };
   const e = engine;
   context.subscriptions.push(
@@ -64,14 +68,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     new StoreDocuments(engine).register(),
     new CandidateDocuments(engine).register(),
     review,
+    dashboard,
     sandbox,
     engine.onSandboxStatus((s) => {
       sandbox.show(s);
       if (s.warning || s.mode === 'none') output.appendLine(`sandbox: ${s.mode} (weaker than ${s.preferred}): ${s.reason ?? ''}`);
     }),
-    review.onDidChangePairs(() => pairs.refresh()),
-    pairs.onDidSetStatus(() => review.refresh()),
-    ...registerCommands({ engine, decorations, datasets, output, testRuns, endpoints, samples, pairs, review, changed, training, trainingRuns }),
+    review.onDidChangePairs(() => {
+      pairs.refresh();
+      dashboard.refresh();
+    }),
+    pairs.onDidSetStatus(() => {
+      review.refresh();
+      dashboard.refresh();
+      reached('reviewed');
+    }),
+    ...registerCommands({ engine, decorations, datasets, output, testRuns, endpoints, samples, pairs, review, dashboard, changed, training, trainingRuns }),
     engine.onBlocks((p) => decorations.update(p)),
     engine.onDidStart(() => {
       datasets.refresh();

@@ -15,6 +15,7 @@ import type { EngineClient } from './client';
 import { config } from './config';
 import type { Endpoints } from './endpoints';
 import { withServerProgress } from './serverProgress';
+import { reached } from './walkthrough';
 
 export interface PairCommandContext {
   engine: EngineClient;
@@ -48,6 +49,7 @@ export async function buildPairs(ctx: PairCommandContext): Promise<BuildPairsRes
       token,
     ),
   );
+  if (!r.cancelled) reached('pairsBuilt');
   const text = `PairForge: ${r.cancelled ? 'building stopped' : 'pairs built'}: ${r.modes.map((m) => `${m.mode} ${m.total} (${m.inserted} new, ${m.stale} newly stale)`).join('; ')}.`;
   ctx.output.appendLine(text);
   void vscode.window.showInformationMessage(text, 'Review Pairs').then((pick) => pick && vscode.commands.executeCommand('pairforge.reviewPairs'));
@@ -113,6 +115,7 @@ export async function scorePairs(ctx: PairCommandContext, pairIds?: number[]): P
     `PairForge: scoring run ${r.runId} ${r.cancelled ? 'stopped' : r.status}: ${r.scoredPairs}/${r.pairs} pairs scored` +
     (r.meanMargin !== null ? `, the policy prefers the chosen side on ${r.prefersChosen}; mean margin ${r.meanMargin.toFixed(3)}` : '') +
     (r.message ? ` (${r.message})` : '');
+  if (r.status === 'done' && r.scoredPairs > 0) reached('scored');
   ctx.output.appendLine(text);
   void (r.status === 'done' ? vscode.window.showInformationMessage(text) : vscode.window.showWarningMessage(text));
   ctx.changed();

@@ -3,11 +3,12 @@
 // contract (webview/contract.ts): each request of the room becomes one engine request.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { FromWebview, Method, Requests, RoomState, ToWebview } from '../webview/contract';
+import type { FromWebview, Method, QueueQuery, Requests, RoomState, ToWebview } from '../webview/contract';
 import type { EngineClient } from './client';
 import { reviewHtml } from './reviewHtml';
 import { answer, roomHandlers } from './reviewRequests';
 import { withServerProgress } from './serverProgress';
+import { reached } from './walkthrough';
 
 export const REVIEW_VIEW_TYPE = 'pairforge.review';
 
@@ -15,6 +16,7 @@ export class ReviewRoom implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private state: RoomState | undefined;
   private focusPairId: number | undefined;
+  private openQuery: QueueQuery | undefined;
   private ready = false;
   private readonly disposables: vscode.Disposable[] = [];
   /** Fires after the room changed statuses or pairs (the Pairs view refreshes). */
@@ -38,14 +40,23 @@ export class ReviewRoom implements vscode.Disposable {
     );
   }
 
-  /** Opens the room (or brings it to the front), at `pairId` when given. */
-  open(pairId?: number): void {
+  /** Opens the room (or brings it to the front): at a pair (the Pairs view), or on a queue with
+   * these filters (a dashboard mark), or as it was left. */
+  open(at?: number | { query: QueueQuery }): void {
+    const pairId = typeof at === 'number' ? at : undefined;
+    const query = typeof at === 'object' ? at.query : undefined;
     if (this.panel) {
       this.panel.reveal(vscode.ViewColumn.Active);
       if (pairId !== undefined) this.post({ type: 'focusPair', pairId });
+      if (query) {
+        // Not ready yet (the page is still loading): the init message carries it.
+        if (this.ready) this.post({ type: 'setQuery', query });
+        else this.openQuery = query;
+      }
       return;
     }
     this.focusPairId = pairId;
+    this.openQuery = query;
     const panel = vscode.window.createWebviewPanel(REVIEW_VIEW_TYPE, 'PairForge: Review Pairs', vscode.ViewColumn.Active, {
       enableScripts: true,
       localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview')],
@@ -89,8 +100,15 @@ export class ReviewRoom implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        this.post({ type: 'init', ...(this.state ? { state: this.state } : {}), ...(this.focusPairId !== undefined ? { focusPairId: this.focusPairId } : {}), trusted: vscode.workspace.isTrusted });
+        this.post({
+          type: 'init',
+          ...(this.state ? { state: this.state } : {}),
+          ...(this.focusPairId !== undefined ? { focusPairId: this.focusPairId } : {}),
+          ...(this.openQuery ? { query: this.openQuery } : {}),
+          trusted: vscode.workspace.isTrusted,
+        });
         this.focusPairId = undefined;
+        this.openQuery = undefined;
         return;
       case 'state':
         this.state = m.state;
@@ -114,6 +132,7 @@ export class ReviewRoom implements vscode.Disposable {
       changed: () => this.changedEmitter.fire(),
       score: (pairIds) => void this.score(pairIds),
       sendToTraining: () => void this.sendToTraining(),
+      reviewed: () => reached('reviewed'),
     });
     return answer(handlers, method, params);
   }

@@ -30,6 +30,8 @@ export interface RoomHooks {
   score(pairIds: number[] | undefined): void;
   /** Starts Send to Training the editor's way (its task terminal). */
   sendToTraining(): void;
+  /** A decision was stored (the walkthrough's "Review a pair" step). */
+  reviewed?(): void;
 }
 
 export type RoomHandlers = { [M in Method]: (p: Requests[M]['params']) => Promise<Requests[M]['result']> };
@@ -41,6 +43,7 @@ export function roomHandlers(send: Send, hooks: RoomHooks): RoomHandlers {
     pair: (p) => send(PairDetailRequest, { pairId: p.pairId }),
     decide: async (p) => {
       const res = await send(ReviewDecisionRequest, p);
+      if (res.updated > 0) hooks.reviewed?.();
       hooks.changed();
       return { updated: res.updated };
     },

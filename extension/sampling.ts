@@ -10,6 +10,7 @@ import type { Endpoints } from './endpoints';
 import type { SamplesView } from './samplesView';
 import { withServerProgress } from './serverProgress';
 import { sampleSummaryText } from './samplingText';
+import { reached } from './walkthrough';
 
 export interface SamplingContext {
   engine: EngineClient;
@@ -49,6 +50,7 @@ export async function sample(ctx: SamplingContext, uriLike: unknown, targetId?: 
     ),
   );
   const text = sampleSummaryText(summary);
+  if (summary.samples > 0) reached('sampled');
   // Never the request (it holds the keys): only the summary goes to the output channel.
   ctx.output.appendLine(`${uri.toString(true)}: ${text}`);
   if (!trusted) ctx.output.appendLine('  tests not run: the workspace is not trusted');

@@ -22,6 +22,7 @@ import {
 } from '../server/protocol';
 import type { EngineClient } from './client';
 import { endText, hostEnvironmentText, taskExitCode, toTerminal } from './trainingText';
+import { reached } from './walkthrough';
 
 export const TRAIN_TASK_TYPE = 'pairforge-train';
 
@@ -166,6 +167,8 @@ class TrainingTerminal implements vscode.Pseudoterminal {
       );
       run = await client.sendRequest(TrainingStartRequest, { settings, ...(this.def.name ? { name: this.def.name } : {}), workDoneToken }, this.cancel.token);
       this.host.changed();
+      // Handed off: the walkthrough's "Send to training" step is done.
+      reached('trainingSent');
     } else {
       if (this.def.runId === undefined) throw new Error('a follow task needs a runId');
       const found = (await client.sendRequest(TrainingRunsRequest, {})).find((r) => r.id === this.def.runId);

@@ -4,7 +4,7 @@
 import * as esbuild from 'esbuild';
 import { mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { copyRuntimeAssets, nodeBundle, root } from './bundle.mjs';
+import { browserBundle, copyRuntimeAssets, nodeBundle, root } from './bundle.mjs';
 
 const dist = path.join(root, 'dist');
 const watch = process.argv.includes('--watch');
@@ -23,23 +23,14 @@ const builds = [
 
 // The webviews: browser bundles (no Node), their CSS and fonts beside them in dist/webview/.
 // Monaco's editor worker is its own bundle, which the room loads through a blob URL; the training
-// metrics panel is ECharts.
-const browser = {
-  absWorkingDir: root,
-  bundle: true,
-  platform: 'browser',
-  format: 'iife',
-  target: 'es2022',
-  logLevel: 'warning',
-  sourcemap: !production,
-  minify: true,
-  loader: { '.ttf': 'file' },
-  assetNames: '[name]',
-  define: { 'process.env.NODE_ENV': '"production"' },
-};
+// metrics panel and the dashboard are ECharts.
+const browser = { ...browserBundle, sourcemap: !production };
 builds.push(
   { ...browser, entryPoints: ['webview/review/main.ts'], outfile: 'dist/webview/review.js' },
   { ...browser, entryPoints: ['webview/metrics/main.ts'], outfile: 'dist/webview/metrics.js' },
+  // The dashboard (a webview) and `pairforge report`'s page, which the report inlines whole.
+  { ...browser, entryPoints: ['webview/dashboard/main.ts'], outfile: 'dist/webview/dashboard.js' },
+  { ...browser, entryPoints: ['webview/dashboard/report.ts'], outfile: 'dist/webview/report.js' },
   { ...browser, entryPoints: ['monaco-editor/editor/editor.worker.js'], outfile: 'dist/webview/editor.worker.js' },
 );
 

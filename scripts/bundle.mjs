@@ -25,6 +25,21 @@ export const nodeBundle = {
   banner: { js: "const __pairforgeImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
+/** esbuild options for a browser bundle (the webviews and the report's page; add entryPoints and
+ * outfile): no Node, one IIFE, minified, CSS and fonts beside it. */
+export const browserBundle = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  logLevel: 'warning',
+  minify: true,
+  loader: { '.ttf': 'file' },
+  assetNames: '[name]',
+  define: { 'process.env.NODE_ENV': '"production"' },
+};
+
 /** Copies the trainer (server/training/python: the script, its package and its pinned
  * requirements) into `dir`/trainer, which the SSH hand-off uploads to a GPU host
  * (docs/training.md). */

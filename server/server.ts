@@ -4,6 +4,7 @@
 // connection comes from the caller: main.ts gives it stdio / node-ipc, tests an in-memory pair.
 import { CodeLensRefreshRequest, TextDocumentSyncKind, type Connection, type InitializeResult, type ServerCapabilities } from 'vscode-languageserver/node';
 import { blocksFeature } from './blocks/feature';
+import { dashboardFeature } from './dashboard/feature';
 import { execFeature } from './exec/feature';
 import { importFeature } from './import/feature';
 import { Documents } from './lsp/documents';
@@ -61,6 +62,7 @@ export function startServer(connection: Connection): EngineContext {
   reviewFeature(ctx, exec);
   trainingFeature(ctx);
   statsFeature(ctx);
+  dashboardFeature(ctx);
 
   connection.onInitialize(async (params): Promise<InitializeResult> => {
     lensRefresh = params.capabilities.workspace?.codeLens?.refreshSupport === true;

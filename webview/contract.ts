@@ -24,6 +24,8 @@ export interface QueueQuery {
   search?: string;
   pairIds?: number[];
   runId?: number;
+  /** Only the pairs of this export. */
+  exportId?: number;
   marginMin?: number;
   marginMax?: number;
   sort?: 'id' | 'edit_distance' | 'margin';
@@ -198,10 +200,13 @@ export type FromWebview =
 // ---- messages to the webview ------------------------------------------------------------------
 
 export type ToWebview =
-  | { type: 'init'; state?: RoomState; focusPairId?: number; trusted: boolean }
+  /** `query`: open on these filters (the dashboard's marks), instead of the remembered ones. */
+  | { type: 'init'; state?: RoomState; focusPairId?: number; query?: QueueQuery; trusted: boolean }
   | { type: 'response'; id: number; result?: unknown; error?: string }
   /** Show this pair (the Pairs view opened it). */
   | { type: 'focusPair'; pairId: number }
+  /** Show the queue with these filters, from its first pair (a dashboard mark was clicked). */
+  | { type: 'setQuery'; query: QueueQuery }
   /** The project changed outside the room (pairs built, statuses set elsewhere): reload. */
   | { type: 'refresh' };
 

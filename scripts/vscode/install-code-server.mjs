@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { aptGet } from '../apt-lock.mjs';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 // Pinned by code-server 4.100.3's lib/vscode/npm-shrinkwrap.json (@vscode/ripgrep 1.15.11) and that
@@ -76,10 +77,10 @@ function ensureSystemPackages(log) {
   }
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const tryInstall = () =>
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: 'inherit', env }).status === 0;
+  // Another install holding the apt lock is waited for (and named), not a failure.
+  const tryInstall = () => aptGet(['install', '-y', '--no-install-recommends', ...missing], { log, env }) === 0;
   if (!tryInstall()) {
-    run('apt-get', ['update'], { env });
+    if (aptGet(['update'], { log, env }) !== 0) throw new Error('apt-get update failed');
     if (!tryInstall()) throw new Error(`apt-get install ${missing.join(' ')} failed`);
   }
 }

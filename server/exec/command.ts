@@ -2,7 +2,7 @@
 // their verdicts. Both are runPending over a different selection; check-refs
 // also lists the references that fail their own tests.
 import os from 'node:os';
-import { UsageError, dbOf, err, intOption, interruptSignal, out, parseArgs, progressLine, settingOption, showHelp, type Args, type Command } from '../cli/kit';
+import { PROGRESS_FLAGS, QUIET_HELP, UsageError, dbOf, err, intOption, interruptSignal, out, parseArgs, progressOf, settingOption, showHelp, type Args, type Command } from '../cli/kit';
 import { openProject } from '../store/db';
 import { ExecEngine } from './engine';
 import { exitStatusOf, runPending, type RunSummary } from './runPending';
@@ -28,7 +28,8 @@ const COMMON_OPTIONS = `  --comparator C        strict (default: line by line, t
                         isolation instead of refusing: the programs can read and change your
                         files and use the network. Explicit opt-in, warned loudly; bubblewrap is
                         still used wherever it works
-  --json                print the summary as JSON`;
+  --json                print the summary as JSON
+${QUIET_HELP}`;
 
 const SUMMARY_HELP = `Resumable: verdicts are stored in transactions as they come, keyed by candidate, comparator and
 attempt, so an interrupted or killed run is finished by running the same command again (stored
@@ -66,7 +67,7 @@ ${SUMMARY_HELP}`;
 const MAX_FLAGGED_LINES = 50;
 
 const VALUE_OPTIONS = ['db', 'comparator', 'timeout-ms', 'memory-mb', 'output-kb', 'workers', 'confirm', 'limit', 'dataset'];
-const FLAGS = ['all-results', 'allow-unsandboxed', 'json'];
+const FLAGS = ['all-results', 'allow-unsandboxed', 'json', ...PROGRESS_FLAGS];
 
 interface Setup {
   db: string;
@@ -158,16 +159,15 @@ async function runCommand(command: 'check-refs' | 'exec', argv: string[], source
     if (o.allowUnsandboxed) err(`pairforge ${command}: --allow-unsandboxed: if bubblewrap cannot be used here, candidates run WITHOUT isolation`);
     // SandboxUnavailableError (no bwrap, no namespaces) propagates: the CLI prints its message,
     // which says how to fix it, and exits 2. Nothing runs unisolated without the opt-in.
-    const engine = await ExecEngine.create({ workers: o.workers, limits: o.limits, allowUnsandboxed: o.allowUnsandboxed, log: err });
+    const progress = progressOf(a);
+    const engine = await ExecEngine.create({ workers: o.workers, limits: o.limits, allowUnsandboxed: o.allowUnsandboxed, log: (line) => progress.log(line) });
     const counts = selection.sources.map((s) => `${s.count(p, selection)} ${s.kind}s`).join(', ');
     err(
       `${command}: ${counts}; ${o.workers} workers, ${isIsolated(engine.sandbox.isolation) ? `isolated (${engine.sandbox.isolation})` : 'NOT ISOLATED'}, ` +
         `comparator ${o.comparator}, ${engine.sandbox.limits.testTimeoutMs} ms per test`,
     );
     const signal = interruptSignal();
-    const progress = progressLine();
-    // Without a terminal, a progress line every 10 s keeps logs of long runs informative.
-    let lastLog = Date.now();
+    progress.stage(command, 'candidates');
     let summary: RunSummary;
     try {
       summary = await runPending(p, engine, {
@@ -179,17 +179,10 @@ async function runCommand(command: 'check-refs' | 'exec', argv: string[], source
         // One candidate in flight per worker plus one queued, so a worker never waits for us.
         concurrency: o.workers * 2,
         signal,
-        onProgress: (e) => {
-          const line = `${command}: ${e.done}/${e.total} candidates (${e.ran} run now)`;
-          if (process.stderr.isTTY) progress.update(line);
-          else if (Date.now() - lastLog >= 10_000) {
-            lastLog = Date.now();
-            err(line);
-          }
-        },
+        onProgress: (e) => progress.update({ done: e.done, total: e.total, errors: e.errors, note: `${e.ran.toLocaleString('en-US')} run now` }),
       });
     } finally {
-      progress.done();
+      progress.end();
       await engine.close();
     }
     const flagged = command === 'check-refs' ? flaggedReferences(p, selection, o.comparator) : undefined;

@@ -36,6 +36,8 @@ export interface RunProgress {
   total: number;
   ran: number;
   kind: CandidateKind;
+  /** Candidates the engine failed on so far (not verdicts: they stay pending). */
+  errors: number;
 }
 
 /** The JSON summary: verdict counts (attempt 0) over every candidate of the selection that has
@@ -208,7 +210,7 @@ export async function runPending(p: Project, runner: ExecRunner, opts: RunPendin
       if (first === undefined) s.pending++;
       else count(c.kind, first);
       done++;
-      opts.onProgress?.({ done, total, ran: s.ran, kind: c.kind });
+      opts.onProgress?.({ done, total, ran: s.ran, kind: c.kind, errors: s.errors });
     }
   };
 
@@ -245,7 +247,7 @@ export async function runPending(p: Project, runner: ExecRunner, opts: RunPendin
           inflight.add(task);
           while (inflight.size >= opts.concurrency) await Promise.race(inflight);
         }
-        opts.onProgress?.({ done, total, ran: s.ran, kind });
+        opts.onProgress?.({ done, total, ran: s.ran, kind, errors: s.errors });
       }
     }
     await Promise.all(inflight);

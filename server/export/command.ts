@@ -1,10 +1,10 @@
 // `pairforge export`: reviewed pairs -> a training file in curriculum order, plus its manifest.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT_BAD_INPUT, EXIT_OK, UsageError, choiceOption, dbOf, numberOption, out, parseArgs, showHelp, type Args, type Command } from '../cli/kit';
+import { EXIT_BAD_INPUT, EXIT_OK, PROGRESS_FLAGS, QUIET_HELP, UsageError, choiceOption, dbOf, numberOption, out, parseArgs, progressOf, showHelp, type Args, type Command } from '../cli/kit';
 import { openProject } from '../store/db';
 import { CURRICULUM_ORDERS, type CurriculumOrder } from './curriculum';
-import { DEFAULT_EXPORT, MANIFEST_FILE, exportPairs, reExport, type ExportOptions, type ExportSummary } from './export';
+import { DEFAULT_EXPORT, MANIFEST_FILE, exportPairs, reExport, type ExportHooks, type ExportOptions, type ExportSummary } from './export';
 import { EXPORT_FORMATS, type ExportFormat } from './records';
 import { PAIR_MODES, type PairMode, FIM_FAMILIES, type FimFamily } from '../protocol';
 
@@ -32,7 +32,8 @@ models, sampling parameters, seeds, filters, counts and options, and the exporte
   --fim-seed N           seed of those draws (default 3407)
   --family F             FIM tokens to render with (default qwen2.5-coder)
   --training-sentence    append the published "Read the inputs from stdin..." to each query
-  --json                 print the manifest summary as JSON`;
+  --json                 print the manifest summary as JSON
+${QUIET_HELP}`;
 
 export function exportOptionsOf(a: Args): ExportOptions {
   const format = choiceOption<ExportFormat>('export', a, 'format', EXPORT_FORMATS);
@@ -81,7 +82,7 @@ export function formatExportSummary(s: ExportSummary): string {
 async function run(argv: string[]): Promise<number> {
   const a = parseArgs('export', argv, {
     values: ['db', 'format', 'out', 'mode', 'order', 'epochs', 'seed', 'fim-rate', 'fim-seed', 'family', 'from-manifest'],
-    flags: ['json', 'include-pending', 'training-sentence'],
+    flags: ['json', 'include-pending', 'training-sentence', ...PROGRESS_FLAGS],
   });
   if (a.flags.has('help')) return showHelp(HELP);
   const db = dbOf('export', a, true);
@@ -103,9 +104,17 @@ async function run(argv: string[]): Promise<number> {
       throw new UsageError('export: --training-sentence does not apply to --format structurecoder (the published trainer appends it itself)');
     }
   }
+  const progress = progressOf(a);
+  const hooks: ExportHooks = {
+    onProgress: (phase, done, total) => {
+      progress.stage(`export (${phase})`, phase === 'reading' ? 'pairs' : 'records');
+      progress.update({ done, total });
+    },
+  };
   const p = openProject(db);
   try {
-    const s = manifest ? reExport(p, manifest, outDir) : exportPairs(p, outDir, opts!);
+    const s = manifest ? reExport(p, manifest, outDir, hooks) : exportPairs(p, outDir, opts!, undefined, hooks);
+    progress.end();
     if (a.flags.has('json')) {
       out(JSON.stringify({ dir: s.dir, counts: s.manifest.counts, files: s.manifest.files, options: s.manifest.options, ...(s.leftOut ? { leftOut: s.leftOut } : {}), ...(s.reproduced ? { reproduced: s.reproduced } : {}) }));
     } else out(formatExportSummary(s));

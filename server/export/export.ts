@@ -14,6 +14,7 @@ import { pairLookup, pairOutlinesByKey, reviewedPairOutlines, unacceptedPairs, t
 import { sampleJob } from '../sampling/queries';
 import { SCHEMA_VERSION, type Project } from '../store/db';
 import { CURRICULUM_ORDERS, curriculum, drawFormats, type CurriculumOrder } from './curriculum';
+import { recordExport } from './store';
 import {
   EXPORT_FORMATS,
   llamaFactoryDatasetInfo,
@@ -94,6 +95,14 @@ export interface Manifest {
   files: ManifestFile[];
 }
 
+/** What a caller follows while an export runs: pairs read for the manifest, then records written. */
+export interface ExportHooks {
+  onProgress?: (phase: 'reading' | 'writing', done: number, total: number) => void;
+}
+
+/** Progress is reported every this many items (and at the end of each phase). */
+const PROGRESS_EVERY = 256;
+
 /** Why pairs of the project are not in an export (each pair counted once, under its first
  * reason; `flags` tallies the filter flags of the pending pairs left out, several per pair). */
 export interface LeftOut {
@@ -113,6 +122,8 @@ export interface LeftOut {
 export interface ExportSummary {
   dir: string;
   manifest: Manifest;
+  /** The project's record of this export (server/export/store.ts). */
+  exportId: number;
   /** What the selection left out (not for a re-export from a manifest, which takes its keys). */
   leftOut?: LeftOut;
   /** Set by a re-export: whether each data file is byte-identical to the manifest's. */
@@ -160,7 +171,7 @@ function sorted(out: Record<string, number>): Record<string, number> {
 }
 
 /** Everything the manifest says about the exported pairs, in one pass over them. */
-function describePairs(p: Project, pairs: readonly Light[]) {
+function describePairs(p: Project, pairs: readonly Light[], hooks: ExportHooks = {}) {
   const pairOf = pairLookup(p);
   const byKind: Record<string, number> = {};
   const byBlockKind: Record<string, number> = {};
@@ -175,7 +186,8 @@ function describePairs(p: Project, pairs: readonly Light[]) {
   const pairing = new Map<string, unknown>();
   const limits = new Map<string, unknown>();
   const tokenCounting = new Set<string>();
-  for (const x of pairs) {
+  for (const [i, x] of pairs.entries()) {
+    if (i % PROGRESS_EVERY === 0) hooks.onProgress?.('reading', i, pairs.length);
     const r = pairOf(x.id);
     if (!r) throw new Error(`${p.file}: pair ${x.id} disappeared during the export`);
     countInto(byKind, r.kind);
@@ -193,6 +205,7 @@ function describePairs(p: Project, pairs: readonly Light[]) {
     if (prov.limits !== undefined) limits.set(JSON.stringify(prov.limits), prov.limits);
     tokenCounting.add(String((prov.tokens as { method?: string } | undefined)?.method ?? 'none'));
   }
+  hooks.onProgress?.('reading', pairs.length, pairs.length);
   const byJson = (m: Map<string, unknown>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
   return {
     counts: { byKind: sorted(byKind), byBlockKind: sorted(byBlockKind), byDepth: sorted(byDepth), byStatus: sorted(byStatus), byMode: sorted(byMode) },
@@ -306,9 +319,16 @@ class Sinks {
 }
 
 /** Writes the data file(s) in curriculum order; returns them and the format drawn per record. */
-function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: ExportOptions, sinks: Sinks): { files: ManifestFile[]; byFormat: Record<string, number> } {
+function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: ExportOptions, sinks: Sinks, hooks: ExportHooks): { files: ManifestFile[]; byFormat: Record<string, number> } {
   const ordered = curriculum(pairs, { order: opts.order, epochs: opts.epochs, seed: opts.seed });
-  const read = pairReader(p);
+  const reader = pairReader(p);
+  let written = 0;
+  // Each record read is one written: progress counts them as they go.
+  const read = (id: number) => {
+    if (written % PROGRESS_EVERY === 0) hooks.onProgress?.('writing', written, ordered.length);
+    written++;
+    return reader(id);
+  };
   const byFormat: Record<string, number> = {};
   const sink = sinks.sink(path.join(dir, dataFileOf(opts.format)));
   if (opts.format === 'structurecoder') {
@@ -366,17 +386,17 @@ export function leftOutOf(p: Project, opts: Pick<ExportOptions, 'includePending'
   return out;
 }
 
-export function exportPairs(p: Project, outDir: string, opts: ExportOptions, keys?: readonly string[]): ExportSummary {
+export function exportPairs(p: Project, outDir: string, opts: ExportOptions, keys?: readonly string[], hooks: ExportHooks = {}): ExportSummary {
   if (opts.format === 'structurecoder' && opts.trainingSentence) {
     throw new Error('export: the structurecoder format leaves the training sentence to the published trainer, which appends it itself');
   }
   const pairs = selectPairs(p, opts, keys);
-  const about = describePairs(p, pairs);
+  const about = describePairs(p, pairs, hooks);
   const dir = path.resolve(outDir);
   mkdirSync(dir, { recursive: true });
   const sinks = new Sinks();
   try {
-    const summary = writeExport(p, dir, pairs, about, opts, sinks);
+    const summary = writeExport(p, dir, pairs, about, opts, sinks, hooks);
     return keys ? summary : { ...summary, leftOut: leftOutOf(p, opts) };
   } catch (e) {
     sinks.abortAll();
@@ -384,8 +404,9 @@ export function exportPairs(p: Project, outDir: string, opts: ExportOptions, key
   }
 }
 
-function writeExport(p: Project, dir: string, pairs: readonly Light[], about: ReturnType<typeof describePairs>, opts: ExportOptions, sinks: Sinks): ExportSummary {
-  const { files, byFormat } = writeFiles(p, dir, pairs, opts, sinks);
+function writeExport(p: Project, dir: string, pairs: readonly Light[], about: ReturnType<typeof describePairs>, opts: ExportOptions, sinks: Sinks, hooks: ExportHooks): ExportSummary {
+  const { files, byFormat } = writeFiles(p, dir, pairs, opts, sinks, hooks);
+  hooks.onProgress?.('writing', files[0].records, files[0].records);
   const manifest: Manifest = {
     pairforge: { version: VERSION, schema: SCHEMA_VERSION },
     createdAt: new Date().toISOString(),
@@ -402,8 +423,10 @@ function writeExport(p: Project, dir: string, pairs: readonly Light[], about: Re
   };
   const m = sinks.sink(path.join(dir, MANIFEST_FILE));
   m.write(`${JSON.stringify(manifest, null, 2)}\n`);
-  m.close();
-  return { dir, manifest };
+  const written = m.close();
+  // The project remembers what it exported (the dashboard's funnel, an export's pairs in the room).
+  const exportId = recordExport(p, { dir, format: opts.format, options: opts, pairIds: pairs.map((x) => x.id), records: manifest.counts.records, manifestSha256: written.sha256, createdAt: manifest.createdAt });
+  return { dir, manifest, exportId };
 }
 
 /** Reads a manifest written by exportPairs; errors name the file and the field. */
@@ -431,9 +454,9 @@ export function readManifest(file: string): Manifest {
 }
 
 /** The same export again, from a manifest: same pairs, same options; compares the files. */
-export function reExport(p: Project, manifestFile: string, outDir: string): ExportSummary {
+export function reExport(p: Project, manifestFile: string, outDir: string, hooks: ExportHooks = {}): ExportSummary {
   const old = readManifest(manifestFile);
-  const summary = exportPairs(p, outDir, { ...DEFAULT_EXPORT, ...old.options }, old.pairKeys);
+  const summary = exportPairs(p, outDir, { ...DEFAULT_EXPORT, ...old.options }, old.pairKeys, hooks);
   const differing: string[] = [];
   for (const f of old.files) {
     const now = summary.manifest.files.find((x) => x.name === f.name);

@@ -1,5 +1,6 @@
 // `pairforge import`: dataset files into a project.
-import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, UsageError, dbOf, err, formatCounts, interruptSignal, out, parseArgs, progressLine, requireFiles, showHelp, type Command } from '../cli/kit';
+import path from 'node:path';
+import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, PROGRESS_FLAGS, QUIET_HELP, UsageError, dbOf, formatCounts, interruptSignal, out, parseArgs, progressOf, requireFiles, showHelp, type Command } from '../cli/kit';
 import { DATASET_FORMATS, type DatasetFormat } from '../protocol';
 import { importCounts } from './browse';
 import { openProject } from '../store/db';
@@ -15,12 +16,16 @@ Re-importing a file changes nothing; an interrupted import can be re-run to fini
   --format F            apps | humaneval | mbpp | history (default: detected from the fields)
   --dataset NAME        store every file's records in this dataset
   --json                print the summary as JSON
+${QUIET_HELP}
 
 Bad lines are reported on stderr as FILE:LINE: reason and skipped; the good lines are imported.
 Exit status: 0 ok, 1 if any line was bad, 2 usage or fatal error, 130 interrupted.`;
 
+/** Bytes as MB with one decimal (the unit the import's progress counts in). */
+const megabytes = (n: number) => (n / 1e6).toFixed(1);
+
 async function run(argv: string[]): Promise<number> {
-  const a = parseArgs('import', argv, { values: ['db', 'format', 'dataset'], flags: ['json'] });
+  const a = parseArgs('import', argv, { values: ['db', 'format', 'dataset'], flags: ['json', ...PROGRESS_FLAGS] });
   if (a.flags.has('help')) return showHelp(HELP);
   const db = dbOf('import', a, false);
   const format = a.values.get('format');
@@ -29,7 +34,8 @@ async function run(argv: string[]): Promise<number> {
   }
   requireFiles('import', a.positionals, 'dataset files');
   const signal = interruptSignal();
-  const progress = progressLine();
+  const progress = progressOf(a);
+  let badSoFar = 0;
   const p = openProject(db);
   try {
     const summary = await importFiles(p, a.positionals, {
@@ -37,15 +43,15 @@ async function run(argv: string[]): Promise<number> {
       ...(a.values.has('dataset') ? { dataset: a.values.get('dataset')! } : {}),
       signal,
       onProgress: (e) => {
-        const pct = e.totalBytes > 0 ? Math.floor((100 * e.bytes) / e.totalBytes) : 100;
-        progress.update(`importing ${e.file}: line ${e.line} (${pct}%)`);
+        progress.stage(`import ${path.basename(e.file)}`, 'MB', megabytes);
+        progress.update({ done: e.bytes, total: e.totalBytes, errors: badSoFar, note: `line ${e.line.toLocaleString('en-US')}` });
       },
       onBadLine: (b) => {
-        progress.done();
-        err(`${b.file}:${b.line}: ${b.reason}`);
+        badSoFar++;
+        progress.log(`${b.file}:${b.line}: ${b.reason}`);
       },
     });
-    progress.done();
+    progress.end();
     const bad = summary.files.reduce((n, f) => n + f.bad.length, 0);
     if (a.flags.has('json')) out(JSON.stringify(summary));
     else {

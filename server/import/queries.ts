@@ -242,3 +242,9 @@ export function problemOfVersionSql(versionId: string): string {
 export function datasetOfProblemSql(problemId: string): string {
   return `(SELECT dataset_id FROM problems WHERE id = ${problemId})`;
 }
+
+/** The ids of every history's final version (the one expected to pass), as a subquery for
+ * `... IN (<this>)`. */
+export function finalVersionIdsSql(): string {
+  return 'SELECT fv.id FROM history_versions fv WHERE fv.ordinal = (SELECT MAX(x.ordinal) FROM history_versions x WHERE x.history_id = fv.history_id)';
+}

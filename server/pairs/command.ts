@@ -1,6 +1,6 @@
 // `pairforge pairs`: verdicts in the store -> preference pairs (structurecoder or iterpref).
 import { loadPython } from '../blocks/parser';
-import { EXIT_INTERRUPTED, EXIT_OK, UsageError, choiceOption, dbOf, intOption, interruptSignal, out, parseArgs, progressLine, showHelp, type Command } from '../cli/kit';
+import { EXIT_INTERRUPTED, EXIT_OK, PROGRESS_FLAGS, QUIET_HELP, UsageError, choiceOption, dbOf, intOption, interruptSignal, out, parseArgs, progressOf, showHelp, type Command } from '../cli/kit';
 import { openProject } from '../store/db';
 import { buildPairs, type BuildOptions, type BuildSummary } from './build';
 import { describeFlags, describeNoPair } from './explain';
@@ -37,7 +37,8 @@ filters:
   --endpoint URL         count tokens with this vLLM server's /tokenize (else estimated, and marked)
   --model NAME           the model /tokenize is asked about (default: the server's first)
   --family F             prompt family the token count renders FIM prompts with (default qwen2.5-coder)
-  --json                 print the summary as JSON`;
+  --json                 print the summary as JSON
+${QUIET_HELP}`;
 
 /** The first model a vLLM server lists, for /tokenize. */
 export async function firstModel(endpoint: string): Promise<string | undefined> {
@@ -82,7 +83,7 @@ export function formatBuildSummary(s: BuildSummary): string {
 async function run(argv: string[]): Promise<number> {
   const a = parseArgs('pairs', argv, {
     values: ['db', 'mode', 'comparator', 'selection', 'reject-verdicts', 'preset', 'rejected', 'seed', 'lines', 'max-tokens', 'max-critical-lines', 'endpoint', 'model', 'family'],
-    flags: ['json', 'admit-errors', 'golden-fallback'],
+    flags: ['json', 'admit-errors', 'golden-fallback', ...PROGRESS_FLAGS],
   });
   if (a.flags.has('help')) return showHelp(HELP);
   const db = dbOf('pairs', a, true);
@@ -130,12 +131,13 @@ async function run(argv: string[]): Promise<number> {
     ...(family ? { family } : {}),
   };
   const signal = interruptSignal();
-  const progress = progressLine();
+  const progress = progressOf(a);
+  progress.stage(`pairs (${mode})`, mode === 'iterpref' ? 'histories' : 'targets');
   const grammar = await loadPython();
   const p = openProject(db);
   try {
-    const s = await buildPairs(p, grammar, { ...opts, signal, onProgress: (d, t) => progress.update(`pairing: ${d}/${t}`) });
-    progress.done();
+    const s = await buildPairs(p, grammar, { ...opts, signal, onProgress: (done, total) => progress.update({ done, total }) });
+    progress.end();
     out(a.flags.has('json') ? JSON.stringify(s) : formatBuildSummary(s));
     return s.cancelled ? EXIT_INTERRUPTED : EXIT_OK;
   } finally {

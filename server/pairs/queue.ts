@@ -13,6 +13,13 @@ export interface ScoreJoin {
   margin: string;
 }
 
+/** A condition a later stage adds on the pairs row `p` (e.g. the pairs of one export:
+ * server/export/store.ts exportedPairsFilter), with its bound values. */
+export interface QueueFilter {
+  sql: string;
+  params: (string | number)[];
+}
+
 /** The rejected side's verdict, from the provenance the pairing run wrote (a FIM pair lists its
  * rejected samples' verdicts, a history pair its rejected version's). */
 const REJECTED_VERDICT = `COALESCE(json_extract(p.provenance, '$.rejected.verdict'), json_extract(p.provenance, '$.rejected.verdicts[0]'))`;
@@ -30,9 +37,13 @@ interface Where {
   params: (string | number)[];
 }
 
-function whereOf(q: PairQueueQuery, score: ScoreJoin | undefined): Where {
+function whereOf(q: PairQueueQuery, score: ScoreJoin | undefined, only?: QueueFilter): Where {
   const parts: string[] = [];
   const params: (string | number)[] = [];
+  if (only) {
+    parts.push(`(${only.sql})`);
+    params.push(...only.params);
+  }
   const inList = (expr: string, values: readonly (string | number)[] | undefined) => {
     if (!values || values.length === 0) return;
     parts.push(`${expr} IN (${values.map(() => '?').join(',')})`);
@@ -88,10 +99,10 @@ function needsScore(q: PairQueueQuery): boolean {
 }
 
 /** One page of the queue, with how many pairs match in all. */
-export function queuePage(p: Project, q: PairQueueQuery, offset: number, limit: number, score?: ScoreJoin): { total: number; rows: PairQueueRow[] } {
+export function queuePage(p: Project, q: PairQueueQuery, offset: number, limit: number, score?: ScoreJoin, only?: QueueFilter): { total: number; rows: PairQueueRow[] } {
   // With a scoring run the rows carry its margin; the count needs the join only to filter by it.
   const s = score;
-  const w = whereOf(q, s);
+  const w = whereOf(q, s, only);
   const join = s ? s.join : '';
   const joinParams = s ? s.params : [];
   const countJoin = s && needsScore(q);
@@ -125,8 +136,8 @@ export function queuePage(p: Project, q: PairQueueQuery, offset: number, limit: 
 }
 
 /** How many pairs of the filtered queue have each status. */
-export function queueCounts(p: Project, q: PairQueueQuery, score?: ScoreJoin): PairCounts {
-  const w = whereOf(q, score);
+export function queueCounts(p: Project, q: PairQueueQuery, score?: ScoreJoin, only?: QueueFilter): PairCounts {
+  const w = whereOf(q, score, only);
   const join = score && needsScore(q) ? score.join : '';
   const rows = p.db
     .prepare<unknown[], { status: PairStatus; n: number }>(`SELECT p.status, COUNT(*) AS n FROM pairs p ${join} ${w.sql} GROUP BY p.status`)

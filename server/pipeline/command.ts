@@ -1,7 +1,7 @@
 // `pairforge run`: import -> check-refs -> targets -> sample -> exec -> pairs -> export in one
 // command, resumable at every stage (run it again after a kill or Ctrl-C).
 import path from 'node:path';
-import { EXIT_INTERRUPTED, EXIT_OK, UsageError, choiceOption, err, intOption, interruptSignal, out, parseArgs, presetOf, progressLine, requireFiles, settingOption, showHelp, type Command } from '../cli/kit';
+import { EXIT_INTERRUPTED, EXIT_OK, PROGRESS_FLAGS, QUIET_HELP, UsageError, choiceOption, intOption, interruptSignal, out, parseArgs, presetOf, progressOf, requireFiles, settingOption, showHelp, type Command } from '../cli/kit';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/records';
 import { describeTokens } from '../pairs/command';
 import { describeFlags, describeNoPair } from '../pairs/explain';
@@ -38,7 +38,8 @@ Ctrl-C and a finished run re-run changes nothing. Progress goes to stderr, a sum
   --accepted-only        export only accepted pairs (default here: also unflagged pending ones,
                          since a fresh run has reviewed nothing)
   --skip S,...           leave stages out: ${STAGES.join(', ')}
-  --json                 print the summary as JSON`;
+  --json                 print the summary as JSON
+${QUIET_HELP}`;
 
 /** `<project name>-export-<format>/` beside the project, so two projects in one folder do not
  * write over each other's export. */
@@ -101,10 +102,13 @@ export function formatPipelineSummary(s: PipelineSummary): string {
   return lines.join('\n');
 }
 
+/** Bytes as MB with one decimal (the import stage counts bytes read). */
+const megabytes = (n: number) => (n / 1e6).toFixed(1);
+
 async function run(argv: string[]): Promise<number> {
   const a = parseArgs('run', argv, {
     values: ['db', 'dataset', 'endpoint', 'model', 'family', 'n', 'seed', 'preset', 'comparator', 'workers', 'format', 'out', 'skip'],
-    flags: ['json', 'allow-unsandboxed', 'accepted-only', 'whole-programs'],
+    flags: ['json', 'allow-unsandboxed', 'accepted-only', 'whole-programs', ...PROGRESS_FLAGS],
   });
   if (a.flags.has('help')) return showHelp(HELP);
   const db = a.values.get('db');
@@ -125,7 +129,7 @@ async function run(argv: string[]): Promise<number> {
   const endpoint = a.values.get('endpoint');
   const model = a.values.get('model');
   const signal = interruptSignal();
-  const progress = progressLine();
+  const progress = progressOf(a);
   const stages = realStages();
   try {
     const s = await runPipeline(
@@ -147,15 +151,16 @@ async function run(argv: string[]): Promise<number> {
         includePending: !a.flags.has('accepted-only'),
         skip,
         signal,
-        log: (line) => {
-          progress.done();
-          err(line);
+        log: (line) => progress.log(line),
+        progress: (u) => {
+          if (!u) return progress.end();
+          progress.stage(u.stage, u.unit, u.unit === 'MB' ? megabytes : undefined);
+          progress.update(u);
         },
-        progress: (line) => (line ? progress.update(line) : progress.done()),
       },
       stages,
     );
-    progress.done();
+    progress.end();
     out(a.flags.has('json') ? JSON.stringify(s) : formatPipelineSummary(s));
     return s.cancelled ? EXIT_INTERRUPTED : EXIT_OK;
   } catch (e) {

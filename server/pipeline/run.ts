@@ -55,8 +55,18 @@ export interface PipelineOptions {
   signal?: AbortSignal;
   /** One line per event, for stderr. */
   log: (line: string) => void;
-  /** The one-line progress display (overwritten in place on a terminal). */
-  progress: (line: string) => void;
+  /** Where the running stage stands (the command's progress reporter); null when it ended. */
+  progress: (p: StageProgress | null) => void;
+}
+
+/** A stage's progress: `done` of `total` `unit`s. */
+export interface StageProgress {
+  stage: string;
+  unit: string;
+  done: number;
+  total?: number;
+  errors?: number;
+  note?: string;
 }
 
 /** What the sandbox and sampling stages need; the command wires the exec and sampling stages'
@@ -128,7 +138,7 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
     }
     const interrupted = s.cancelled === true || opts.signal?.aborted === true;
     summary.stages.push({ stage: name, status: interrupted ? 'interrupted' : 'done', seconds, summary: s });
-    opts.progress('');
+    opts.progress(null);
     opts.log(`${name}: ${interrupted ? 'interrupted' : 'done'} in ${seconds} s`);
     if (interrupted) summary.cancelled = true;
     return !interrupted;
@@ -150,7 +160,7 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
         if (opts.datasets.length === 0) return { files: [], note: 'no --dataset given: using what the project holds' };
         const s = await importFiles(p, opts.datasets, {
           ...(opts.signal ? { signal: opts.signal } : {}),
-          onProgress: (e) => opts.progress(`import: ${path.basename(e.file)} line ${e.line}`),
+          onProgress: (e) => opts.progress({ stage: `import ${path.basename(e.file)}`, unit: 'MB', done: e.bytes, total: e.totalBytes, note: `line ${e.line}` }),
         });
         const sum = (k: 'records' | 'imported' | 'unchanged') => s.files.reduce((n, f) => n + f[k], 0);
         const bad = s.files.reduce((n, f) => n + f.bad.length, 0);
@@ -165,7 +175,7 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
           preset: opts.preset,
           wholePrograms: opts.wholePrograms === true,
           ...(opts.signal ? { signal: opts.signal } : {}),
-          onProgress: (d, t) => opts.progress(`targets: ${d}/${t} solutions`),
+          onProgress: (done, total) => opts.progress({ stage: 'targets', unit: 'solutions', done, total }),
         });
         const tabs = tabIndentedWarning(s);
         if (tabs) warn(tabs);
@@ -211,7 +221,7 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
           ...common,
           mode: 'structurecoder',
           preset: key,
-          onProgress: (d, t) => opts.progress(`pairs (structurecoder): ${d}/${t} targets`),
+          onProgress: (done, total) => opts.progress({ stage: 'pairs (structurecoder)', unit: 'targets', done, total }),
         });
         const histories = importCounts(p).histories;
         if (histories > 0 && !summary.pairs.structurecoder.cancelled) {
@@ -219,20 +229,26 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
             ...common,
             mode: 'iterpref',
             ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-            onProgress: (d, t) => opts.progress(`pairs (iterpref): ${d}/${t} histories`),
+            onProgress: (done, total) => opts.progress({ stage: 'pairs (iterpref)', unit: 'histories', done, total }),
           });
         }
         const cancelled = summary.pairs.structurecoder.cancelled || summary.pairs.iterpref?.cancelled === true;
         return { structurecoder: summary.pairs.structurecoder.pairs, iterpref: summary.pairs.iterpref?.pairs ?? 0, cancelled };
       })) &&
       (await stage('export', async () => {
-        const s = exportPairs(p, opts.out, {
-          ...DEFAULT_EXPORT,
-          format: opts.format,
-          includePending: opts.includePending,
-          family: opts.family,
-          epochs: opts.format === 'structurecoder' ? 3 : DEFAULT_EXPORT.epochs,
-        });
+        const s = exportPairs(
+          p,
+          opts.out,
+          {
+            ...DEFAULT_EXPORT,
+            format: opts.format,
+            includePending: opts.includePending,
+            family: opts.family,
+            epochs: opts.format === 'structurecoder' ? 3 : DEFAULT_EXPORT.epochs,
+          },
+          undefined,
+          { onProgress: (phase, done, total) => opts.progress({ stage: `export (${phase})`, unit: phase === 'reading' ? 'pairs' : 'records', done, total }) },
+        );
         summary.export = { dir: s.dir, files: s.manifest.files, counts: s.manifest.counts, ...(s.leftOut ? { leftOut: s.leftOut } : {}) };
         return { dir: s.dir, records: s.manifest.counts.records, pairs: s.manifest.counts.pairs, left_out: s.leftOut?.total ?? 0 };
       }));

@@ -32,7 +32,7 @@ export function realStages(): RealStages {
       comparator: ctx.opts.comparator,
       concurrency: workers * 2,
       ...(ctx.opts.signal ? { signal: ctx.opts.signal } : {}),
-      onProgress: (pr) => ctx.opts.progress(`${label}: ${pr.done}/${pr.total} ${pr.kind}s (${pr.ran} run)`),
+      onProgress: (pr) => ctx.opts.progress({ stage: label, unit: `${pr.kind}s`, done: pr.done, total: pr.total, errors: pr.errors, note: `${pr.ran} run now` }),
     });
     // A candidate the engine failed on (not a verdict) stays pending for the next run; say why.
     if (s.errors > 0) ctx.opts.log(`${label}: ${s.errors} candidates could not be run (left pending): ${s.error_messages.slice(0, 3).join('; ')}`);
@@ -57,7 +57,7 @@ export function realStages(): RealStages {
           // The pipeline never samples a target twice: the newest job with the same spec is continued.
           reuse: 'any',
           log: (m) => o.log(`sample: ${m}`),
-          onProgress: (pr) => o.progress(`sample: job ${pr.jobId}: ${pr.done}/${pr.total} samples${pr.failed ? `, ${pr.failed} failed` : ''}`),
+          onProgress: (pr) => o.progress({ stage: `sample job ${pr.jobId}`, unit: 'samples', done: pr.done, total: pr.total, errors: pr.failed, note: `${pr.inFlight} in flight` }),
         },
       );
       if (s.status === 'failed' || (s.status === 'stopped' && !o.signal?.aborted)) throw new Error(`sample: job ${s.jobId} ${s.status}: ${s.message ?? 'no message'} (samples stored so far are kept; run again to continue)`);

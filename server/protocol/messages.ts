@@ -39,6 +39,7 @@
 //   TrainingRunsRequest         client -> server   training
 //   TrainingMetricsRequest      client -> server   training
 //   PrepareHostRequest          client -> server   training      (progress, cancel)
+//   DashboardRequest            client -> server   dashboard     (the dashboard's figures)
 // Standard LSP requests the server answers: hover (blocks), code lenses (sampling); it asks the
 // client for workspace/codeLens/refresh when stored data behind the lenses changed.
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
@@ -408,6 +409,8 @@ export interface PairQueueQuery {
   pairIds?: number[];
   /** The scoring run whose margins the queue shows, filters and sorts by. */
   runId?: number;
+  /** Only the pairs of this export (the dashboard's "exported" and "trained" marks). */
+  exportId?: number;
   marginMin?: number;
   marginMax?: number;
   /** id (default), edit_distance, or margin (lowest first: the policy still prefers the rejected side). */
@@ -748,3 +751,163 @@ export interface HostEnvironment {
 /** Client -> server: makes the trainer's venv on the host from requirements.txt (when missing),
  * installs the pinned packages and reports torch, CUDA and the GPUs. Long-running. */
 export const PrepareHostRequest = new RequestType<PrepareHostParams, HostEnvironment, void>('pairforge/prepareHost');
+// ---- the dashboard (client -> server, answered by server/dashboard/feature.ts) -----------------
+// Every figure of the dashboard and of `pairforge report`, summed up in SQL by the stage that owns
+// the rows (docs/dashboard.md). Counts are exact; lists (failing references, flaky candidates) are
+// cut to their first items, with the total beside them.
+
+/** The funnel's steps, in pipeline order. */
+export type FunnelKey = 'problems' | 'references' | 'targets' | 'samples' | 'verdicts' | 'pairs' | 'accepted' | 'exported' | 'trained';
+export const FUNNEL_KEYS: readonly FunnelKey[] = ['problems', 'references', 'targets', 'samples', 'verdicts', 'pairs', 'accepted', 'exported', 'trained'];
+
+export interface FunnelStep {
+  key: FunnelKey;
+  /** null: the project has nothing to count here yet (no export, no training run). */
+  count: number | null;
+  /** What the step is out of, when it is a part of something (references: of the solutions). */
+  of?: number;
+  note?: string;
+}
+
+/** Samples of one sampling job and model whose target has this block kind and depth. */
+export interface SampleGroupView {
+  jobId: number;
+  model: string;
+  kind: string;
+  depth: number;
+  samples: number;
+  /** Attempt-0 verdicts under the dashboard's comparator; samples minus their sum are not run yet. */
+  verdicts: Partial<Record<Verdict, number>>;
+}
+
+export interface SampleJobView {
+  id: number;
+  family: string;
+  status: string;
+  createdAt: string;
+}
+
+/** Pairs with the same kind, block kind, depth, status and flags. */
+export interface PairGroupView {
+  kind: PairKind;
+  blockKind: string | null;
+  depth: number | null;
+  status: PairStatus;
+  flags: PairFlag[];
+  count: number;
+}
+
+/** Review decisions made on one day (UTC), by the status they set; undone ones left out. */
+export interface ReviewDayView {
+  day: string;
+  accepted: number;
+  rejected: number;
+  flagged: number;
+  pending: number;
+}
+
+/** A scoring run's reward margins in the shared bins of MarginHistogramsView. */
+export interface MarginRunView {
+  runId: number;
+  label: string;
+  policyModel: string;
+  referenceModel: string;
+  beta: number;
+  createdAt: string;
+  scoredPairs: number;
+  prefersChosen: number;
+  meanMargin: number | null;
+  /** Pairs per bin; margins below `lo` count in the first bin, above `hi` in the last. */
+  counts: number[];
+}
+export interface MarginHistogramsView {
+  lo: number;
+  hi: number;
+  width: number;
+  runs: MarginRunView[];
+  /** The runs the before/after overlay compares (a training run's, else the two newest that share
+   * a reference model); absent with fewer than two runs. */
+  before?: number;
+  after?: number;
+}
+
+/** A reference (solution or final history version) that fails its own tests. */
+export interface FailingReferenceView {
+  kind: 'solution' | 'version';
+  id: number;
+  /** dataset/problem, solution N or history N version K. */
+  label: string;
+  verdict: Verdict;
+  testsRun: number;
+  testsTotal: number;
+  /** The stored document (a `pairforge:` URI the Datasets view opens). */
+  uri: string;
+}
+
+/** A candidate whose confirmation runs disagreed with its first verdict. */
+export interface FlakyCandidateView {
+  kind: 'solution' | 'version' | 'sample';
+  id: number;
+  label: string;
+  verdicts: Verdict[];
+  /** Solutions and versions: their stored document. */
+  uri?: string;
+  /** Samples: what opens the sample's program (the Samples view's command arguments). */
+  sample?: { targetId: number; index: number };
+}
+
+export interface ExportView {
+  id: number;
+  dir: string;
+  format: string;
+  pairs: number;
+  records: number;
+  createdAt: string;
+}
+
+/** A training run as the dashboard shows it (the training stage sums it up: server/training/store.ts
+ * trainingSummaries): the export it trained on and the scoring runs of its held-out pairs before
+ * and after training. */
+export interface TrainingRunSummary {
+  id: number;
+  label: string;
+  status: string;
+  exportId: number | null;
+  pairs: number;
+  beforeRunId: number | null;
+  afterRunId: number | null;
+  finishedAt: string | null;
+}
+
+export interface DashboardData {
+  project: string;
+  generatedAt: string;
+  /** How long the figures took to compute in the engine, ms. */
+  computeMs: number;
+  comparator: Comparator;
+  funnel: FunnelStep[];
+  jobs: SampleJobView[];
+  sampleGroups: SampleGroupView[];
+  /** How many targets have exactly `samples` samples (0 included). */
+  samplesPerTarget: { samples: number; targets: number }[];
+  pairGroups: PairGroupView[];
+  review: ReviewDayView[];
+  margins: MarginHistogramsView;
+  failingReferences: { total: number; items: FailingReferenceView[] };
+  flaky: { total: number; items: FlakyCandidateView[] };
+  exports: ExportView[];
+  training: TrainingRunSummary[];
+}
+
+export interface DashboardParams {
+  /** The `version` of the data the caller shows: unchanged data is not computed again. */
+  since?: string;
+}
+export interface DashboardResult {
+  /** Changes whenever the project file does (a write here or by another process). */
+  version: string;
+  /** null when `since` is still current, or when there is no project file yet. */
+  data: DashboardData | null;
+}
+/** Client -> server: every figure of the dashboard, computed only when the project changed. */
+export const DashboardRequest = new RequestType<DashboardParams, DashboardResult, void>('pairforge/dashboard');

@@ -7,6 +7,7 @@ import { loadPython } from '../blocks/parser';
 import { comparatorOf, requireTrusted, type ExecService } from '../exec/feature';
 import { problemTests } from '../import/queries';
 import { DEFAULT_EXPORT, exportPairs } from '../export/export';
+import { exportedPairsFilter } from '../export/store';
 import { problemInfo } from '../import/browse';
 import type { EngineContext } from '../lsp/context';
 import { cancelled, guarded, invalidParams } from '../lsp/errors';
@@ -55,10 +56,11 @@ export function reviewFeature(ctx: EngineContext, exec: ExecService): void {
       const offset = Math.max(0, Math.floor(params?.offset ?? 0));
       const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(params?.limit ?? 100)));
       const score = q.runId !== undefined ? marginJoin(q.runId) : undefined;
-      const page = queuePage(p, q, offset, limit, score);
+      const only = q.exportId !== undefined ? exportedPairsFilter(q.exportId) : undefined;
+      const page = queuePage(p, q, offset, limit, score, only);
       const labels = problemInfo(p, page.rows.map((r) => r.problemId));
       for (const r of page.rows) r.problem = labels.get(r.problemId)?.label ?? `problem ${r.problemId}`;
-      return { total: page.total, offset, rows: page.rows, counts: queueCounts(p, q, score), allCounts: queueCounts(p, {}) };
+      return { total: page.total, offset, rows: page.rows, counts: queueCounts(p, q, score, only), allCounts: queueCounts(p, {}) };
     }),
   );
 

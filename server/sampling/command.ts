@@ -1,5 +1,5 @@
 // `pairforge sample`: samples FIM middles for the project's targets from vLLM-compatible endpoints.
-import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, dbOf, err, interruptSignal, out, parseArgs, progressLine, settingOption, showHelp, type Command } from '../cli/kit';
+import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROGRESS_FLAGS, QUIET_HELP, UsageError, dbOf, err, interruptSignal, out, parseArgs, progressOf, settingOption, showHelp, type Command } from '../cli/kit';
 import { openProject } from '../store/db';
 import { API_KEY_ENV, type PoolEndpoint } from './endpoints';
 import { DEFAULTS, runSampleJob, type SampleSpec } from './job';
@@ -35,6 +35,7 @@ stopped: run the same command again (or --resume JOB) and only the missing sampl
   --retries R               retries of a failing request (default ${DEFAULTS.maxRetries})
   --down-wait-ms MS         how long a server that went away is waited for (default ${DEFAULTS.downWaitMs})
   --json                    print the summary as JSON
+${QUIET_HELP}
 
 API keys come from the environment (${API_KEY_ENV}, or --api-key-env per endpoint), never
 from the command line; they are not stored or logged. Exit status: 0 done, 1 stopped or failed (the message says why and
@@ -87,7 +88,7 @@ function customOf(v: string | undefined): CustomTokens | undefined {
 async function run(argv: string[]): Promise<number> {
   const a = parseArgs('sample', argv, {
     values: ['db', 'endpoint', 'model', 'api-key-env', 'family', 'custom-tokens', 'n', 'temperature', 'top-p', 'max-tokens', 'seed', 'concurrency', 'preset', 'dataset', 'limit', 'resume', 'timeout-ms', 'retries', 'down-wait-ms'],
-    flags: ['json', 'new'],
+    flags: ['json', 'new', ...PROGRESS_FLAGS],
   });
   if (a.flags.has('help')) return showHelp(HELP);
   if (a.positionals.length > 0) throw new UsageError(`sample: unexpected argument ${a.positionals[0]}`);
@@ -125,10 +126,8 @@ async function run(argv: string[]): Promise<number> {
   opt('downWaitMs', number('down-wait-ms', v('down-wait-ms'), true));
 
   const signal = interruptSignal();
-  const bar = progressLine();
-  const tty = process.stderr.isTTY === true;
+  const progress = progressOf(a);
   const p = openProject(db);
-  let last = 0;
   try {
     let summary;
     try {
@@ -136,33 +135,24 @@ async function run(argv: string[]): Promise<number> {
         signal,
         ...(resume !== undefined ? { resume } : {}),
         reuse: a.flags.has('new') ? 'none' : 'unfinished',
-        log: (m) => {
-          bar.done();
-          err(`sample: ${m}`);
-        },
+        log: (m) => progress.log(`sample: ${m}`),
         onProgress: (pr) => {
-          const t = performance.now();
-          // a terminal gets a live bar; a log file (not a TTY) a line every 10 s
-          if (t - last < (tty ? 100 : 10_000) && pr.done < pr.total) return;
-          last = t;
-          const rate = pr.elapsedMs > 0 ? ((pr.done * 1000) / pr.elapsedMs).toFixed(1) : '0';
-          const pct = pr.total ? Math.floor((100 * pr.done) / pr.total) : 100;
-          const width = 24;
-          const fill = Math.round((width * pct) / 100);
-          const line =
-            `job ${pr.jobId} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pr.done}/${pr.total} samples ${pct}%` +
-            ` · ${pr.inFlight} in flight · ${rate}/s${pr.skippedTargets ? ` · ${pr.skippedTargets} targets skipped` : ''}${pr.failed ? ` · ${pr.failed} failed` : ''}`;
-          if (tty) bar.update(line);
-          else if (pr.done < pr.total) err(`sample: ${line}`);
+          progress.stage(`sample job ${pr.jobId}`, 'samples');
+          progress.update({
+            done: pr.done,
+            total: pr.total,
+            errors: pr.failed,
+            note: `${pr.inFlight} in flight${pr.skippedTargets ? ` · ${pr.skippedTargets} targets skipped` : ''}`,
+          });
         },
       });
     } catch (e) {
-      bar.done();
+      progress.end();
       if (e instanceof UsageError) throw e;
       err(`sample: ${(e as Error).message}`);
       return EXIT_USAGE;
     }
-    bar.done();
+    progress.end();
     if (a.flags.has('json')) out(JSON.stringify(summary));
     else {
       out(

@@ -1,6 +1,6 @@
 // `pairforge score`: per-token DPO rewards of a project's pairs under a policy and a reference
 // model; `pairforge rewards`: read them back (one pair's tokens, the runs, a run's pairs by margin).
-import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, choiceOption, dbOf, err, intOption, interruptSignal, out, parseArgs, progressLine, settingOption, showHelp, type Command } from '../cli/kit';
+import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROGRESS_FLAGS, QUIET_HELP, UsageError, choiceOption, dbOf, err, intOption, interruptSignal, out, parseArgs, progressOf, settingOption, showHelp, type Command } from '../cli/kit';
 import { rootUrl } from '../sampling/client';
 import { API_KEY_ENV, type PoolEndpoint } from '../sampling/endpoints';
 import { DEFAULTS as SAMPLING_DEFAULTS } from '../sampling/job';
@@ -45,6 +45,7 @@ pairforge rewards.
   --retries R               retries of a failing request (default ${SAMPLING_DEFAULTS.maxRetries})
   --down-wait-ms MS         how long a server that went away is waited for (default ${SAMPLING_DEFAULTS.downWaitMs})
   --json                    print the summary as JSON
+${QUIET_HELP}
 
 A run is one policy, reference, beta and rendering; the selected pairs join it. Running the same
 command again continues the newest unfinished run with the same options, scoring only the missing
@@ -132,7 +133,7 @@ export function formatScoreSummary(s: ScoreSummary): string {
 async function runScore(argv: string[]): Promise<number> {
   const a = parseArgs('score', argv, {
     values: ['db', 'policy', 'policy-model', 'reference', 'reference-model', 'policy-api-key-env', 'reference-api-key-env', 'beta', 'top-k', 'pairs', 'format', 'family', 'concurrency', 'timeout-ms', 'retries', 'down-wait-ms'],
-    flags: ['json', 'resume', 'new', 'training-sentence', 'no-special-tokens'],
+    flags: ['json', 'resume', 'new', 'training-sentence', 'no-special-tokens', ...PROGRESS_FLAGS],
   });
   if (a.flags.has('help')) return showHelp(SCORE_HELP);
   if (a.positionals.length > 0) throw new UsageError(`score: unexpected argument ${a.positionals[0]}`);
@@ -166,43 +167,27 @@ async function runScore(argv: string[]): Promise<number> {
   opt('downWaitMs', 'down-wait-ms', 0);
 
   const signal = interruptSignal();
-  const bar = progressLine();
-  const tty = process.stderr.isTTY === true;
+  const progress = progressOf(a);
   const p = openProject(db);
-  let last = 0;
   try {
     let summary: ScoreSummary;
     try {
       summary = await scorePairs(p, selection, spec, {
         signal,
         reuse: a.flags.has('new') ? 'none' : a.flags.has('resume') ? 'any' : 'unfinished',
-        log: (m) => {
-          bar.done();
-          err(`score: ${m}`);
-        },
+        log: (m) => progress.log(`score: ${m}`),
         onProgress: (pr) => {
-          const t = performance.now();
-          // a terminal gets a live bar; a log file (not a TTY) a line every 10 s
-          if (t - last < (tty ? 100 : 10_000) && pr.done < pr.total) return;
-          last = t;
-          const rate = pr.elapsedMs > 0 ? ((pr.done * 1000) / pr.elapsedMs).toFixed(1) : '0';
-          const pct = pr.total ? Math.floor((100 * pr.done) / pr.total) : 100;
-          const width = 24;
-          const fill = Math.round((width * pct) / 100);
-          const line =
-            `run ${pr.runId} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pr.done}/${pr.total} sides ${pct}%` +
-            ` · ${pr.inFlight} in flight · ${rate}/s${pr.skipped ? ` · ${pr.skipped} skipped` : ''}${pr.failed ? ` · ${pr.failed} failed` : ''}`;
-          if (tty) bar.update(line);
-          else if (pr.done < pr.total) err(`score: ${line}`);
+          progress.stage(`score run ${pr.runId}`, 'sides');
+          progress.update({ done: pr.done, total: pr.total, errors: pr.failed, note: `${pr.inFlight} in flight${pr.skipped ? ` · ${pr.skipped} skipped` : ''}` });
         },
       });
     } catch (e) {
-      bar.done();
+      progress.end();
       if (e instanceof UsageError) throw e;
       err(`score: ${(e as Error).message}`);
       return EXIT_USAGE;
     }
-    bar.done();
+    progress.end();
     if (a.flags.has('json')) out(JSON.stringify(summary));
     else out(formatScoreSummary(summary));
     if (summary.message) err(`score: ${summary.message}`);

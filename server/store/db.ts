@@ -12,7 +12,8 @@ import { sampling } from './migrations/003_sampling';
 import { pairs } from './migrations/004_pairs';
 import { review } from './migrations/005_review';
 import { scoring } from './migrations/006_scoring';
-import { training } from './migrations/007_training';
+import { dashboard } from './migrations/007_dashboard';
+import { training } from './migrations/008_training';
 
 export type { Database } from 'better-sqlite3';
 
@@ -37,7 +38,7 @@ export interface Migration {
 
 /** Append-only, one file per stage in server/store/migrations/: a later stage adds its tables with
  * a new entry; never edit one that has been released. */
-export const MIGRATIONS: readonly Migration[] = [foundation, executions, sampling, pairs, review, scoring, training];
+export const MIGRATIONS: readonly Migration[] = [foundation, executions, sampling, pairs, review, scoring, dashboard, training];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

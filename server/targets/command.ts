@@ -1,5 +1,5 @@
 // `pairforge targets`: every stored reference solution cut into FIM targets.
-import { EXIT_INTERRUPTED, EXIT_OK, UsageError, dbOf, err, extraKindsOf, interruptSignal, out, parseArgs, presetOf, progressLine, showHelp, type Command } from '../cli/kit';
+import { EXIT_INTERRUPTED, EXIT_OK, PROGRESS_FLAGS, QUIET_HELP, UsageError, dbOf, err, extraKindsOf, interruptSignal, out, parseArgs, presetOf, progressOf, showHelp, type Command } from '../cli/kit';
 import { openProject } from '../store/db';
 import { cutAllTargets, tabIndentedWarning } from './cutAll';
 
@@ -15,17 +15,19 @@ Solutions over 2048 whitespace-separated words are skipped; ones that do not par
   --whole-programs      also store one whole-program target per solution cut (kind 'program',
                         empty prefix and suffix; sampled with the chat prompt, paired as 'full');
                         solutions cut before without it get theirs too
-  --json                print the counts as JSON`;
+  --json                print the counts as JSON
+${QUIET_HELP}`;
 
 async function run(argv: string[]): Promise<number> {
-  const a = parseArgs('targets', argv, { values: ['db', 'preset', 'extra-kinds'], flags: ['black', 'whole-programs', 'json'] });
+  const a = parseArgs('targets', argv, { values: ['db', 'preset', 'extra-kinds'], flags: ['black', 'whole-programs', 'json', ...PROGRESS_FLAGS] });
   if (a.flags.has('help')) return showHelp(HELP);
   const db = dbOf('targets', a, true);
   const preset = presetOf('targets', a);
   const extraKinds = extraKindsOf('targets', a, preset);
   if (a.positionals.length > 0) throw new UsageError(`targets: unexpected argument ${a.positionals[0]}`);
   const signal = interruptSignal();
-  const progress = progressLine();
+  const progress = progressOf(a);
+  progress.stage('targets', 'solutions');
   const p = openProject(db);
   try {
     const s = await cutAllTargets(p, {
@@ -34,9 +36,9 @@ async function run(argv: string[]): Promise<number> {
       black: a.flags.has('black'),
       wholePrograms: a.flags.has('whole-programs'),
       signal,
-      onProgress: (done, total) => progress.update(`cutting: ${done}/${total} solutions`),
+      onProgress: (done, total) => progress.update({ done, total }),
     });
-    progress.done();
+    progress.end();
     if (a.flags.has('json')) out(JSON.stringify(s));
     else {
       out(

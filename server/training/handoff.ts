@@ -266,6 +266,7 @@ export async function sendRun(p: Project, env: HandoffEnv, opts: SendOptions): P
       exportPairs: st.summary.manifest.counts.pairs,
       exportRecords: st.summary.manifest.counts.records,
       exportOptions: st.summary.manifest.options,
+      exportId: st.summary.exportId,
       launchCommand: st.command,
     });
     say(`exported ${st.summary.manifest.counts.pairs} pairs as ${st.summary.manifest.counts.records} records (sha256 ${st.file.sha256.slice(0, 12)}…)`);

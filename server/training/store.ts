@@ -1,7 +1,8 @@
-// The training tables (migration 007_training): a run's record from before anything leaves the
+// The training tables (migration 008_training): a run's record from before anything leaves the
 // machine to its end, and its metrics lines as the trainer wrote them.
 import type { Project } from '../store/db';
-import type { TrainingLauncher, TrainingStatus } from '../protocol';
+import type { TrainingLauncher, TrainingRunSummary, TrainingStatus } from '../protocol';
+import { listRuns } from '../scoring/store';
 
 export interface TrainingRun {
   id: number;
@@ -21,6 +22,8 @@ export interface TrainingRun {
   exportPairs: number | null;
   exportRecords: number | null;
   exportOptions: unknown;
+  /** The project's record of the export sent (server/export/store.ts). */
+  exportId: number | null;
   uploadBytes: number | null;
   uploadLiteralBytes: number | null;
   status: TrainingStatus;
@@ -59,6 +62,7 @@ interface Row {
   export_pairs: number | null;
   export_records: number | null;
   export_options: string | null;
+  export_id: number | null;
   upload_bytes: number | null;
   upload_literal_bytes: number | null;
   status: TrainingStatus;
@@ -108,6 +112,7 @@ function toRun(r: Row): TrainingRun {
     exportPairs: r.export_pairs,
     exportRecords: r.export_records,
     exportOptions: json<unknown>(r.export_options, `${w} export_options`, null),
+    exportId: r.export_id,
     uploadBytes: r.upload_bytes,
     uploadLiteralBytes: r.upload_literal_bytes,
     status: r.status,
@@ -183,6 +188,26 @@ export function listTrainingRuns(p: Project): TrainingRun[] {
   return p.db.prepare<[], Row>('SELECT * FROM training_runs ORDER BY id DESC').all().map(toRun);
 }
 
+/** Every run as the dashboard shows it, newest first: the export it trained on, and its held-out
+ * pairs' margins after training (the scoring run they were imported as) beside the newest scoring
+ * run made before the run was sent, when there is one. */
+export function trainingSummaries(p: Project): TrainingRunSummary[] {
+  const scoring = listRuns(p);
+  return listTrainingRuns(p).map((r) => {
+    const before = scoring.find((s) => s.id !== r.scoreRunId && s.createdAt < r.createdAt);
+    return {
+      id: r.id,
+      label: `${r.name} on ${r.host}`,
+      status: r.status,
+      exportId: r.exportId,
+      pairs: r.exportPairs ?? 0,
+      beforeRunId: r.scoreRunId !== null && before ? before.id : null,
+      afterRunId: r.scoreRunId,
+      finishedAt: r.finishedAt,
+    };
+  });
+}
+
 const COLUMNS: Partial<Record<keyof TrainingRun, string>> = {
   runDir: 'run_dir',
   launchCommand: 'launch_command',
@@ -190,6 +215,7 @@ const COLUMNS: Partial<Record<keyof TrainingRun, string>> = {
   exportPairs: 'export_pairs',
   exportRecords: 'export_records',
   exportOptions: 'export_options',
+  exportId: 'export_id',
   uploadBytes: 'upload_bytes',
   uploadLiteralBytes: 'upload_literal_bytes',
   status: 'status',
@@ -207,7 +233,7 @@ const COLUMNS: Partial<Record<keyof TrainingRun, string>> = {
   stopRequestedAt: 'stop_requested_at',
 };
 
-export type TrainingRunUpdate = Partial<Pick<TrainingRun, 'sender' | 'runDir' | 'launchCommand' | 'exportSha256' | 'exportPairs' | 'exportRecords' | 'exportOptions' | 'uploadBytes' | 'uploadLiteralBytes' | 'status' | 'message' | 'trainerState' | 'step' | 'maxSteps' | 'epoch' | 'exitCode' | 'remotePid' | 'scoreRunId' | 'startedAt' | 'finishedAt' | 'stopRequestedAt'>>;
+export type TrainingRunUpdate = Partial<Pick<TrainingRun, 'sender' | 'runDir' | 'launchCommand' | 'exportSha256' | 'exportPairs' | 'exportRecords' | 'exportOptions' | 'exportId' | 'uploadBytes' | 'uploadLiteralBytes' | 'status' | 'message' | 'trainerState' | 'step' | 'maxSteps' | 'epoch' | 'exitCode' | 'remotePid' | 'scoreRunId' | 'startedAt' | 'finishedAt' | 'stopRequestedAt'>>;
 
 /** Sets the given fields (and updated_at). */
 export function updateTrainingRun(p: Project, id: number, u: TrainingRunUpdate, now: string): void {

@@ -31,8 +31,10 @@ export interface RoomPage {
   close(): Promise<void>;
 }
 
-/** Serves dist/webview/ and the room's page; `dist` is the build folder. */
-async function serve(dist: string): Promise<{ url: string; close(): Promise<void>; nonce: string; html: string }> {
+/** Serves dist/webview/ (`dist`) and a webview's page, built by `page` from the server's base URL
+ * and a nonce, with a recorder in place of VS Code's webview API loaded first (every webview of
+ * the extension: the review room, the dashboard). */
+export async function serveWebview(dist: string, page: (base: string, nonce: string) => string): Promise<{ url: string; close(): Promise<void>; nonce: string; html: string }> {
   const nonce = randomBytes(16).toString('base64');
   let html = '';
   const server = http.createServer((req, res) => {
@@ -54,7 +56,7 @@ async function serve(dist: string): Promise<{ url: string; close(): Promise<void
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  html = reviewHtml({ cspSource: base, nonce, script: `${base}/review.js`, style: `${base}/review.css`, worker: `${base}/editor.worker.js` });
+  html = page(base, nonce);
   // The stub host: a recorder in place of VS Code's webview API, loaded first, under the nonce.
   const stub = `<script nonce="${nonce}">
     window.__state = undefined;
@@ -67,6 +69,11 @@ async function serve(dist: string): Promise<{ url: string; close(): Promise<void
   </script>`;
   html = html.replace('<script nonce=', `${stub}\n<script nonce=`);
   return { url: `${base}/`, nonce, html, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Serves dist/webview/ and the room's page; `dist` is the build folder. */
+function serve(dist: string): ReturnType<typeof serveWebview> {
+  return serveWebview(dist, (base, nonce) => reviewHtml({ cspSource: base, nonce, script: `${base}/review.js`, style: `${base}/review.css`, worker: `${base}/editor.worker.js` }));
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -48,6 +48,9 @@ describe('import boundaries', () => {
       [{ file: 'webview/review/main.ts', imports: ['node:fs'] }, /no vscode, no Node/],
       [{ file: 'webview/review/main.ts', imports: ['../../server/protocol'] }, /its own contract and files only/],
       [{ file: 'server/newthing/x.ts', imports: ['../exec/types'] }, /not a known place in server/],
+      [{ file: 'webview/dashboard/contract.ts', imports: ['../contract'] }, /a contract imports nothing else of ours/],
+      [{ file: 'extension/dashboard.ts', imports: ['../webview/dashboard/render'] }, /only through server\/protocol/],
+      [{ file: 'server/exec/aggregates.ts', imports: ['../dashboard/data'] }, /never imports the layer on top/],
     ];
     for (const [src, why] of cases) {
       const v = boundaryViolations([src]).join('\n');
@@ -56,5 +59,7 @@ describe('import boundaries', () => {
     // Allowed: earlier stages, the shared base, packages, Node in the engine.
     expect(boundaryViolations([{ file: 'server/pairs/build.ts', imports: ['../exec/store', '../store/db', '../protocol', '../lsp/errors', 'better-sqlite3', 'node:fs'] }])).toEqual([]);
     expect(boundaryViolations([{ file: 'server/pipeline/run.ts', imports: ['../export/export', '../localvllm/server'] }])).toEqual([]);
+    expect(boundaryViolations([{ file: 'server/dashboard/data.ts', imports: ['../scoring/aggregates', '../exec/aggregates'] }])).toEqual([]);
+    expect(boundaryViolations([{ file: 'extension/dashboard.ts', imports: ['../webview/dashboard/contract', '../server/protocol'] }])).toEqual([]);
   });
 });

@@ -19,6 +19,7 @@ import {
   type ToWebview,
 } from '../contract';
 import { el, setChildren } from './dom';
+import { hiddenFilters, withoutHiddenFilters } from './filters';
 import { heatmapCss, legendStops } from './heatmap';
 import { actionOf, KEYMAP, type Action } from './keys';
 import { PairView } from './pairView';
@@ -84,7 +85,16 @@ const heatSelect = el('select', { attrs: { 'aria-label': 'heatmap' } }, ...HEATM
 const counts = el('div', { className: 'pf-counts', attrs: { 'aria-live': 'polite' } });
 const helpButton = el('button', { className: 'pf-link', title: 'keys (?)', onClick: () => toggleHelp() }, '?');
 const trainButton = el('button', { className: 'pf-button pf-train', title: 'Send the accepted pairs to the training host (the last settings)', onClick: () => void sendToTraining() }, 'Send to Training');
-const toolbar = el('header', { className: 'pf-toolbar' }, search, statusFilter, kindFilter, flagFilter, sortSelect, runSelect, compareSelect, heatSelect, counts, trainButton, helpButton);
+// Filters set from outside the toolbar (a dashboard mark): shown, and cleared with one click.
+const filterText = el('span', { className: 'pf-filter-text' });
+const filterChip = el(
+  'span',
+  { className: 'pf-filter', attrs: { role: 'status' } },
+  filterText,
+  el('button', { className: 'pf-link', title: 'clear these filters', attrs: { 'aria-label': 'clear filters' }, onClick: () => void replaceQuery(withoutHiddenFilters(state.query)) }, '×'),
+);
+filterChip.hidden = true;
+const toolbar = el('header', { className: 'pf-toolbar' }, search, statusFilter, kindFilter, flagFilter, sortSelect, runSelect, compareSelect, heatSelect, filterChip, counts, trainButton, helpButton);
 
 const figures = el('div', { className: 'pf-figures', attrs: { 'aria-live': 'polite' } });
 const legend = el('div', { className: 'pf-legend' });
@@ -183,6 +193,9 @@ function say(text: string, kind: 'info' | 'error' = 'info'): void {
 }
 
 function syncControls(): void {
+  const hidden = hiddenFilters(state.query);
+  filterText.textContent = hidden.length ? `filtered: ${hidden.join(' · ')}` : '';
+  filterChip.hidden = hidden.length === 0;
   search.value = state.query.search ?? '';
   statusFilter.value = state.query.statuses?.[0] ?? '';
   kindFilter.value = state.query.kinds?.[0] ?? '';
@@ -195,10 +208,22 @@ async function setQuery(patch: Partial<QueueQuery>): Promise<void> {
   const query: QueueQuery = { ...state.query, ...patch };
   for (const k of Object.keys(query) as (keyof QueueQuery)[]) if (query[k] === undefined || query[k] === '') delete query[k];
   save({ query, index: 0 });
+  syncControls();
   details.clear();
   const started = performance.now();
   await queue.reset();
   if (patch.search !== undefined) metrics.searchMs.push(performance.now() - started);
+  await go(0);
+}
+
+/** Shows the queue under exactly `query`, from its first pair. */
+async function replaceQuery(query: QueueQuery): Promise<void> {
+  if (view.editing) return say('finish the edit first: Ctrl+S saves, Esc cancels', 'error');
+  save({ query: { ...query }, index: 0, pairId: undefined });
+  syncControls();
+  if (query.runId !== undefined) runSelect.value = String(query.runId);
+  details.clear();
+  await queue.reset();
   await go(0);
 }
 
@@ -609,6 +634,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'init':
       trusted = m.trusted;
       state = { ...DEFAULT_STATE, ...(vscode.getState() ?? m.state ?? {}) };
+      if (m.query) state = { ...state, query: { ...m.query }, index: 0, pairId: undefined };
       side.questionOpen = state.questionOpen;
       syncControls();
       void (async () => {
@@ -623,6 +649,9 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'focusPair':
       save({ pairId: m.pairId });
       void showPair(m.pairId);
+      return;
+    case 'setQuery':
+      void replaceQuery(m.query);
       return;
     case 'refresh':
       details.clear();

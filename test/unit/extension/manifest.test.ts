@@ -17,6 +17,7 @@ import {
   SAMPLING_FAMILIES,
   SETTINGS,
 } from '../../../server/protocol';
+import { MILESTONES } from '../../../extension/milestones';
 import { root } from '../../support/paths';
 
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -32,7 +33,7 @@ describe('extension manifest', () => {
         'pairforge.runTests', 'pairforge.linkFileToProblem', 'pairforge.sampleBlock', 'pairforge.sampleFile', 'pairforge.showSamples',
         'pairforge.refreshSamples', 'pairforge.cutTargets', 'pairforge.setEndpointApiKey', 'pairforge.checkEndpoints', 'pairforge.refreshPairs',
         'pairforge.acceptPair', 'pairforge.rejectPair', 'pairforge.flagPair', 'pairforge.resetPair',
-        'pairforge.reviewPairs', 'pairforge.buildPairs', 'pairforge.exportPairs', 'pairforge.scorePairs',
+        'pairforge.reviewPairs', 'pairforge.buildPairs', 'pairforge.exportPairs', 'pairforge.scorePairs', 'pairforge.openDashboard',
         'pairforge.sendToTraining', 'pairforge.prepareTrainingHost', 'pairforge.refreshTrainingRuns', 'pairforge.followTrainingRun',
         'pairforge.stopTrainingRun', 'pairforge.showTrainingMetrics',
       ].sort(),
@@ -108,6 +109,48 @@ describe('extension manifest', () => {
       expect(where.some((m: { group: string }) => m.group.startsWith('inline'))).toBe(true);
       expect(where.some((m: { group: string }) => !m.group.startsWith('inline'))).toBe(true);
       for (const m of where) expect(m.when).toContain('view == pairforge.pairs');
+    }
+  });
+});
+
+describe('the walkthrough', () => {
+  const walkthrough = pkg.contributes.walkthroughs.find((w: { id: string }) => w.id === 'pairforge.gettingStarted');
+  const steps: { id: string; description: string; media: { markdown?: string }; completionEvents: string[] }[] = walkthrough.steps;
+  const sources = ['extension.ts', 'commands.ts', 'sampling.ts', 'pairCommands.ts', 'review.ts', 'endpoints.ts', 'trainingTask.ts'].map((f) => readFileSync(path.join(root, 'extension', f), 'utf8')).join('\n');
+
+  it('leads through the loop in order, each step with its page', () => {
+    expect(steps.map((s) => s.id)).toEqual(['endpoint', 'import', 'sample', 'pairs', 'review', 'score', 'train', 'dashboard']);
+    for (const s of steps) {
+      expect(s.media.markdown, s.id).toBeDefined();
+      expect(existsSync(path.join(root, s.media.markdown!)), s.media.markdown).toBe(true);
+    }
+    expect(readFileSync(path.join(root, '.vscodeignore'), 'utf8')).toContain('!media/walkthrough/**');
+  });
+
+  it('completes each step on a real event: a milestone the extension reaches, or a command', () => {
+    const keys = Object.values(MILESTONES) as string[];
+    for (const s of steps) {
+      expect(s.completionEvents.length, s.id).toBeGreaterThan(0);
+      for (const e of s.completionEvents) {
+        const m = /^onContext:(.+)$/.exec(e);
+        if (m) expect(keys, `${s.id}: ${e}`).toContain(m[1]);
+        else expect(e, s.id).toMatch(/^onCommand:pairforge\.[a-zA-Z]+$/);
+      }
+    }
+    // Every milestone is reached somewhere in the extension.
+    for (const [name, key] of Object.entries(MILESTONES)) {
+      expect(sources, `${name} (${key})`).toContain(`reached('${name}')`);
+      expect(steps.some((s) => s.completionEvents.includes(`onContext:${key}`)), key).toBe(true);
+    }
+  });
+
+  it('links only commands that exist', () => {
+    const ids: string[] = pkg.contributes.commands.map((c: { command: string }) => c.command);
+    for (const s of steps) {
+      for (const [, id] of s.description.matchAll(/\(command:([a-zA-Z.]+)/g)) {
+        if (id.startsWith('workbench.') || id === 'pairforge.datasets.focus') continue;
+        expect(ids, `${s.id} links ${id}`).toContain(id);
+      }
     }
   });
 });

@@ -1,4 +1,4 @@
-// The training tables (server/training/store.ts, migration 007) and reading heldout_tokens.jsonl.
+// The training tables (server/training/store.ts, migration 008) and reading heldout_tokens.jsonl.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

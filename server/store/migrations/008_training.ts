@@ -1,11 +1,11 @@
-// Schema version 7: training runs sent to a GPU host over ssh and their metrics (pairforge train;
+// Schema version 8: training runs sent to a GPU host over ssh and their metrics (pairforge train;
 // docs/training.md "Runs"). A run row is written before anything leaves the machine and updated as
 // the run goes, so a run survives the editor's and the CLI's restarts: its log is followed again
 // from the host, and its metrics so far are here.
 import type { Migration } from '../db';
 
 export const training: Migration = {
-  version: 7,
+  version: 8,
   name: 'training runs, metrics',
   tables: { training_runs: 'training', training_metrics: 'training' },
   sql: `
@@ -34,6 +34,8 @@ export const training: Migration = {
       export_pairs          INTEGER,
       export_records        INTEGER,
       export_options        TEXT,
+      -- The project's record of that export (migration 007: exports).
+      export_id             INTEGER REFERENCES exports(id) ON DELETE SET NULL,
       -- rsync's figures of the upload: bytes sent in all, and new data among them.
       upload_bytes          INTEGER,
       upload_literal_bytes  INTEGER,
