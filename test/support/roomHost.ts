@@ -13,6 +13,8 @@ import type { FromWebview, Method, Requests, ToWebview } from '../../webview/con
 
 export const CHROMIUM = process.env.PAIRFORGE_CHROMIUM ?? '/usr/bin/chromium';
 
+/** How long a test waits for a message from the room. */
+const WAIT_MS = 10_000;
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.map': 'application/json' };
 
 export type Answer = { [M in Method]?: (params: Requests[M]['params']) => Requests[M]['result'] | Promise<Requests[M]['result']> };
@@ -26,8 +28,11 @@ export interface RoomPage {
   /** Dialogs (alert, confirm) the page opened: an injection would show here. */
   dialogs: string[];
   send(m: ToWebview): Promise<void>;
-  /** Waits until a posted message matches. */
-  waitFor(pred: (m: FromWebview) => boolean, timeoutMs?: number): Promise<FromWebview>;
+  /** Waits until a message posted at index `from` or later (default: any) matches. */
+  waitFor(pred: (m: FromWebview) => boolean, from?: number): Promise<FromWebview>;
+  /** Presses `key` and waits for a message posted after the press that matches: an earlier
+   * message that would match too (the room was on pair 2 before) does not count. */
+  press(key: string, pred: (m: FromWebview) => boolean): Promise<FromWebview>;
   close(): Promise<void>;
 }
 
@@ -119,6 +124,14 @@ export async function openRoom(browser: Browser, dist: string, answer: Answer, o
       await send({ type: 'response', id: m.id, error: (e as Error).message });
     }
   });
+  const waitFor = (pred: (m: FromWebview) => boolean, from = 0): Promise<FromWebview> => {
+    const hit = posted.slice(from).find(pred);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no such message from the room within ${WAIT_MS} ms; posted: ${JSON.stringify(posted.map((x) => (x.type === 'request' ? x.method : x.type)))}`)), WAIT_MS);
+      waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+    });
+  };
   await page.goto(site.url);
   if (opts.theme) await page.evaluate(`document.body.classList.add(${JSON.stringify(opts.theme)})`);
   return {
@@ -127,13 +140,11 @@ export async function openRoom(browser: Browser, dist: string, answer: Answer, o
     violations,
     dialogs,
     send,
-    waitFor(pred, timeoutMs = 10_000) {
-      const hit = posted.find(pred);
-      if (hit) return Promise.resolve(hit);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no such message from the room within ${timeoutMs} ms; posted: ${JSON.stringify(posted.map((x) => (x.type === 'request' ? x.method : x.type)))}`)), timeoutMs);
-        waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-      });
+    waitFor,
+    async press(key, pred) {
+      const from = posted.length;
+      await page.keyboard.press(key);
+      return waitFor(pred, from);
     },
     async close() {
       await page.close();
