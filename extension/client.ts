@@ -34,6 +34,8 @@ const RESTART_WINDOW_MS = 3 * 60_000;
 export class EngineClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<LanguageClient | undefined> | undefined;
+  /** The program the server runs, or is starting, with (the probe's executable; undefined: none). */
+  private startedWith: string | undefined;
   private readonly blocksEmitter = new vscode.EventEmitter<BlocksParams>();
   private readonly startedEmitter = new vscode.EventEmitter<void>();
   private readonly sandboxEmitter = new vscode.EventEmitter<SandboxStatus>();
@@ -81,7 +83,8 @@ export class EngineClient implements vscode.Disposable {
       void showRuntimeError(runtime, probe.reason);
       return undefined;
     }
-    this.engineOutput.appendLine(`starting the engine server with ${runtime} (Node.js ${probe.version})`);
+    this.engineOutput.appendLine(`starting the engine server with ${runtime} (Node.js ${probe.version}, ${probe.executable})`);
+    this.startedWith = probe.executable;
     const module = this.context.asAbsolutePath('dist/server.js');
     const serverOptions: ServerOptions = {
       run: { module, runtime, transport: TransportKind.ipc },
@@ -144,6 +147,7 @@ export class EngineClient implements vscode.Disposable {
       await client.start();
     } catch (e) {
       this.client = undefined;
+      this.startedWith = undefined;
       const reason = e instanceof Error ? e.message : String(e);
       this.engineOutput.appendLine(`engine server failed to start: ${reason}`);
       report(reason);
@@ -154,6 +158,16 @@ export class EngineClient implements vscode.Disposable {
     return client;
   }
 
+  /** Whether the settings name another runtime than the server's, running or starting (or none
+   * runs). VS Code reports settings as changed when they reach the extension host after it
+   * started (code-server's user settings do, while the server starts with the default `node`):
+   * the same program under another name needs no restart, and no question. */
+  async needsRestart(): Promise<boolean> {
+    if (this.startedWith === undefined) return true;
+    const probe = await probeRuntime(config.runtime());
+    return !probe.ok || probe.executable !== this.startedWith;
+  }
+
   /** Pushes the current settings (project path, preset) to a running server. */
   async configure(): Promise<void> {
     if (this.client?.state === State.Running) await this.client.sendNotification(ConfigureNotification, config.engine());
@@ -162,6 +176,7 @@ export class EngineClient implements vscode.Disposable {
   async stop(): Promise<void> {
     const c = this.client;
     this.client = undefined;
+    this.startedWith = undefined;
     if (c && c.state !== State.Stopped) await c.stop().catch(() => undefined);
   }
 

@@ -106,7 +106,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
           trainingRuns.refresh();
         }
       }
-      if (effects.has('restart')) {
+      if (effects.has('restart') && (await engine?.needsRestart()) === true) {
         const pick = await vscode.window.showInformationMessage('PairForge: restart the engine server to use the new settings?', 'Restart');
         if (pick === 'Restart') await vscode.commands.executeCommand('pairforge.restartServer');
       }

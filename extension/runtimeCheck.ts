@@ -6,14 +6,16 @@ import { execFile } from 'node:child_process';
 /** better-sqlite3 12 and web-tree-sitter need Node >= 20. */
 export const MIN_NODE_MAJOR = 20;
 
-export type RuntimeProbe = { ok: true; version: string } | { ok: false; reason: string };
+/** `executable`: the program that ran (its process.execPath), whatever name or link the runtime was
+ * given as: 'node' on PATH and /usr/bin/node are one runtime. */
+export type RuntimeProbe = { ok: true; version: string; executable: string } | { ok: false; reason: string };
 
-/** Runs `<runtime> -e ...` and reads its Node version. */
+/** Runs `<runtime> -e ...` and reads its Node version and executable. */
 export function probeRuntime(runtime: string, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<RuntimeProbe> {
   return new Promise((resolve) => {
     execFile(
       runtime,
-      ['-e', 'process.stdout.write(process.versions.node)'],
+      ['-e', 'process.stdout.write(process.versions.node + "\\n" + process.execPath)'],
       { cwd: opts.cwd, timeout: opts.timeoutMs ?? 15_000, windowsHide: true },
       (err, stdout, stderr) => {
         if (err) {
@@ -29,11 +31,11 @@ export function probeRuntime(runtime: string, opts: { cwd?: string; timeoutMs?: 
           resolve({ ok: false, reason });
           return;
         }
-        const version = stdout.trim();
+        const [version = '', executable = ''] = stdout.trim().split('\n');
         const major = Number(/^(\d+)\./.exec(version)?.[1]);
         if (!Number.isFinite(major)) resolve({ ok: false, reason: `is not Node.js (printed ${JSON.stringify(version.slice(0, 80))})` });
         else if (major < MIN_NODE_MAJOR) resolve({ ok: false, reason: `is Node.js ${version}; the engine needs Node.js >= ${MIN_NODE_MAJOR}` });
-        else resolve({ ok: true, version });
+        else resolve({ ok: true, version, executable });
       },
     );
   });

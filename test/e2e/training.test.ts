@@ -167,6 +167,9 @@ describe.skipIf(missing !== undefined)('Send to Training in code-server (real VS
       await panel.locator('.pf-chart svg').nth(3).waitFor({ timeout: 30_000 });
       expect(await panel.locator('.pf-chart').count()).toBe(4);
       expect(await panel.locator('.pf-metrics-head').innerText()).toMatch(/succeeded \(exit 0\)[\s\S]*steps\s*8\/8/);
+      // The workspace's settings name the runtime the server already runs with: loading them
+      // (after activation, in code-server) asks for no restart.
+      expect(await p.locator('.notification-toast', { hasText: 'restart the engine server' }).count()).toBe(0);
     });
     await screenshot(session!.page, 'training-metrics.png');
 

@@ -1,4 +1,5 @@
 // The runtime probe runs the configured Node to check it can start the engine server.
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIN_NODE_MAJOR, probeRuntime, runtimeErrorMessage } from '../../../extension/runtimeCheck';
 
@@ -6,7 +7,14 @@ import { MIN_NODE_MAJOR, probeRuntime, runtimeErrorMessage } from '../../../exte
 describe('runtime probe', () => {
   it('accepts this Node', async () => {
     const r = await probeRuntime(process.execPath);
-    expect(r).toEqual({ ok: true, version: process.versions.node });
+    expect(r).toEqual({ ok: true, version: process.versions.node, executable: process.execPath });
+  });
+
+  it("names the program that ran: a runtime by name on PATH is the file it finds", async () => {
+    const byName = await probeRuntime('node');
+    if (!byName.ok) throw new Error(`no node on PATH: ${byName.reason}`);
+    expect(path.isAbsolute(byName.executable)).toBe(true);
+    expect(await probeRuntime(byName.executable)).toEqual(byName);
   });
 
   it('says why a runtime cannot be used', async () => {
