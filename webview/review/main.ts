@@ -393,11 +393,22 @@ async function loadRuns(): Promise<void> {
 
 // ---- decisions --------------------------------------------------------------------------------
 
+/** The pair a key decides: the selected row, which `go` selects at once. `current` (the pair whose
+ * details are shown) lags behind it while they load, and a reviewer who presses on before then
+ * means the row they see selected. */
+function selectedPair(): { pairId: number; status: Status; note: string | null } | undefined {
+  const row = queue.cached(state.index);
+  if (!row || row.pairId !== state.pairId) return current && { pairId: current.pairId, status: current.status, note: current.note ?? null };
+  // The row's status is the room's latest (a decision patches the row); the note is the shown
+  // pair's when its details are here.
+  return { pairId: row.pairId, status: row.status, note: current?.pairId === row.pairId ? (current.note ?? null) : row.note };
+}
+
 async function decideCurrent(status: Status, note?: string): Promise<void> {
-  const pair = current;
+  const pair = selectedPair();
   if (!pair) return;
   const index = state.index;
-  const before = queue.cached(index)?.pairId === pair.pairId ? queue.cached(index)!.status : pair.status;
+  const before = pair.status;
   queue.patch(pair.pairId, { status, ...(note !== undefined ? { note } : {}) });
   moveCount(before, status);
   details.delete(pair.pairId);
@@ -449,8 +460,9 @@ function findRow(pairId: number): { index: number; row: QueueRow } | undefined {
 }
 
 function openNote(): void {
-  if (!current) return;
-  noteInput.value = current.note ?? '';
+  const pair = selectedPair();
+  if (!pair) return;
+  noteInput.value = pair.note ?? '';
   noteOverlay.hidden = false;
   noteInput.focus();
 }

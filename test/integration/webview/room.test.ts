@@ -123,6 +123,43 @@ describe.skipIf(!available)('the review room webview (Chromium, stub host)', () 
     }
   });
 
+  it("keys pressed before the next pair's details arrive decide the selected pair, not the one still shown", async () => {
+    const statuses = new Map<number, Status>();
+    // The engine answers slowly for every pair after the first (a busy engine, a large project).
+    const slow: Answer = {
+      ...host(statuses),
+      pair: async ({ pairId }) => {
+        if (pairId > 1) await new Promise((r) => setTimeout(r, 1_500));
+        return pair(pairId);
+      },
+    };
+    const room = await openRoom(browser, dist, slow, { theme: 'vscode-light' });
+    try {
+      await room.waitFor((m) => m.type === 'ready');
+      await room.send({ type: 'init', trusted: true });
+      await room.page.locator('.pf-row-selected[data-pair="1"]').waitFor({ timeout: 15_000 });
+      await room.page.locator('.view-line').first().waitFor({ timeout: 15_000 });
+      const decided = (pairId: number) => (m: FromWebview) => m.type === 'request' && m.method === 'decide' && (m.params as { pairIds: number[] }).pairIds[0] === pairId;
+      await room.press('a', decided(1));
+      // Row 2 is selected at once; its details are still on their way: a, then r.
+      await room.page.locator('.pf-row-selected[data-pair="2"]').waitFor({ timeout: 5_000 });
+      await room.press('a', decided(2));
+      await room.page.locator('.pf-row-selected[data-pair="3"]').waitFor({ timeout: 5_000 });
+      await room.press('r', decided(3));
+      const decisions = room.posted.flatMap((m) => (m.type === 'request' && m.method === 'decide' ? [m.params] : []));
+      expect(decisions).toEqual([
+        { pairIds: [1], status: 'accepted' },
+        { pairIds: [2], status: 'accepted' },
+        { pairIds: [3], status: 'rejected' },
+      ]);
+      expect([...statuses]).toEqual([[1, 'accepted'], [2, 'accepted'], [3, 'rejected']]);
+      await expect.poll(() => room.page.locator('.pf-counts').textContent()).toBe('12 shown: 9 pending · 2 accepted · 1 rejected · 0 flagged');
+      expect(await room.page.locator('.pf-row[data-pair="2"] .pf-row-status').textContent()).toBe('✓');
+    } finally {
+      await room.close();
+    }
+  });
+
   it('keyboard: a, r, f with a note, u, j, k, n, s, h, ? and /', async () => {
     const statuses = new Map<number, Status>();
     const room = await open(statuses);
