@@ -63,6 +63,30 @@ export function ensureDemoGpuPackages({ log = (m) => console.log(m) } = {}) {
   return missing.length ? `apt-get install ${missing.join(' ')} failed (see apt's messages above)` : undefined;
 }
 
+/**
+ * The demo workspace's `pairforge.training.*` settings for the running host `gpu` (what
+ * startDemoGpu returns) and the trainer venv's `python`: everything Send to Training would
+ * otherwise ask for. npm start writes them; the demo host's test sends with exactly these.
+ * @param {{ alias: string, sshConfig: string, runs: string }} gpu
+ * @param {string} python
+ */
+export function demoTrainingSettings(gpu, python) {
+  return {
+    'pairforge.training.host': gpu.alias,
+    'pairforge.training.sshConfig': gpu.sshConfig,
+    'pairforge.training.remoteDir': gpu.runs,
+    'pairforge.training.python': python,
+    // No GPU and no model download: the trainer's tiny random model (docs/training.md "--tiny"),
+    // on one thread (a model that small gains nothing from more), with the Hugging Face hub off.
+    'pairforge.training.tiny': true,
+    'pairforge.training.setup': 'export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1',
+    // The demo's pairs are unreviewed after npm start: a send takes the accepted ones and the
+    // pending ones no filter flagged (never a rejected or flagged one), as `pairforge train
+    // --include-pending` does, so it trains after one review or none.
+    'pairforge.training.includePending': true,
+  };
+}
+
 /** The folder's files. */
 function files(dir) {
   return {
@@ -81,10 +105,11 @@ function files(dir) {
 
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-function alive(pid) {
+/** Whether `pid` runs: a zombie (ended, not yet reaped by a parent that is busy or gone, as
+ * here where pid 1 may reap nothing) counts as ended. */
+export function alive(pid) {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }

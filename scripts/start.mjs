@@ -14,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setInterval } from 'node:timers';
-import { DEMO_GPU_ALIAS, ensureDemoGpuPackages, startDemoGpu } from './demo-gpu.mjs';
+import { DEMO_GPU_ALIAS, demoTrainingSettings, ensureDemoGpuPackages, startDemoGpu } from './demo-gpu.mjs';
 import { ensureCodeServer, repoRoot } from './vscode/install-code-server.mjs';
 import { launchCodeServer } from './vscode/launch.mjs';
 
@@ -52,20 +52,7 @@ function writeDemoSettings(endpoint, gpu) {
     settings['pairforge.scoring.policy'] = { url: endpoint.url, model: 'pairforge-local-policy' };
     settings['pairforge.scoring.reference'] = { url: endpoint.url, model: 'pairforge-local-reference' };
   }
-  if (gpu) {
-    settings['pairforge.training.host'] = gpu.alias;
-    settings['pairforge.training.sshConfig'] = gpu.sshConfig;
-    settings['pairforge.training.remoteDir'] = gpu.runs;
-    settings['pairforge.training.python'] = path.join(trainerVenv, 'bin', 'python');
-    // No GPU and no model download: the trainer's tiny random model (docs/training.md "--tiny"),
-    // on one thread (a model that small gains nothing from more), with the Hugging Face hub off.
-    settings['pairforge.training.tiny'] = true;
-    settings['pairforge.training.setup'] = 'export OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1';
-    // The demo's pairs are unreviewed after npm start: the first send takes the accepted ones and
-    // the pending ones no filter flagged (never a rejected or flagged one), as `pairforge train
-    // --include-pending` does, so it trains on the whole demo export after one review or none.
-    settings['pairforge.training.includePending'] = true;
-  }
+  if (gpu) Object.assign(settings, demoTrainingSettings(gpu, path.join(trainerVenv, 'bin', 'python')));
   writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
 }
 
