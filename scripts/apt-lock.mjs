@@ -7,7 +7,7 @@
 //
 //   node scripts/apt-lock.mjs [--timeout SECONDS]     waits until no apt/dpkg lock is held
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 export const APT_LOCKS = ['/var/lib/dpkg/lock-frontend', '/var/lib/dpkg/lock', '/var/lib/apt/lists/lock', '/var/cache/apt/archives/lock'];
@@ -94,6 +94,26 @@ export function aptGet(args, { log = (m) => console.log(m), env = process.env, a
     if (r.stderr) process.stderr.write(r.stderr);
     if (r.status === 0 || i >= attempts || !/Could not get lock|Unable to (acquire|lock)/.test(r.stderr ?? '')) return r.status ?? 1;
     log(`apt: apt-get ${args[0]} found the lock taken; waiting and trying again (${i}/${attempts})`);
+  }
+}
+
+/** Debian's hook that invoke-rc.d asks before starting a service; exit 101 means "not now". */
+const POLICY_RC_D = '/usr/sbin/policy-rc.d';
+
+/** `apt-get install PACKAGES` (as root), waiting for a held lock; when it fails, `apt-get update`
+ * once (stale lists) and again. With `noServices` the packages' installation starts no service
+ * (openssh-server would start the system's sshd on port 22): a policy-rc.d that denies it, only
+ * while installing and only where none exists. Returns whether the install succeeded. */
+export function aptInstall(packages, { log = (m) => console.log(m), noServices = false } = {}) {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const madePolicy = noServices && !existsSync(POLICY_RC_D);
+  if (madePolicy) writeFileSync(POLICY_RC_D, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    const install = () => aptGet(['install', '-y', '--no-install-recommends', ...packages], { log, env }) === 0;
+    if (install()) return true;
+    return aptGet(['update'], { log, env }) === 0 && install();
+  } finally {
+    if (madePolicy) rmSync(POLICY_RC_D, { force: true });
   }
 }
 

@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { aptGet } from '../apt-lock.mjs';
+import { aptInstall } from '../apt-lock.mjs';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 // Pinned by code-server 4.100.3's lib/vscode/npm-shrinkwrap.json (@vscode/ripgrep 1.15.11) and that
@@ -76,13 +76,8 @@ function ensureSystemPackages(log) {
     return;
   }
   log(`installing Debian packages: ${missing.join(' ')}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   // Another install holding the apt lock is waited for (and named), not a failure.
-  const tryInstall = () => aptGet(['install', '-y', '--no-install-recommends', ...missing], { log, env }) === 0;
-  if (!tryInstall()) {
-    if (aptGet(['update'], { log, env }) !== 0) throw new Error('apt-get update failed');
-    if (!tryInstall()) throw new Error(`apt-get install ${missing.join(' ')} failed`);
-  }
+  if (!aptInstall(missing, { log })) throw new Error(`apt-get install ${missing.join(' ')} failed`);
 }
 
 /** Puts the ripgrep asset into @vscode/ripgrep's download cache under `tmpDir`. */

@@ -2,15 +2,16 @@
 // config, port, host key, pid file and log, key login only (UsePAM no) for one account, a key pair
 // and an ssh config file with Host aliases for the client (passed with `ssh -F`, so nothing touches
 // ~/.ssh). It runs as root and logs the account `pairforge-ssh` in (.ci/run creates it, with a
-// home, and unlocks it for key login: usermod -p '*').
-import { execFileSync, spawnSync } from 'node:child_process';
+// home, and unlocks it for key login: usermod -p '*'). The files' text is scripts/loopback-sshd.mjs's,
+// which the demo's loopback GPU host (`npm start`) writes too.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { knownHostsLine, makeKeyPair, publicKey, sshdConfigText, sshHostBlock, SSHD } from '../../scripts/loopback-sshd.mjs';
 
 export const SSH_USER = 'pairforge-ssh';
-const SSHD = '/usr/sbin/sshd';
 
 export interface Account {
   name: string;
@@ -76,40 +77,20 @@ export async function startSshd(aliases: readonly string[] = []): Promise<TestSs
   const port = await freePort();
   const hostKey = path.join(dir, 'host_ed25519');
   const userKey = path.join(dir, 'user_ed25519');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'pairforge test host', '-f', hostKey]);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'pairforge test user', '-f', userKey]);
+  makeKeyPair(hostKey, 'pairforge test host');
+  makeKeyPair(userKey, 'pairforge test user');
   const authorized = path.join(dir, 'authorized_keys');
   writeFileSync(authorized, readFileSync(`${userKey}.pub`));
   chmodSync(authorized, 0o644);
   const sshdConfig = path.join(dir, 'sshd_config');
   const pidFile = path.join(dir, 'sshd.pid');
-  writeFileSync(
-    sshdConfig,
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `PidFile ${pidFile}`,
-      'UsePAM no',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PubkeyAuthentication yes',
-      `AuthorizedKeysFile ${authorized}`,
-      // The key files live in a temporary folder, not in a home with ssh's expected modes.
-      'StrictModes no',
-      `AllowUsers ${SSH_USER}`,
-      'MaxSessions 50',
-      'MaxStartups 50',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(sshdConfig, sshdConfigText({ port, hostKey, pidFile, authorizedKeys: authorized, user: SSH_USER }));
   const knownHosts = path.join(dir, 'known_hosts');
-  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(`${hostKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+  writeFileSync(knownHosts, knownHostsLine(port, publicKey(hostKey)));
   const emptyKnownHosts = path.join(dir, 'known_hosts.empty');
   writeFileSync(emptyKnownHosts, '');
   const alias = 'pf-gpu';
-  const hostBlock = (name: string, known: string) =>
-    [`Host ${name}`, '  HostName 127.0.0.1', `  Port ${port}`, `  User ${SSH_USER}`, `  IdentityFile ${userKey}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${known}`, '  LogLevel ERROR', ''].join('\n');
+  const hostBlock = (name: string, known: string) => sshHostBlock({ alias: name, port, user: SSH_USER, identityFile: userKey, knownHosts: known });
   const config = path.join(dir, 'ssh_config');
   writeFileSync(config, [hostBlock(alias, knownHosts), ...aliases.map((a) => hostBlock(a, knownHosts)), hostBlock('pf-unknown', emptyKnownHosts)].join('\n'));
   mkdirSync('/run/sshd', { recursive: true });
