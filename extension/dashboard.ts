@@ -147,7 +147,7 @@ export class Dashboard implements vscode.Disposable {
         await openStoredDocument(t.uri);
         return;
       case 'sample':
-        await vscode.commands.executeCommand(OPEN_SAMPLE_COMMAND, t.targetId, t.sampleId, t.index);
+        await vscode.commands.executeCommand(OPEN_SAMPLE_COMMAND, t.targetId, t.sampleId, t.ordinal);
         return;
     }
   }

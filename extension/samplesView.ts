@@ -92,7 +92,7 @@ export class SamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispos
     const [icon, colour] = s.verdict ? (VERDICT_ICONS[s.verdict] ?? ['question', 'foreground']) : ['circle-outline', 'disabledForeground'];
     item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(colour));
     item.contextValue = 'pairforge.sample';
-    item.command = { command: OPEN_SAMPLE_COMMAND, title: 'Compare with the golden block', arguments: [n.t.targetId, s.id, s.index] };
+    item.command = { command: OPEN_SAMPLE_COMMAND, title: 'Compare with the golden block', arguments: [n.t.targetId, s.id, s.ordinal] };
     return item;
   }
 
@@ -112,12 +112,12 @@ export class SamplesView implements vscode.TreeDataProvider<Node>, vscode.Dispos
 }
 
 /** Diff: golden program (left) against the sample's program (right). */
-export async function openSample(targetId: number, sampleId: number, index: number): Promise<void> {
+export async function openSample(targetId: number, sampleId: number, ordinal: number): Promise<void> {
   await vscode.commands.executeCommand(
     'vscode.diff',
     candidateUri('target', targetId, `golden-target-${targetId}`),
-    candidateUri('sample', sampleId, `sample-${index}`),
-    `PairForge: golden ↔ sample #${index} (target ${targetId})`,
+    candidateUri('sample', sampleId, `sample-${ordinal}`),
+    `PairForge: golden ↔ sample #${ordinal} (target ${targetId})`,
     { preview: true },
   );
 }

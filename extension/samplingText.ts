@@ -34,5 +34,5 @@ export function sampleSummaryText(s: SampleSummary): string {
 /** The first line of a sample's middle, for a tree row. */
 export function sampleLabel(s: SampleView): string {
   const first = s.middle.split('\n').find((l) => l.trim() !== '')?.trim() ?? '(empty)';
-  return `#${s.index} ${first.length > 50 ? `${first.slice(0, 49)}…` : first}`;
+  return `#${s.ordinal} ${first.length > 50 ? `${first.slice(0, 49)}…` : first}`;
 }

@@ -77,7 +77,8 @@ export interface SideRun {
 
 export interface Candidate {
   sampleId: number;
-  index: number;
+  /** 1-based position among the target's samples, oldest job first: the number shown everywhere. */
+  ordinal: number;
   verdict: string | null;
   middle: string;
   model: string;

@@ -120,7 +120,7 @@ export function dashboardData(p: Project, opts: DashboardOptions): DashboardData
       items: flaky.items.map((f): FlakyCandidateView => {
         if (f.kind === 'sample') {
           const s = sampleLabels.get(f.id);
-          return { kind: f.kind, id: f.id, label: s ? `sample ${f.id} (job ${s.jobId}, target ${s.targetId} #${s.index})` : `sample ${f.id}`, verdicts: f.verdicts, ...(s ? { sample: { targetId: s.targetId, index: s.index } } : {}) };
+          return { kind: f.kind, id: f.id, label: s ? `sample ${f.id} (target ${s.targetId} #${s.ordinal}, job ${s.jobId})` : `sample ${f.id}`, verdicts: f.verdicts, ...(s ? { sample: { targetId: s.targetId, ordinal: s.ordinal } } : {}) };
         }
         const info = refLabels.get(`${f.kind}:${f.id}`);
         return { kind: f.kind, id: f.id, label: info?.label ?? `${f.kind} ${f.id}`, verdicts: f.verdicts, ...(info ? { uri: info.uri } : {}) };

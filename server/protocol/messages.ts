@@ -331,7 +331,9 @@ export const SampleRequest = new RequestType<SampleParams, SampleSummary, void>(
 
 export interface SampleView {
   id: number;
-  index: number;
+  /** The number a sample is shown with everywhere (Samples view, review room, dashboard): its
+   * 1-based position among its target's samples, oldest job first (sampling/documentSamples). */
+  ordinal: number;
   jobId: number;
   middle: string;
   finishReason: string | null;
@@ -471,7 +473,9 @@ export interface SideRun {
 /** Another candidate of the same target (a sample), openable against the chosen side. */
 export interface CandidateView {
   sampleId: number;
-  index: number;
+  /** The number a sample is shown with everywhere (Samples view, review room, dashboard): its
+   * 1-based position among its target's samples, oldest job first (sampling/documentSamples). */
+  ordinal: number;
   verdict: Verdict | null;
   middle: string;
   model: string;
@@ -853,7 +857,7 @@ export interface FlakyCandidateView {
   /** Solutions and versions: their stored document. */
   uri?: string;
   /** Samples: what opens the sample's program (the Samples view's command arguments). */
-  sample?: { targetId: number; index: number };
+  sample?: { targetId: number; ordinal: number };
 }
 
 export interface ExportView {

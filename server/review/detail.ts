@@ -40,9 +40,9 @@ function candidates(p: Project, pair: PairRecord, comparator: Comparator): Candi
   const verdicts = latestVerdicts(p, 'sample', rows.map((r) => r.id), comparator);
   const chosen = new Set(samplesOf(pair.provenance, 'chosen'));
   const rejected = new Set(samplesOf(pair.provenance, 'rejected'));
-  return rows.map((r) => ({
+  return rows.map((r, i) => ({
     sampleId: r.id,
-    index: r.sample_index,
+    ordinal: i + 1,
     verdict: verdicts.get(r.id) ?? null,
     middle: r.middle,
     model: r.model,

@@ -45,13 +45,18 @@ export function sampleJobs(p: Project): SampleJobView[] {
     .all();
 }
 
-/** Samples by id: the target, the index in its job and the job (labels of flaky samples). */
-export function sampleRefs(p: Project, ids: readonly number[]): Map<number, { targetId: number; index: number; jobId: number }> {
-  const out = new Map<number, { targetId: number; index: number; jobId: number }>();
-  const stmt = p.db.prepare<[number], { target_id: number; sample_index: number; job_id: number }>('SELECT target_id, sample_index, job_id FROM samples WHERE id = ?');
+/** Samples by id: the target, the job, and the number the sample is shown with (its ordinal among
+ * the target's samples, counted in samplesOfTarget's order) (labels of flaky samples). */
+export function sampleRefs(p: Project, ids: readonly number[]): Map<number, { targetId: number; ordinal: number; jobId: number }> {
+  const out = new Map<number, { targetId: number; ordinal: number; jobId: number }>();
+  const stmt = p.db.prepare<[number], { target_id: number; ordinal: number; job_id: number }>(
+    `SELECT s.target_id, s.job_id,
+            (SELECT COUNT(*) FROM samples o WHERE o.target_id = s.target_id AND (o.job_id, o.sample_index, o.id) <= (s.job_id, s.sample_index, s.id)) AS ordinal
+       FROM samples s WHERE s.id = ?`,
+  );
   for (const id of new Set(ids)) {
     const r = stmt.get(id);
-    if (r) out.set(id, { targetId: r.target_id, index: r.sample_index, jobId: r.job_id });
+    if (r) out.set(id, { targetId: r.target_id, ordinal: r.ordinal, jobId: r.job_id });
   }
   return out;
 }

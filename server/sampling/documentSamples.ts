@@ -23,11 +23,12 @@ export interface SampleRow {
   created_at: string;
 }
 
-/** A target's samples in job and index order. */
+/** A target's samples, oldest job first, in index order: the order their ordinals count (the
+ * number a sample is shown with). */
 export function samplesOfTarget(p: Project, targetId: number): SampleRow[] {
   return p.db
     .prepare<[number], SampleRow>(
-      'SELECT id, sample_index, job_id, middle, finish_reason, model, endpoint, created_at FROM samples WHERE target_id = ? ORDER BY job_id, sample_index',
+      'SELECT id, sample_index, job_id, middle, finish_reason, model, endpoint, created_at FROM samples WHERE target_id = ? ORDER BY job_id, sample_index, id',
     )
     .all(targetId);
 }
@@ -59,9 +60,9 @@ export function samplesOf(p: Project, targets: readonly DocTarget[], comparator:
       endLine: t.endLine,
       golden: t.mid,
       samples: rows.map(
-        (r): SampleView => ({
+        (r, i): SampleView => ({
           id: r.id,
-          index: r.sample_index,
+          ordinal: i + 1,
           jobId: r.job_id,
           middle: r.middle,
           finishReason: r.finish_reason,

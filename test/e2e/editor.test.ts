@@ -179,7 +179,8 @@ describe('PairForge editor features in code-server (real VS Code)', () => {
     });
     expect(text).toMatch(/if block · lines 5–6\s*3 samples · \d pass/);
     const rows = text.split('\n').filter((l) => /^#\d/.test(l.trim()));
-    expect(rows).toHaveLength(3);
+    // Numbered 1, 2, 3: the numbers the review room and the dashboard show for the same samples.
+    expect(rows.map((l) => l.trim().split(' ')[0])).toEqual(['#1', '#2', '#3']);
     // Every sample was tested right away: each row names a verdict and the model.
     const verdicts = text.match(/(pass|wrong answer|runtime error|timeout|compile error|memory limit|output limit) · pairforge-local-vllm/g) ?? [];
     expect(verdicts).toHaveLength(3);

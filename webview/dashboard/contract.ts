@@ -86,7 +86,7 @@ export interface FlakyCandidate {
   label: string;
   verdicts: string[];
   uri?: string;
-  sample?: { targetId: number; index: number };
+  sample?: { targetId: number; ordinal: number };
 }
 
 export interface ExportInfo {
@@ -152,7 +152,7 @@ export type OpenTarget =
   /** A stored solution or history version. */
   | { kind: 'document'; uri: string }
   /** A sample's program (the Samples view's command). */
-  | { kind: 'sample'; targetId: number; sampleId: number; index: number };
+  | { kind: 'sample'; targetId: number; sampleId: number; ordinal: number };
 
 // ---- messages ---------------------------------------------------------------------------------
 

@@ -264,7 +264,7 @@ export class DashboardView {
         k.items.map((r) =>
           row(
             [r.label, r.verdicts.join(' → ')],
-            r.uri ? { kind: 'document', uri: r.uri } : r.sample ? { kind: 'sample', targetId: r.sample.targetId, sampleId: r.id, index: r.sample.index } : undefined,
+            r.uri ? { kind: 'document', uri: r.uri } : r.sample ? { kind: 'sample', targetId: r.sample.targetId, sampleId: r.id, ordinal: r.sample.ordinal } : undefined,
             `open ${r.label}`,
           ),
         ),

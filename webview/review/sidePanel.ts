@@ -93,7 +93,7 @@ export class SidePanel {
             onClick: () => this.onCandidate(compared?.sampleId === c.sampleId ? undefined : c),
           },
           el('span', { className: `pf-verdict pf-verdict-${c.verdict ?? 'none'}` }, verdictLabel(c.verdict)),
-          ` #${c.index + 1}${c.role ? ` (${c.role})` : ''} `,
+          ` #${c.ordinal}${c.role ? ` (${c.role})` : ''} `,
           el('span', { className: 'pf-candidate-line' }, c.middle.split('\n').find((l) => l.trim() !== '')?.trim() ?? ''),
         ),
       ),

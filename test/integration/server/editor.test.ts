@@ -292,7 +292,7 @@ describe('editor requests over stdio', () => {
     const blocks = await server.conn.sendRequest(BlockSamplesRequest, { uri: solutionUri });
     expect(blocks.map((b) => [b.kind, b.startLine, b.endLine, b.samples.length])).toEqual([['for', 3, 5, 0], ['if', 4, 5, 2]]);
     expect(blocks[1].golden).toBe('    if x % 2 == 0:\n        total += x');
-    expect(blocks[1].samples.map((x) => [x.id, x.index, x.verdict, x.model])).toEqual([[ids[0], 0, 'pass', 'test-model'], [ids[1], 1, 'wrong_answer', 'test-model']]);
+    expect(blocks[1].samples.map((x) => [x.id, x.ordinal, x.verdict, x.model])).toEqual([[ids[0], 1, 'pass', 'test-model'], [ids[1], 2, 'wrong_answer', 'test-model']]);
     expect((await server.conn.sendRequest(CandidateTextRequest, { kind: 'sample', id: ids[1] })).text).toBe(solutionText.trimEnd().replace('if x % 2 == 0:', 'if x % 2:'));
   }, 60_000);
 
@@ -337,8 +337,11 @@ describe('editor requests over stdio', () => {
       expect(progress[0]).toBe('begin');
       expect(progress.at(-1)).toBe('end');
       const after = await server.conn.sendRequest(BlockSamplesRequest, { uri: solutionUri });
-      const fresh = after.find((b) => b.targetId === ifTarget.targetId)!.samples.filter((x) => x.jobId === summary.jobId);
-      expect(fresh.map((x) => x.index)).toEqual([0, 1, 2]);
+      const ofTarget = after.find((b) => b.targetId === ifTarget.targetId)!.samples;
+      const fresh = ofTarget.filter((x) => x.jobId === summary.jobId);
+      // Numbered on after the target's earlier samples, never from 1 again.
+      expect(ofTarget.map((x) => x.ordinal)).toEqual(ofTarget.map((_, i) => i + 1));
+      expect(fresh.map((x) => x.ordinal)).toEqual([ofTarget.length - 2, ofTarget.length - 1, ofTarget.length]);
       expect(fresh.every((x) => x.verdict !== null && x.model === local.model)).toBe(true);
       // Every sample's program is the solution with its block replaced.
       for (const x of fresh) expect((await server.conn.sendRequest(CandidateTextRequest, { kind: 'sample', id: x.id })).text).toContain(x.middle);

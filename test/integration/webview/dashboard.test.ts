@@ -156,7 +156,7 @@ describe.skipIf(!available)('dashboard and report in Chromium', () => {
       expect(await opened(() => page.locator('[data-card="References that fail their own tests"] tbody tr').first().click())).toEqual({ kind: 'document', uri: ref.uri });
       // A flaky sample: its program.
       const f = data.flaky.items[0];
-      expect(await opened(() => page.locator('[data-card="Flaky candidates"] tbody tr').first().click())).toEqual({ kind: 'sample', targetId: f.sample!.targetId, sampleId: f.id, index: f.sample!.index });
+      expect(await opened(() => page.locator('[data-card="Flaky candidates"] tbody tr').first().click())).toEqual({ kind: 'sample', targetId: f.sample!.targetId, sampleId: f.id, ordinal: f.sample!.ordinal });
       // An export: its pairs.
       expect(await opened(() => page.locator('[data-card="Exports"] tbody tr').first().click())).toEqual({ kind: 'room', query: { exportId: data.exports[0].id } });
       // A chart's PNG button hands the image to the host.

@@ -44,7 +44,7 @@ function pair(id: number, hostile = false): Pair {
       { start: 9, end: 11, kind: 'token' },
     ],
     rejectedRun: { verdict: 'wrong_answer', testsRun: 1, testsTotal: 3, comparator: 'strict', executedAt: '2026-01-01T00:00:00Z', test: { ordinal: 0, verdict: 'wrong_answer', durationMs: 3, input: '0\n', expected: '1\n', output: hostile ? HOSTILE : '0\n', stderrTail: hostile ? HOSTILE : undefined } },
-    candidates: [{ sampleId: 9, index: 0, verdict: 'pass', middle: chosen, model: 'm', role: 'chosen' }],
+    candidates: [{ sampleId: 9, ordinal: 1, verdict: 'pass', middle: chosen, model: 'm', role: 'chosen' }],
   };
 }
 

@@ -173,7 +173,9 @@ describe('dashboard figures', () => {
       expect(f.kind).toBe('sample');
       expect(f.verdicts).toEqual(['wrong_answer', 'pass']);
       const s = sampleRows.find((x) => x.id === f.id)!;
-      expect(f.sample).toEqual({ targetId: s.target_id, index: s.sample_index });
+      // Shown with its number among its target's samples: oldest job first, then its index.
+      const ofTarget = sampleRows.filter((x) => x.target_id === s.target_id).sort((a, b) => a.job_id - b.job_id || a.sample_index - b.sample_index || a.id - b.id);
+      expect(f.sample).toEqual({ targetId: s.target_id, ordinal: ofTarget.indexOf(s) + 1 });
     }
     const limited = dashboardData(p, { comparator: 'strict', listLimit: 1 });
     expect([limited.failingReferences.items.length, limited.failingReferences.total, limited.flaky.items.length, limited.flaky.total]).toEqual([1, 2, 1, 2]);

@@ -44,7 +44,7 @@ describe('sampling and pairs texts', () => {
     expect(sampleSummaryText({ jobId: null, targets: 1, samples: 0, skipped: 0, verdicts: {}, cancelled: true, message: 'tests not run: untrusted workspace' })).toBe(
       'PairForge: Sampling cancelled: 0 samples for 1 target; tests not run: untrusted workspace.',
     );
-    const s: SampleView = { id: 1, index: 2, jobId: 1, middle: '\n    for x in xs:\n        t += x', finishReason: 'stop', model: 'm', endpoint: 'e', verdict: null, createdAt: '' };
+    const s: SampleView = { id: 1, ordinal: 2, jobId: 1, middle: '\n    for x in xs:\n        t += x', finishReason: 'stop', model: 'm', endpoint: 'e', verdict: null, createdAt: '' };
     expect(sampleLabel(s)).toBe('#2 for x in xs:');
   });
 });
