@@ -190,11 +190,15 @@ export function listTrainingRuns(p: Project): TrainingRun[] {
 
 /** Every run as the dashboard shows it, newest first: the export it trained on, and its held-out
  * pairs' margins after training (the scoring run they were imported as) beside the newest scoring
- * run made before the run was sent, when there is one. */
+ * run made before the run was sent, when there is one. That "before" is a scoring of the policy
+ * itself: another training run's held-out results score that run's trained model, which the next
+ * run does not start from (each run trains its config's model afresh). */
 export function trainingSummaries(p: Project): TrainingRunSummary[] {
-  const scoring = listRuns(p);
-  return listTrainingRuns(p).map((r) => {
-    const before = scoring.find((s) => s.id !== r.scoreRunId && s.createdAt < r.createdAt);
+  const runs = listTrainingRuns(p);
+  const trained = new Set(runs.flatMap((r) => (r.scoreRunId === null ? [] : [r.scoreRunId])));
+  const scoring = listRuns(p).filter((s) => !trained.has(s.id));
+  return runs.map((r) => {
+    const before = scoring.find((s) => s.createdAt < r.createdAt);
     return {
       id: r.id,
       label: `${r.name} on ${r.host}`,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openProject, type Project } from '../../../server/store/db';
+import { createRun, type NewRun } from '../../../server/scoring/store';
 import { readHeldout } from '../../../server/training/results';
 import {
   addMetrics,
@@ -16,6 +17,7 @@ import {
   listTrainingRuns,
   metricsCount,
   metricsOf,
+  trainingSummaries,
   updateTrainingRun,
   type NewTrainingRun,
 } from '../../../server/training/store';
@@ -48,6 +50,28 @@ const run = (over: Partial<NewTrainingRun> = {}): NewTrainingRun => ({
 });
 
 describe('training runs', () => {
+  it("the dashboard's before/after: a run's held-out results over the policy's newest scoring before it, never another run's trained model", () => {
+    const scoring = (at: string) =>
+      createRun(
+        p,
+        { specKey: `k${at}`, policy: [{ url: 'http://gpu:8000', model: 'policy' }], reference: [{ url: 'http://gpu:8000', model: 'ref' }], beta: 0.1, topK: 0, format: 'fim', family: 'qwen2.5-coder', trainingSentence: false, addSpecialTokens: false, selection: 'all', tokenizer: null } satisfies NewRun,
+        at,
+      );
+    const base = scoring('2026-12-07T01:00:00.000Z');
+    const first = createTrainingRun(p, run({ name: 'first' }), '2026-12-07T02:00:00.000Z');
+    const firstHeldOut = scoring('2026-12-07T02:10:00.000Z');
+    updateTrainingRun(p, first, { status: 'succeeded', scoreRunId: firstHeldOut }, '2026-12-07T02:10:00.000Z');
+    const second = createTrainingRun(p, run({ name: 'second' }), '2026-12-07T03:00:00.000Z');
+    const secondHeldOut = scoring('2026-12-07T03:10:00.000Z');
+    updateTrainingRun(p, second, { status: 'succeeded', scoreRunId: secondHeldOut }, '2026-12-07T03:10:00.000Z');
+    const third = createTrainingRun(p, run({ name: 'third' }), '2026-12-07T04:00:00.000Z');
+    expect(trainingSummaries(p).map((r) => [r.id, r.beforeRunId, r.afterRunId])).toEqual([
+      [third, null, null],
+      [second, base, secondHeldOut],
+      [first, base, firstHeldOut],
+    ]);
+  });
+
   it('are recorded uploading, then updated field by field', () => {
     const id = createTrainingRun(p, run(), NOW);
     expect(getTrainingRun(p, id)).toMatchObject({ id, name: 'r1', status: 'uploading', sshOptions: ['ProxyJump=bastion'], tiny: true, config: { max_steps: 4 }, runDir: null, metricsOffset: 0 });
