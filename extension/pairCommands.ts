@@ -87,6 +87,12 @@ export async function exportPairs(ctx: PairCommandContext): Promise<ExportPairsR
       token,
     ),
   );
+  if (r.cancelled) {
+    const stopped = `PairForge: export cancelled: nothing was written to ${r.dir}.`;
+    ctx.output.appendLine(stopped);
+    void vscode.window.showInformationMessage(stopped);
+    return r;
+  }
   const text = `PairForge: exported ${r.pairs} pairs as ${r.records} records to ${r.dir} (${r.files.join(', ')}, manifest.json).`;
   ctx.output.appendLine(text);
   void vscode.window.showInformationMessage(text, 'Reveal').then((pick) => pick && vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(r.dir)));

@@ -211,7 +211,7 @@ export async function generateProject(dir: string, opts: { problems?: number; lo
       finishRun(p, runId, 'done', null, now);
     }
     step('2 scoring runs stored');
-    exportPairs(p, path.join(dir, 'export'), { ...DEFAULT_EXPORT, format: 'trl' });
+    await exportPairs(p, path.join(dir, 'export'), { ...DEFAULT_EXPORT, format: 'trl' });
     step('accepted pairs exported');
     return { file, problems, targets: targets.length, samples, verdicts, pairs: pairIds.length, seconds: Math.round((performance.now() - started) / 1000) };
   } finally {

@@ -113,7 +113,7 @@ async function run(argv: string[]): Promise<number> {
   };
   const p = openProject(db);
   try {
-    const s = manifest ? reExport(p, manifest, outDir, hooks) : exportPairs(p, outDir, opts!, undefined, hooks);
+    const s = manifest ? await reExport(p, manifest, outDir, hooks) : await exportPairs(p, outDir, opts!, undefined, hooks);
     progress.end();
     if (a.flags.has('json')) {
       out(JSON.stringify({ dir: s.dir, counts: s.manifest.counts, files: s.manifest.files, options: s.manifest.options, ...(s.leftOut ? { leftOut: s.leftOut } : {}), ...(s.reproduced ? { reproduced: s.reproduced } : {}) }));

@@ -6,7 +6,7 @@
 // status is now) with the same options, and says whether the files came out byte-identical.
 
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { VERSION } from '../version';
 import { datasetSource, problemHashes, problemLookup } from '../import/queries';
@@ -95,13 +95,31 @@ export interface Manifest {
   files: ManifestFile[];
 }
 
-/** What a caller follows while an export runs: pairs read for the manifest, then records written. */
+/** What a caller follows while an export runs: pairs read for the manifest, then records written;
+ * and the signal that stops it. */
 export interface ExportHooks {
   onProgress?: (phase: 'reading' | 'writing', done: number, total: number) => void;
+  /** Aborted: the export stops at its next checkpoint, removes what it wrote and records nothing. */
+  signal?: AbortSignal;
+}
+
+/** A stopped export: nothing of it was kept. */
+export class ExportCancelled extends Error {
+  constructor(dir: string) {
+    super(`export cancelled: nothing was written to ${dir}`);
+  }
 }
 
 /** Progress is reported every this many items (and at the end of each phase). */
 const PROGRESS_EVERY = 256;
+
+/** Every PROGRESS_EVERY items: the progress, then a turn of the event loop, so the engine server
+ * answers the editor's other requests during a long export and sees a cancel; then the cancel. */
+async function checkpoint(hooks: ExportHooks, dir: string, phase: 'reading' | 'writing', done: number, total: number): Promise<void> {
+  hooks.onProgress?.(phase, done, total);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (hooks.signal?.aborted) throw new ExportCancelled(dir);
+}
 
 /** Why pairs of the project are not in an export (each pair counted once, under its first
  * reason; `flags` tallies the filter flags of the pending pairs left out, several per pair). */
@@ -171,7 +189,7 @@ function sorted(out: Record<string, number>): Record<string, number> {
 }
 
 /** Everything the manifest says about the exported pairs, in one pass over them. */
-function describePairs(p: Project, pairs: readonly Light[], hooks: ExportHooks = {}) {
+async function describePairs(p: Project, dir: string, pairs: readonly Light[], hooks: ExportHooks = {}) {
   const pairOf = pairLookup(p);
   const byKind: Record<string, number> = {};
   const byBlockKind: Record<string, number> = {};
@@ -187,7 +205,7 @@ function describePairs(p: Project, pairs: readonly Light[], hooks: ExportHooks =
   const limits = new Map<string, unknown>();
   const tokenCounting = new Set<string>();
   for (const [i, x] of pairs.entries()) {
-    if (i % PROGRESS_EVERY === 0) hooks.onProgress?.('reading', i, pairs.length);
+    if (i % PROGRESS_EVERY === 0) await checkpoint(hooks, dir, 'reading', i, pairs.length);
     const r = pairOf(x.id);
     if (!r) throw new Error(`${p.file}: pair ${x.id} disappeared during the export`);
     countInto(byKind, r.kind);
@@ -319,21 +337,19 @@ class Sinks {
 }
 
 /** Writes the data file(s) in curriculum order; returns them and the format drawn per record. */
-function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: ExportOptions, sinks: Sinks, hooks: ExportHooks): { files: ManifestFile[]; byFormat: Record<string, number> } {
+async function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: ExportOptions, sinks: Sinks, hooks: ExportHooks): Promise<{ files: ManifestFile[]; byFormat: Record<string, number> }> {
   const ordered = curriculum(pairs, { order: opts.order, epochs: opts.epochs, seed: opts.seed });
   const reader = pairReader(p);
-  let written = 0;
   // Each record read is one written: progress counts them as they go.
-  const read = (id: number) => {
-    if (written % PROGRESS_EVERY === 0) hooks.onProgress?.('writing', written, ordered.length);
-    written++;
-    return reader(id);
+  const read = async (i: number) => {
+    if (i % PROGRESS_EVERY === 0) await checkpoint(hooks, dir, 'writing', i, ordered.length);
+    return reader(ordered[i].id);
   };
   const byFormat: Record<string, number> = {};
   const sink = sinks.sink(path.join(dir, dataFileOf(opts.format)));
   if (opts.format === 'structurecoder') {
-    for (const x of ordered) {
-      sink.write(`${JSON.stringify(structureCoderRecord(read(x.id)))}\n`);
+    for (let i = 0; i < ordered.length; i++) {
+      sink.write(`${JSON.stringify(structureCoderRecord(await read(i)))}\n`);
       sink.records++;
       countInto(byFormat, 'trainer');
     }
@@ -345,22 +361,22 @@ function writeFiles(p: Project, dir: string, pairs: readonly Light[], opts: Expo
   );
   const ro: RenderOptions = { family: opts.family, trainingSentence: opts.trainingSentence };
   if (opts.format === 'trl') {
-    ordered.forEach((x, i) => {
-      const rec = trlRecord(read(x.id), formats[i], ro);
+    for (let i = 0; i < ordered.length; i++) {
+      const rec = trlRecord(await read(i), formats[i], ro);
       sink.write(`${JSON.stringify(rec)}\n`);
       sink.records++;
       countInto(byFormat, String(rec.metadata.format));
-    });
+    }
     return { files: [sink.close()], byFormat };
   }
   // LLaMA-Factory reads one JSON array: one record per line inside it.
   sink.write('[');
-  ordered.forEach((x, i) => {
-    const rec = llamaFactoryRecord(read(x.id), formats[i], ro);
+  for (let i = 0; i < ordered.length; i++) {
+    const rec = llamaFactoryRecord(await read(i), formats[i], ro);
     sink.write(`${i === 0 ? '' : ','}\n  ${JSON.stringify(rec)}`);
     sink.records++;
     countInto(byFormat, formats[i]);
-  });
+  }
   sink.write('\n]\n');
   const data = sink.close();
   const info = sinks.sink(path.join(dir, 'dataset_info.json'));
@@ -386,26 +402,38 @@ export function leftOutOf(p: Project, opts: Pick<ExportOptions, 'includePending'
   return out;
 }
 
-export function exportPairs(p: Project, outDir: string, opts: ExportOptions, keys?: readonly string[], hooks: ExportHooks = {}): ExportSummary {
+/** Writes the export of the selected pairs (or of `keys`, a manifest's pairs) into `outDir`. A
+ * failure or a cancel (hooks.signal) removes every file it was writing (the folder too, when it
+ * made it and left it empty) and records nothing; files of an earlier export there stay as they were. */
+export async function exportPairs(p: Project, outDir: string, opts: ExportOptions, keys?: readonly string[], hooks: ExportHooks = {}): Promise<ExportSummary> {
   if (opts.format === 'structurecoder' && opts.trainingSentence) {
     throw new Error('export: the structurecoder format leaves the training sentence to the published trainer, which appends it itself');
   }
-  const pairs = selectPairs(p, opts, keys);
-  const about = describePairs(p, pairs, hooks);
   const dir = path.resolve(outDir);
-  mkdirSync(dir, { recursive: true });
+  const pairs = selectPairs(p, opts, keys);
+  const about = await describePairs(p, dir, pairs, hooks);
+  const made = mkdirSync(dir, { recursive: true }) !== undefined;
   const sinks = new Sinks();
   try {
-    const summary = writeExport(p, dir, pairs, about, opts, sinks, hooks);
+    const summary = await writeExport(p, dir, pairs, about, opts, sinks, hooks);
     return keys ? summary : { ...summary, leftOut: leftOutOf(p, opts) };
   } catch (e) {
     sinks.abortAll();
+    if (made) rmEmptyDir(dir);
     throw e;
   }
 }
 
-function writeExport(p: Project, dir: string, pairs: readonly Light[], about: ReturnType<typeof describePairs>, opts: ExportOptions, sinks: Sinks, hooks: ExportHooks): ExportSummary {
-  const { files, byFormat } = writeFiles(p, dir, pairs, opts, sinks, hooks);
+function rmEmptyDir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty (or gone): left as it is
+  }
+}
+
+async function writeExport(p: Project, dir: string, pairs: readonly Light[], about: Awaited<ReturnType<typeof describePairs>>, opts: ExportOptions, sinks: Sinks, hooks: ExportHooks): Promise<ExportSummary> {
+  const { files, byFormat } = await writeFiles(p, dir, pairs, opts, sinks, hooks);
   hooks.onProgress?.('writing', files[0].records, files[0].records);
   const manifest: Manifest = {
     pairforge: { version: VERSION, schema: SCHEMA_VERSION },
@@ -454,9 +482,9 @@ export function readManifest(file: string): Manifest {
 }
 
 /** The same export again, from a manifest: same pairs, same options; compares the files. */
-export function reExport(p: Project, manifestFile: string, outDir: string, hooks: ExportHooks = {}): ExportSummary {
+export async function reExport(p: Project, manifestFile: string, outDir: string, hooks: ExportHooks = {}): Promise<ExportSummary> {
   const old = readManifest(manifestFile);
-  const summary = exportPairs(p, outDir, { ...DEFAULT_EXPORT, ...old.options }, old.pairKeys, hooks);
+  const summary = await exportPairs(p, outDir, { ...DEFAULT_EXPORT, ...old.options }, old.pairKeys, hooks);
   const differing: string[] = [];
   for (const f of old.files) {
     const now = summary.manifest.files.find((x) => x.name === f.name);

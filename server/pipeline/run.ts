@@ -12,7 +12,7 @@
 
 import path from 'node:path';
 import { loadPython, type PythonGrammar } from '../blocks/parser';
-import { DEFAULT_EXPORT, exportPairs, type ExportSummary, type LeftOut } from '../export/export';
+import { DEFAULT_EXPORT, ExportCancelled, exportPairs, type ExportSummary, type LeftOut } from '../export/export';
 import type { ExportFormat } from '../export/records';
 import { importCounts } from '../import/browse';
 import { importFiles } from '../import/importer';
@@ -236,19 +236,16 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
         return { structurecoder: summary.pairs.structurecoder.pairs, iterpref: summary.pairs.iterpref?.pairs ?? 0, cancelled };
       })) &&
       (await stage('export', async () => {
-        const s = exportPairs(
-          p,
-          opts.out,
-          {
-            ...DEFAULT_EXPORT,
-            format: opts.format,
-            includePending: opts.includePending,
-            family: opts.family,
-            epochs: opts.format === 'structurecoder' ? 3 : DEFAULT_EXPORT.epochs,
-          },
-          undefined,
-          { onProgress: (phase, done, total) => opts.progress({ stage: `export (${phase})`, unit: phase === 'reading' ? 'pairs' : 'records', done, total }) },
-        );
+        const hooks = { onProgress: (phase: 'reading' | 'writing', done: number, total: number) => opts.progress({ stage: `export (${phase})`, unit: phase === 'reading' ? 'pairs' : 'records', done, total }), ...(opts.signal ? { signal: opts.signal } : {}) };
+        const options = { ...DEFAULT_EXPORT, format: opts.format, includePending: opts.includePending, family: opts.family, epochs: opts.format === 'structurecoder' ? 3 : DEFAULT_EXPORT.epochs };
+        let s: ExportSummary;
+        try {
+          s = await exportPairs(p, opts.out, options, undefined, hooks);
+        } catch (e) {
+          // Stopped: nothing of this export was kept; a run again exports from the start.
+          if (e instanceof ExportCancelled) return { cancelled: true };
+          throw e;
+        }
         summary.export = { dir: s.dir, files: s.manifest.files, counts: s.manifest.counts, ...(s.leftOut ? { leftOut: s.leftOut } : {}) };
         return { dir: s.dir, records: s.manifest.counts.records, pairs: s.manifest.counts.pairs, left_out: s.leftOut?.total ?? 0 };
       }));

@@ -583,6 +583,8 @@ export interface ExportPairsResult {
   pairs: number;
   records: number;
   files: string[];
+  /** Stopped from the progress notification: nothing was written (pairs, records, files empty). */
+  cancelled?: boolean;
 }
 /** Client -> server: exports the curated pairs (the CLI's `pairforge export`). */
 export const ExportPairsRequest = new RequestType<ExportPairsParams, ExportPairsResult, void>('pairforge/exportPairs');

@@ -6,12 +6,12 @@ import path from 'node:path';
 import { loadPython } from '../blocks/parser';
 import { comparatorOf, requireTrusted, type ExecService } from '../exec/feature';
 import { problemTests } from '../import/queries';
-import { DEFAULT_EXPORT, exportPairs } from '../export/export';
+import { DEFAULT_EXPORT, ExportCancelled, exportPairs } from '../export/export';
 import { exportedPairsFilter } from '../export/store';
 import { problemInfo } from '../import/browse';
 import type { EngineContext } from '../lsp/context';
 import { cancelled, guarded, invalidParams } from '../lsp/errors';
-import { withProgress } from '../lsp/progress';
+import { throttled, withProgress } from '../lsp/progress';
 import { buildPairs } from '../pairs/build';
 import { sortFlags } from '../pairs/filters';
 import { DEFAULT_REJECT } from '../pairs/types';
@@ -181,16 +181,26 @@ export function reviewFeature(ctx: EngineContext, exec: ExecService): void {
       if (!params || !['trl', 'structurecoder', 'llamafactory'].includes(params.format)) throw invalidParams('export pairs: format must be trl, structurecoder or llamafactory');
       if (typeof params.out !== 'string' || !path.isAbsolute(params.out)) throw invalidParams('export pairs: `out` must be an absolute folder');
       return projects.hold('export', {}, (p) =>
-        withProgress(connection, params.workDoneToken, token, { title: `Exporting pairs (${params.format})` }, async () => {
-          const s = exportPairs(p, params.out, {
+        withProgress(connection, params.workDoneToken, token, { title: `Exporting pairs (${params.format})`, percentage: true }, async (progress) => {
+          const report = throttled(progress.report, 250);
+          // Reading the pairs for the manifest is the first tenth of the bar, writing the records the rest.
+          const onProgress = (phase: 'reading' | 'writing', done: number, total: number) =>
+            report(phase === 'reading' ? (10 * done) / Math.max(1, total) : 10 + (90 * done) / Math.max(1, total), `${phase} ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${phase === 'reading' ? 'pairs' : 'records'}`);
+          const options = {
             ...DEFAULT_EXPORT,
             format: params.format,
             includePending: params.includePending === true,
             ...(params.family ? { family: params.family } : {}),
             ...(params.trainingSentence ? { trainingSentence: true } : {}),
             ...(params.format === 'structurecoder' ? { epochs: 3 } : {}),
-          });
-          return { dir: s.dir, pairs: s.manifest.counts.pairs, records: s.manifest.counts.records, files: s.manifest.files.map((f) => f.name) };
+          };
+          try {
+            const s = await exportPairs(p, params.out, options, undefined, { onProgress, signal: progress.signal });
+            return { dir: s.dir, pairs: s.manifest.counts.pairs, records: s.manifest.counts.records, files: s.manifest.files.map((f) => f.name) };
+          } catch (e) {
+            if (e instanceof ExportCancelled) return { dir: params.out, pairs: 0, records: 0, files: [], cancelled: true };
+            throw e;
+          }
         }),
       );
     }),

@@ -303,7 +303,7 @@ async function run(argv: string[]): Promise<number> {
       void _format;
       if (a.flags.has('dry-run')) {
         const dir = mkdtempSync(path.join(tmpdir(), 'pairforge-train-dry-'));
-        const plan = planSend(p, env, dir, { settings, ...(a.values.has('name') ? { name: a.values.get('name')! } : {}), export: exportRest });
+        const plan = await planSend(p, env, dir, { settings, ...(a.values.has('name') ? { name: a.values.get('name')! } : {}), export: exportRest });
         if (a.flags.has('json')) out(JSON.stringify(plan));
         else {
           out(`would send ${plan.pairs} pairs (${plan.records} records, sha256 ${plan.exportSha256}) to ${settings.host}:${plan.remoteRunDir}`);

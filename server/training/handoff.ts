@@ -165,10 +165,10 @@ function exportOptions(s: TrainingSettings, o: SendOptions['export']): ExportOpt
 
 /** Exports into `dir/export`, and writes the run's own files beside it (config.json, the wrapper,
  * launch.sh, job.sbatch) and a copy of the trainer, as they go into the run folder. */
-function stage(p: Project, env: HandoffEnv, dir: string, s: TrainingSettings, runDir: string, name: string, o: SendOptions['export']) {
+async function stage(p: Project, env: HandoffEnv, dir: string, s: TrainingSettings, runDir: string, name: string, o: SendOptions['export'], signal?: AbortSignal) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const summary = exportPairs(p, path.join(dir, RUN_FILES.export), exportOptions(s, o));
+  const summary = await exportPairs(p, path.join(dir, RUN_FILES.export), exportOptions(s, o), undefined, signal ? { signal } : {});
   const file = summary.manifest.files[0];
   if (summary.manifest.counts.pairs === 0) {
     throw new NothingToTrainError(`nothing to train on: ${p.file} has no ${s.includePending || o?.includePending ? 'accepted or unflagged pending' : 'accepted'} pairs${o?.mode ? ` of mode ${o.mode}` : ''} (accept pairs in the review room, or send the pending ones too: --include-pending / pairforge.training.includePending)`);
@@ -187,12 +187,12 @@ function stage(p: Project, env: HandoffEnv, dir: string, s: TrainingSettings, ru
 }
 
 /** `--dry-run`: the export and the run's files, made in `dir`, nothing sent or recorded. */
-export function planSend(p: Project, env: HandoffEnv, dir: string, opts: SendOptions): SendPlan {
+export async function planSend(p: Project, env: HandoffEnv, dir: string, opts: SendOptions): Promise<SendPlan> {
   const s = opts.settings;
   checkSettings(s, opts.name);
   const name = opts.name ?? defaultRunName((env.now ?? nowIso)());
   const runDir = `${s.remoteDir.replace(/\/+$/, '')}/${name}`;
-  const st = stage(p, env, dir, s, runDir, name, opts.export);
+  const st = await stage(p, env, dir, s, runDir, name, opts.export, opts.signal);
   return {
     exportDir: path.join(dir, RUN_FILES.export),
     pairs: st.summary.manifest.counts.pairs,
@@ -260,7 +260,7 @@ export async function sendRun(p: Project, env: HandoffEnv, opts: SendOptions): P
 
     const local = localRunDir(p, runId);
     say('exporting the pairs');
-    const st = stage(p, env, path.join(local, 'upload'), s, runDir, name, opts.export);
+    const st = await stage(p, env, path.join(local, 'upload'), s, runDir, name, opts.export, opts.signal);
     update({
       exportSha256: st.file.sha256,
       exportPairs: st.summary.manifest.counts.pairs,

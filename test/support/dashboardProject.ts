@@ -186,7 +186,7 @@ export async function buildDashboardProject(dir: string): Promise<DashboardProje
     );
     finishRun(p, runId, 'done', null, DAY2);
   }
-  exportPairs(p, path.join(dir, 'export'), { ...DEFAULT_EXPORT, format: 'trl' });
+  await exportPairs(p, path.join(dir, 'export'), { ...DEFAULT_EXPORT, format: 'trl' });
   return {
     p,
     file,

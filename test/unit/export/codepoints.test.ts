@@ -76,10 +76,10 @@ describe('exports with astral characters', () => {
     ]);
   }
 
-  it('trl (FIM and IterPref): every span is a code point range; Python slices give the intended text', () => {
+  it('trl (FIM and IterPref): every span is a code point range; Python slices give the intended text', async () => {
     seed();
     const out = path.join(dir, 'trl');
-    exportPairs(p, out, { ...DEFAULT_EXPORT, format: 'trl', order: 'none', fimRate: 1 });
+    await exportPairs(p, out, { ...DEFAULT_EXPORT, format: 'trl', order: 'none', fimRate: 1 });
     const recs = readFileSync(path.join(out, 'pairs.trl.jsonl'), 'utf8')
       .split('\n')
       .filter(Boolean)
@@ -101,10 +101,10 @@ describe('exports with astral characters', () => {
     expect(b).toBe(codePointLength('n = int(input())\nprint("🎉" * (n - 1))  # 🐍 party\n'));
   });
 
-  it('llamafactory carries the same code point spans', () => {
+  it('llamafactory carries the same code point spans', async () => {
     seed();
     const out = path.join(dir, 'lf');
-    exportPairs(p, out, { ...DEFAULT_EXPORT, format: 'llamafactory', order: 'none', fimRate: 1 });
+    await exportPairs(p, out, { ...DEFAULT_EXPORT, format: 'llamafactory', order: 'none', fimRate: 1 });
     const recs = JSON.parse(readFileSync(path.join(out, 'pairforge_dpo.json'), 'utf8')) as LlamaFactoryRecord[];
     const ip = recs[1];
     const [a, b] = ip.rejected_loss_spans[0];

@@ -1,10 +1,11 @@
 // Export round-trips: pairs stored -> trl / structurecoder / llamafactory files -> read back; the
 // rendered FIM and chat formats; the selection; the manifest and re-export from it.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_EXPORT, exportPairs, readManifest, reExport, type ExportOptions } from '../../../server/export/export';
+import { DEFAULT_EXPORT, ExportCancelled, exportPairs, readManifest, reExport, type ExportOptions } from '../../../server/export/export';
+import { listExports } from '../../../server/export/store';
 import type { StructureCoderRecord, TrlRecord } from '../../../server/export/records';
 import { renderPair, TRAINING_SENTENCE } from '../../../server/pairs/render';
 import { setPairStatus } from '../../../server/pairs/store';
@@ -88,10 +89,10 @@ describe('renderPair', () => {
 });
 
 describe('exportPairs', () => {
-  it('trl: accepted pairs only by default; records carry spans and metadata; FIM/chat drawn', () => {
+  it('trl: accepted pairs only by default; records carry spans and metadata; FIM/chat drawn', async () => {
     seed();
     const out = path.join(dir, 'trl');
-    const s = exportPairs(p, out, opts({ format: 'trl', order: 'none' }));
+    const s = await exportPairs(p, out, opts({ format: 'trl', order: 'none' }));
     const recs = jsonl<TrlRecord>(path.join(out, 'pairs.trl.jsonl'));
     expect(recs.map((r) => r.metadata.pair_key)).toEqual(['sc:1', 'sc:2', 'ip:1:1:2']);
     // Random(3407) draws T T T: the two FIM pairs come out as FIM, the IterPref pair as chat.
@@ -110,24 +111,24 @@ describe('exportPairs', () => {
     expect(s.manifest.datasets).toEqual([expect.objectContaining({ name: 'demo', problems: 1 })]);
   });
 
-  it('--include-pending adds pending pairs without flags (never a flagged one)', () => {
+  it('--include-pending adds pending pairs without flags (never a flagged one)', async () => {
     seed();
-    const s = exportPairs(p, path.join(dir, 'x'), opts({ format: 'trl', includePending: true, order: 'none' }));
+    const s = await exportPairs(p, path.join(dir, 'x'), opts({ format: 'trl', includePending: true, order: 'none' }));
     expect(s.manifest.pairKeys).toEqual(['sc:1', 'sc:2', 'sc:3', 'ip:1:1:2']);
   });
 
-  it('--training-sentence is appended to the query', () => {
+  it('--training-sentence is appended to the query', async () => {
     seed();
     const out = path.join(dir, 'ts');
-    exportPairs(p, out, opts({ format: 'trl', order: 'none', fimRate: 0, trainingSentence: true }));
+    await exportPairs(p, out, opts({ format: 'trl', order: 'none', fimRate: 0, trainingSentence: true }));
     const [r] = jsonl<TrlRecord>(path.join(out, 'pairs.trl.jsonl'));
     expect(r.prompt).toContain(`user\nSum.\n\nInput: n\n\n${TRAINING_SENTENCE}<|im_end|>`);
   });
 
-  it('structurecoder: the published layout, curriculum by golden lines with epochs', () => {
+  it('structurecoder: the published layout, curriculum by golden lines with epochs', async () => {
     seed();
     const out = path.join(dir, 'sc');
-    exportPairs(p, out, opts({ format: 'structurecoder', mode: 'structurecoder', epochs: 3 }));
+    await exportPairs(p, out, opts({ format: 'structurecoder', mode: 'structurecoder', epochs: 3 }));
     const recs = jsonl<StructureCoderRecord>(path.join(out, 'pairs.structurecoder.jsonl'));
     expect(recs).toHaveLength(6);
     expect(Object.keys(recs[0])).toEqual(['chosen', 'rejected']);
@@ -136,10 +137,10 @@ describe('exportPairs', () => {
     expect(recs.map((r) => r.chosen.response_mid.slice(-2, -1))).toEqual(['1', '1', '1', '2', '2', '2']);
   });
 
-  it('llamafactory: JSON array + dataset_info.json entry', () => {
+  it('llamafactory: JSON array + dataset_info.json entry', async () => {
     seed();
     const out = path.join(dir, 'lf');
-    exportPairs(p, out, opts({ format: 'llamafactory', order: 'none' }));
+    await exportPairs(p, out, opts({ format: 'llamafactory', order: 'none' }));
     const recs = JSON.parse(readFileSync(path.join(out, 'pairforge_dpo.json'), 'utf8')) as { instruction: string; input: string; chosen: string; rejected: string }[];
     expect(recs).toHaveLength(3);
     expect(recs[0].instruction.startsWith('<|fim_prefix|>')).toBe(true);
@@ -148,40 +149,62 @@ describe('exportPairs', () => {
     expect(info).toEqual({ pairforge_dpo: { file_name: 'pairforge_dpo.json', ranking: true, columns: { prompt: 'instruction', query: 'input', chosen: 'chosen', rejected: 'rejected' } } });
   });
 
-  it('re-export from the manifest is byte-identical, even after statuses change; an edited pair is reported', () => {
+  it('re-export from the manifest is byte-identical, even after statuses change; an edited pair is reported', async () => {
     seed();
     const first = path.join(dir, 'first');
-    const a = exportPairs(p, first, opts({ format: 'trl', order: 'random', seed: 9, epochs: 2 }));
+    const a = await exportPairs(p, first, opts({ format: 'trl', order: 'random', seed: 9, epochs: 2 }));
     setPairStatus(p, 1, 'rejected'); // the manifest's pair list still holds it
-    const again = reExport(p, path.join(first, 'manifest.json'), path.join(dir, 'again'));
+    const again = await reExport(p, path.join(first, 'manifest.json'), path.join(dir, 'again'));
     expect(again.reproduced).toEqual({ identical: true, differing: [] });
     expect(readFileSync(path.join(dir, 'again', 'pairs.trl.jsonl'), 'utf8')).toBe(readFileSync(path.join(first, 'pairs.trl.jsonl'), 'utf8'));
     expect(again.manifest.pairKeys).toEqual(a.manifest.pairKeys);
     p.db.prepare("UPDATE pairs SET chosen = 'edited' WHERE id = 2").run();
-    expect(reExport(p, path.join(first, 'manifest.json'), path.join(dir, 'third')).reproduced).toEqual({ identical: false, differing: ['pairs.trl.jsonl'] });
+    expect((await reExport(p, path.join(first, 'manifest.json'), path.join(dir, 'third'))).reproduced).toEqual({ identical: false, differing: ['pairs.trl.jsonl'] });
     p.db.prepare('DELETE FROM pairs WHERE id = 2').run();
-    expect(() => reExport(p, path.join(first, 'manifest.json'), path.join(dir, 'fourth'))).toThrow(/no longer has: sc:2/);
+    await expect(reExport(p, path.join(first, 'manifest.json'), path.join(dir, 'fourth'))).rejects.toThrow(/no longer has: sc:2/);
+  });
+});
+
+describe('exportPairs cancelled', () => {
+  it('stops at a checkpoint: nothing written or recorded, the folder it made removed, an earlier export in place untouched', async () => {
+    seed();
+    const stopAt = (phase: 'reading' | 'writing') => {
+      const ac = new AbortController();
+      return { signal: ac.signal, onProgress: (at: 'reading' | 'writing') => at === phase && ac.abort() };
+    };
+    const fresh = path.join(dir, 'fresh');
+    for (const phase of ['reading', 'writing'] as const) {
+      await expect(exportPairs(p, fresh, opts({ format: 'trl' }), undefined, stopAt(phase))).rejects.toThrow(ExportCancelled);
+      expect(existsSync(fresh), phase).toBe(false);
+    }
+    expect(listExports(p)).toEqual([]);
+    const kept = path.join(dir, 'kept');
+    await exportPairs(p, kept, opts({ format: 'trl' }));
+    const before = Object.fromEntries(readdirSync(kept).map((f) => [f, readFileSync(path.join(kept, f), 'utf8')]));
+    await expect(exportPairs(p, kept, opts({ format: 'llamafactory' }), undefined, stopAt('writing'))).rejects.toThrow(`export cancelled: nothing was written to ${kept}`);
+    expect(Object.fromEntries(readdirSync(kept).map((f) => [f, readFileSync(path.join(kept, f), 'utf8')]))).toEqual(before);
+    expect(listExports(p)).toHaveLength(1);
   });
 });
 
 describe('exportPairs when writing fails', () => {
-  it('leaves no temporary file and no open descriptor behind', () => {
+  it('leaves no temporary file and no open descriptor behind', async () => {
     seed();
     const out = path.join(dir, 'out');
     // A folder where the manifest should go: its rename fails after the data file was written.
     mkdirSync(path.join(out, 'manifest.json'), { recursive: true });
     const fds = readdirSync('/proc/self/fd').length;
-    expect(() => exportPairs(p, out, opts({ format: 'trl' }))).toThrow();
+    await expect(exportPairs(p, out, opts({ format: 'trl' }))).rejects.toThrow();
     expect(readdirSync(out).filter((f) => f.includes('.tmp-'))).toEqual([]);
     expect(readdirSync('/proc/self/fd').length).toBe(fds);
   });
 });
 
 describe('readManifest', () => {
-  it('names the file and the field that is wrong', () => {
+  it('names the file and the field that is wrong', async () => {
     seed();
     const out = path.join(dir, 'm');
-    exportPairs(p, out, opts({ format: 'trl' }));
+    await exportPairs(p, out, opts({ format: 'trl' }));
     const file = path.join(out, 'manifest.json');
     const m = JSON.parse(readFileSync(file, 'utf8'));
     writeFileSync(file, JSON.stringify({ ...m, options: { ...m.options, order: 'sideways' } }));

@@ -32,14 +32,14 @@ function pair(pairKey: string, status: PairStatus, flags: PairFlag[]): void {
 }
 
 describe('what the export leaves out', () => {
-  it('counts every pair not exported once, by reason, so exported + left out = all pairs', () => {
+  it('counts every pair not exported once, by reason, so exported + left out = all pairs', async () => {
     pair('a', 'pending', []);
     pair('b', 'pending', ['too_long']);
     pair('c', 'pending', ['too_long', 'duplicate']);
     pair('d', 'rejected', []);
     pair('e', 'flagged', []);
     pair('f', 'accepted', ['too_long']); // accepted pairs go out whatever their flags
-    const s = exportPairs(p, path.join(dir, 'out'), { ...DEFAULT_EXPORT, format: 'trl', includePending: true });
+    const s = await exportPairs(p, path.join(dir, 'out'), { ...DEFAULT_EXPORT, format: 'trl', includePending: true });
     expect(s.manifest.counts.pairs).toBe(2);
     expect(s.leftOut).toEqual({ total: 4, rejected: 1, flaggedInReview: 1, notReviewed: 0, filtered: 2, flags: { duplicate: 1, too_long: 2 } });
     expect(s.manifest.counts.pairs + s.leftOut!.total).toBe(6);
