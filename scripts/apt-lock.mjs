@@ -117,6 +117,27 @@ export function aptInstall(packages, { log = (m) => console.log(m), noServices =
   }
 }
 
+/**
+ * Installs the Debian packages of `needs` that are not there (each `{ pkg, present() }`), as root
+ * with aptInstall; returns why they cannot be had (not root, or apt failed), or undefined when all
+ * are present. `purpose` names what needs them, in that message.
+ * @param {{ pkg: string, present: () => boolean }[]} needs
+ * @param {{ purpose: string, log?: (m: string) => void, noServices?: boolean }} o
+ */
+export function ensurePackages(needs, { purpose, log = (m) => console.log(m), noServices = false }) {
+  const missing = () => needs.filter((n) => !n.present()).map((n) => n.pkg);
+  let absent = missing();
+  if (absent.length === 0) return undefined;
+  const canInstall = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
+  if (!canInstall) {
+    return `${absent.join(', ')} ${absent.length > 1 ? 'are' : 'is'} not installed (${purpose} needs ${absent.length > 1 ? 'them' : 'it'}: sudo apt-get install -y --no-install-recommends ${absent.join(' ')}; run as root, npm start installs them itself)`;
+  }
+  log(`installing Debian packages for ${purpose}: ${absent.join(' ')}${noServices ? ' (no service is started)' : ''}`);
+  aptInstall(absent, { log, noServices });
+  absent = missing();
+  return absent.length ? `apt-get install ${absent.join(' ')} failed (see apt's messages above)` : undefined;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const i = process.argv.indexOf('--timeout');
   waitForAptLocks({ ...(i > 0 ? { timeoutMs: Number(process.argv[i + 1]) * 1000 } : {}) });

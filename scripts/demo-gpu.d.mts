@@ -20,7 +20,6 @@ export interface DemoGpu {
   stop(): string[];
 }
 export declare function demoTrainingSettings(gpu: { alias: string; sshConfig: string; runs: string }, python: string): Record<string, string | boolean>;
-export declare function missingPackages(): string[];
 export declare function ensureDemoGpuPackages(opts?: { log?: (m: string) => void }): string | undefined;
 /** Whether `pid` runs (a zombie counts as ended). */
 export declare function alive(pid: number): boolean;

@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setInterval } from 'node:timers';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { aptInstall } from './apt-lock.mjs';
+import { ensurePackages } from './apt-lock.mjs';
 import { knownHostsLine, makeKeyPair, publicKey, SSHD, sshdConfigText, sshHostBlock } from './loopback-sshd.mjs';
 import { freePort } from './vscode/launch.mjs';
 
@@ -43,24 +43,10 @@ const NEEDS = [
   { pkg: 'python3-venv', present: () => spawnSync('/usr/bin/python3', ['-c', 'import ensurepip, venv']).status === 0 },
 ];
 
-/** The Debian packages the demo host needs that are not installed. */
-export function missingPackages() {
-  return NEEDS.filter((n) => !n.present()).map((n) => n.pkg);
-}
-
 /** Installs what the demo host needs (as root, with apt, starting no service: the system's sshd
  * stays off); returns why it cannot run, or undefined. */
 export function ensureDemoGpuPackages({ log = (m) => console.log(m) } = {}) {
-  let missing = missingPackages();
-  if (missing.length === 0) return undefined;
-  const canInstall = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
-  if (!canInstall) {
-    return `${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not installed (sudo apt-get install -y --no-install-recommends ${missing.join(' ')}; npm start installs them itself when it runs as root)`;
-  }
-  log(`installing Debian packages: ${missing.join(' ')} (no service is started: the system's sshd stays off)`);
-  aptInstall(missing, { log, noServices: true });
-  missing = missingPackages();
-  return missing.length ? `apt-get install ${missing.join(' ')} failed (see apt's messages above)` : undefined;
+  return ensurePackages(NEEDS, { purpose: "the demo's GPU host", log, noServices: true });
 }
 
 /**

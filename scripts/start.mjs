@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setInterval } from 'node:timers';
+import { ensurePackages } from './apt-lock.mjs';
 import { DEMO_GPU_ALIAS, demoTrainingSettings, ensureDemoGpuPackages, startDemoGpu } from './demo-gpu.mjs';
 import { ensureCodeServer, repoRoot } from './vscode/install-code-server.mjs';
 import { launchCodeServer } from './vscode/launch.mjs';
@@ -146,9 +147,29 @@ function portFrom(name, fallback) {
   return port;
 }
 
+/** What the demo cannot start without, from Debian: bubblewrap (every program runs in its sandbox)
+ * and python3 (the programs and the test harness); make and g++ when npm ci has to run (it builds
+ * better-sqlite3 from source: no prebuilt binary is downloaded). Installed as root; otherwise the
+ * exact command, and npm start stops. */
+function ensureBasePackages(withBuildTools) {
+  const has = (file) => () => existsSync(file);
+  const needs = [
+    { pkg: 'bubblewrap', present: has('/usr/bin/bwrap') },
+    { pkg: 'python3', present: has('/usr/bin/python3') },
+    ...(withBuildTools ? [{ pkg: 'make', present: has('/usr/bin/make') }, { pkg: 'g++', present: has('/usr/bin/g++') }] : []),
+  ];
+  const why = ensurePackages(needs, { purpose: 'the demo' });
+  if (why) {
+    console.error(`npm start: ${why}`);
+    process.exit(1);
+  }
+}
+
 async function main() {
   const started = Date.now();
-  if (!existsSync(path.join(repoRoot, 'node_modules'))) {
+  const needsInstall = !existsSync(path.join(repoRoot, 'node_modules'));
+  ensureBasePackages(needsInstall);
+  if (needsInstall) {
     step('npm ci (first run; builds better-sqlite3, about 2 minutes)');
     run(npm, ['ci'], 'npm ci');
   }
