@@ -7,6 +7,7 @@ import type { CancellationToken, RequestType } from 'vscode-languageserver-proto
 import {
   PairDetailRequest,
   PairRewardsRequest,
+  QueueIndexRequest,
   QueuePageRequest,
   ReviewDecisionRequest,
   RunPairTestsRequest,
@@ -40,6 +41,7 @@ export function roomHandlers(send: Send, hooks: RoomHooks): RoomHandlers {
   return {
     // The room's filters are strings the engine binds as SQL values: an unknown one matches nothing.
     queuePage: (p) => send(QueuePageRequest, { query: p.query as PairQueueQuery, offset: p.offset, limit: p.limit }),
+    queueIndex: (p) => send(QueueIndexRequest, { query: p.query as PairQueueQuery, pairId: p.pairId }),
     pair: (p) => send(PairDetailRequest, { pairId: p.pairId }),
     decide: async (p) => {
       const res = await send(ReviewDecisionRequest, p);

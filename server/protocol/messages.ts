@@ -20,6 +20,7 @@
 //   PairsTreeRequest            client -> server   pairs
 //   SetPairStatusRequest        client -> server   pairs
 //   QueuePageRequest            client -> server   review        (the review room's queue)
+//   QueueIndexRequest           client -> server   review        (where a pair sits in it)
 //   PairDetailRequest           client -> server   review
 //   ReviewDecisionRequest       client -> server   review
 //   UndoReviewRequest           client -> server   review
@@ -458,6 +459,14 @@ export interface QueuePage {
 }
 /** Client -> server: one page of the review queue. */
 export const QueuePageRequest = new RequestType<QueuePageParams, QueuePage, void>('pairforge/queuePage');
+
+export interface QueueIndexParams {
+  query: PairQueueQuery;
+  pairId: number;
+}
+/** Client -> server: the 0-based position of a pair in the queue under a query, -1 when the
+ * query leaves it out (the room opened at a pair selects its row). */
+export const QueueIndexRequest = new RequestType<QueueIndexParams, { index: number }, void>('pairforge/queueIndex');
 
 /** A test run of one side, for the review room: the first failing test, or the run's summary. */
 export interface SideRun {

@@ -15,7 +15,7 @@ import { throttled, withProgress } from '../lsp/progress';
 import { buildPairs } from '../pairs/build';
 import { sortFlags } from '../pairs/filters';
 import { DEFAULT_REJECT } from '../pairs/types';
-import { queueCounts, queuePage } from '../pairs/queue';
+import { queueCounts, queueIndexOf, queuePage } from '../pairs/queue';
 import { decide, saveChosenEdit, undoLast } from '../pairs/review';
 import { getPair } from '../pairs/store';
 import { marginJoin } from '../scoring/store';
@@ -27,6 +27,7 @@ import {
   PAIR_MODES,
   PAIR_STATUSES,
   PairDetailRequest,
+  QueueIndexRequest,
   QueuePageRequest,
   ReviewDecisionRequest,
   RunPairTestsRequest,
@@ -61,6 +62,18 @@ export function reviewFeature(ctx: EngineContext, exec: ExecService): void {
       const labels = problemInfo(p, page.rows.map((r) => r.problemId));
       for (const r of page.rows) r.problem = labels.get(r.problemId)?.label ?? `problem ${r.problemId}`;
       return { total: page.total, offset, rows: page.rows, counts: queueCounts(p, q, score, only), allCounts: queueCounts(p, {}) };
+    }),
+  );
+
+  connection.onRequest(QueueIndexRequest, (params) =>
+    guarded('review queue', () => {
+      if (!Number.isInteger(params?.pairId)) throw invalidParams('queue index: `pairId` must be an integer');
+      const p = projects.get();
+      if (!p) return { index: -1 };
+      const q = params.query ?? {};
+      const score = q.runId !== undefined ? marginJoin(q.runId) : undefined;
+      const only = q.exportId !== undefined ? exportedPairsFilter(q.exportId) : undefined;
+      return { index: queueIndexOf(p, q, params.pairId, score, only) };
     }),
   );
 

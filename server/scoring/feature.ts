@@ -6,7 +6,7 @@ import { guarded, invalidParams } from '../lsp/errors';
 import { throttled, withProgress } from '../lsp/progress';
 import { PairRewardsRequest, ScorePairsRequest, ScoringRunsRequest, type PairRewardsView, type TokenRewardView } from '../protocol';
 import { scorePairs } from './job';
-import { listRuns, pairRewards, type PairRewards, type SideRewards } from './store';
+import { listRuns, pairRewardsWithText, type PairRewards, type Side, type SideRewards } from './store';
 
 /** Progress reports at most this often. */
 const PROGRESS_INTERVAL_MS = 200;
@@ -22,18 +22,14 @@ function utf16Offsets(text: string): number[] {
   return out;
 }
 
-/** A side's rewards with offsets in UTF-16 code units (the editor's), from code points. */
-function sideView(s: SideRewards): { tokens: TokenRewardView[]; rewardSum: number; maskedRewardSum: number } {
-  const text = s.tokens.map((t) => t.text).join('');
-  // Tokens cover the response from its start without gaps, so their texts rebuild it; fall back to
-  // counting each token's own code points when they do not.
-  const offsets = utf16Offsets(text);
-  const contiguous = s.tokens.every((t, i) => i === 0 || t.start === s.tokens[i - 1].end) && (s.tokens[0]?.start ?? 0) === 0;
-  let cursor = 0;
+/** A side's rewards with offsets in UTF-16 code units (the editor's), from the code points of the
+ * response they were scored on. */
+function sideView(s: SideRewards, response: string): { tokens: TokenRewardView[]; rewardSum: number; maskedRewardSum: number } {
+  const offsets = utf16Offsets(response);
+  const at = (codePoint: number) => offsets[Math.min(codePoint, offsets.length - 1)];
   const tokens = s.tokens.map((t): TokenRewardView => {
-    const start = contiguous ? offsets[t.start] : cursor;
-    const end = contiguous ? offsets[t.end] : start + t.text.length;
-    cursor = end;
+    const start = at(t.start);
+    const end = at(t.end);
     return {
       text: t.text,
       start,
@@ -48,9 +44,17 @@ function sideView(s: SideRewards): { tokens: TokenRewardView[]; rewardSum: numbe
   return { tokens, rewardSum: s.reward_sum ?? 0, maskedRewardSum: s.masked_reward_sum ?? 0 };
 }
 
-export function rewardsView(r: PairRewards): PairRewardsView | null {
+export function rewardsView(r: PairRewards, responses: Record<Side, string>): PairRewardsView | null {
   if (r.margin === null) return null;
-  return { pairId: r.pair, runId: r.run, beta: r.beta, margin: r.margin, prefersChosen: r.margin > 0, chosen: sideView(r.sides.chosen), rejected: sideView(r.sides.rejected) };
+  return {
+    pairId: r.pair,
+    runId: r.run,
+    beta: r.beta,
+    margin: r.margin,
+    prefersChosen: r.margin > 0,
+    chosen: sideView(r.sides.chosen, responses.chosen),
+    rejected: sideView(r.sides.rejected, responses.rejected),
+  };
 }
 
 export function scoringFeature(ctx: EngineContext): void {
@@ -70,7 +74,8 @@ export function scoringFeature(ctx: EngineContext): void {
     guarded(`rewards of pair ${params?.pairId}`, () => {
       if (!Number.isInteger(params?.pairId)) throw invalidParams('rewards: `pairId` must be an integer');
       try {
-        return rewardsView(pairRewards(projects.require('rewards'), params.pairId, params.runId));
+        const { rewards, responses } = pairRewardsWithText(projects.require('rewards'), params.pairId, params.runId);
+        return rewardsView(rewards, responses);
       } catch (e) {
         // Not scored (yet) in that run is an answer, not an error: the room shows its empty state.
         if (/has not (been )?scored/.test((e as Error).message)) return null;

@@ -425,6 +425,13 @@ export function defaultRunOf(p: Project, pairId: number): number | undefined {
  * prints and the editor shows. Offsets are code points of the rendered response. Throws with a
  * clear message when the pair, the run or its scores do not exist, or the pair changed since. */
 export function pairRewards(p: Project, pairId: number, runId?: number): PairRewards {
+  return pairRewardsWithText(p, pairId, runId).rewards;
+}
+
+/** pairRewards, with the rendered responses its offsets index (the editor maps code points to
+ * its UTF-16 offsets over them: token texts cannot rebuild the response, since byte-level tokens
+ * that share one character each carry the whole character). */
+export function pairRewardsWithText(p: Project, pairId: number, runId?: number): { rewards: PairRewards; responses: Record<Side, string> } {
   const pair = getPair(p, pairId);
   if (!pair) throw new Error(`no pair ${pairId} in ${p.file}`);
   const rid = runId ?? defaultRunOf(p, pairId);
@@ -487,7 +494,10 @@ export function pairRewards(p: Project, pairId: number, runId?: number): PairRew
     return { format: r.format, tokens, reward_sum: r.reward_sum, masked_reward_sum: r.masked_reward_sum };
   };
   const margin = p.db.prepare<[number, number], { margin: number }>('SELECT margin FROM pair_scores WHERE run_id = ? AND pair_id = ?').get(rid, pairId)?.margin ?? null;
-  return { pair: pairId, run: rid, beta: run.beta, margin, sides: { chosen: sideOf('chosen'), rejected: sideOf('rejected') } };
+  return {
+    rewards: { pair: pairId, run: rid, beta: run.beta, margin, sides: { chosen: sideOf('chosen'), rejected: sideOf('rejected') } },
+    responses: { chosen: rendered.chosen, rejected: rendered.rejected },
+  };
 }
 
 export interface MarginRow {

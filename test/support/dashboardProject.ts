@@ -13,9 +13,9 @@ import { decide, undoLast } from '../../server/pairs/review';
 import { upsertPairs, type PairDraft } from '../../server/pairs/store';
 import type { PairFlag, Verdict } from '../../server/protocol';
 import { runSampleJob } from '../../server/sampling/job';
-import { addRunPairs, createRun, finishRun, sideWriter, type NewRun, type SideRow } from '../../server/scoring/store';
 import { openProject, type Project } from '../../server/store/db';
 import { cutAllTargets } from '../../server/targets/cutAll';
+import { addScoringRun } from './fixtures';
 import { fixturePath } from './paths';
 
 export const DAY1 = '2026-03-01T09:00:00.000Z';
@@ -43,31 +43,6 @@ export function execRecord(kind: ExecutionRecord['kind'], id: number, problemId:
     codeSha256: sha,
     result: { verdict, tests: [], testsTotal: 2, durationMs: 1, comparator: 'strict', sandbox: { isolation: 'bwrap-user', limits: {} as never } },
     executedAt: DAY1,
-  };
-}
-
-function side(pairId: number, s: 'chosen' | 'rejected', policy: number, ref: number): SideRow {
-  return {
-    pairId,
-    side: s,
-    format: 'chat',
-    textSha256: 'x',
-    promptTokens: 1,
-    spelling: '',
-    tokenIds: [],
-    charRanges: [],
-    lossMask: [],
-    logpPolicy: new Float32Array(0),
-    logpRef: new Float32Array(0),
-    topPolicy: null,
-    topRef: null,
-    maskedTokens: 0,
-    maskedLogpPolicy: policy,
-    maskedLogpRef: ref,
-    rewardSum: 0,
-    maskedRewardSum: policy - ref,
-    attempts: 1,
-    createdAt: DAY2,
   };
 }
 
@@ -164,27 +139,8 @@ export async function buildDashboardProject(dir: string): Promise<DashboardProje
   undoLast(p, DAY2);
 
   // Two scoring runs, the same reference: margins 2 * k (run 1) and 2 * k + 1 (run 2), k = 0, 1, ...
-  const run = (model: string): NewRun => ({
-    specKey: model,
-    policy: [{ url: 'http://x', model }],
-    reference: [{ url: 'http://x', model: 'ref' }],
-    beta: 1,
-    topK: 0,
-    format: 'chat',
-    family: 'qwen2.5-coder',
-    trainingSentence: false,
-    addSpecialTokens: true,
-    selection: 'all',
-    tokenizer: null,
-  });
   for (const [model, shift] of [['policy-0', 0], ['policy-1', 1]] as const) {
-    const runId = createRun(p, run(model), DAY2);
-    addRunPairs(p, runId, pairIds);
-    sideWriter(p, runId, 1, 0).write(
-      pairIds.flatMap((id, k) => [side(id, 'chosen', 2 * k + shift, 0), side(id, 'rejected', 0, 0)]),
-      new Map(),
-    );
-    finishRun(p, runId, 'done', null, DAY2);
+    addScoringRun(p, { policyModel: model, margins: new Map(pairIds.map((id, k) => [id, 2 * k + shift])), createdAt: DAY2 });
   }
   await exportPairs(p, path.join(dir, 'export'), { ...DEFAULT_EXPORT, format: 'trl' });
   return {

@@ -23,6 +23,7 @@ import { iterPrefSpans } from '../../server/pairs/iterpref';
 import { wholeSpan } from '../../server/pairs/lcs';
 import { decide } from '../../server/pairs/review';
 import { upsertPairs, type PairDraft } from '../../server/pairs/store';
+import { addRunPairs, createRun, finishRun, sideWriter, type NewRun, type SideRow } from '../../server/scoring/store';
 import type { CandidateKind, Comparator, DatasetFormat, EndpointConfig, PairStatus, SamplingFamily, TestResult, Verdict } from '../../server/protocol';
 import type { Project } from '../../server/store/db';
 
@@ -438,4 +439,67 @@ export function addPairs(p: Project, specs: readonly PairSpec[], now = FIXTURE_T
     if (status !== 'pending' || s.note !== undefined) decide(p, { pairIds: [ids[i]], status, note: s.note, reviewer: 'fixture', now });
   });
   return ids;
+}
+
+// ---- scoring ----------------------------------------------------------------------------------
+
+export interface ScoringRunSpec {
+  /** The policy's model name; the reference is always `ref`. */
+  policyModel?: string;
+  /** Each scored pair's margin (beta 1: the chosen side's masked policy log-prob is the margin,
+   * every other masked sum 0). Pairs not named are in the run but not scored. */
+  margins: ReadonlyMap<number, number>;
+  /** Pairs in the run besides the scored ones. */
+  alsoPairs?: readonly number[];
+  createdAt?: string;
+}
+
+/** A finished scoring run written by the scoring stage's own writer (sideWriter), with the given
+ * margins and no tokens. Returns the run's id. */
+export function addScoringRun(p: Project, s: ScoringRunSpec): number {
+  const model = s.policyModel ?? 'policy';
+  const at = s.createdAt ?? FIXTURE_TIME;
+  const run: NewRun = {
+    specKey: `${model}:${nextFree(p, 'SELECT COALESCE(MAX(id), 0) + 1 AS n FROM score_runs')}`,
+    policy: [{ url: 'http://x', model }],
+    reference: [{ url: 'http://x', model: 'ref' }],
+    beta: 1,
+    topK: 0,
+    format: 'chat',
+    family: 'qwen2.5-coder',
+    trainingSentence: false,
+    addSpecialTokens: true,
+    selection: 'all',
+    tokenizer: null,
+  };
+  const runId = createRun(p, run, at);
+  addRunPairs(p, runId, [...s.margins.keys(), ...(s.alsoPairs ?? [])]);
+  const side = (pairId: number, which: 'chosen' | 'rejected', policy: number): SideRow => ({
+    pairId,
+    side: which,
+    format: 'chat',
+    textSha256: 'x',
+    promptTokens: 1,
+    spelling: '',
+    tokenIds: [],
+    charRanges: [],
+    lossMask: [],
+    logpPolicy: new Float32Array(0),
+    logpRef: new Float32Array(0),
+    topPolicy: null,
+    topRef: null,
+    maskedTokens: 0,
+    maskedLogpPolicy: policy,
+    maskedLogpRef: 0,
+    rewardSum: 0,
+    maskedRewardSum: policy,
+    attempts: 1,
+    createdAt: at,
+  });
+  sideWriter(p, runId, 1, 0).write(
+    [...s.margins].flatMap(([id, margin]) => [side(id, 'chosen', margin), side(id, 'rejected', 0)]),
+    new Map(),
+  );
+  finishRun(p, runId, 'done', null, at);
+  return runId;
 }

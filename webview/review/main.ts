@@ -139,7 +139,9 @@ const side = new SidePanel(
   (open) => save({ questionOpen: open }),
 );
 const queue = new QueueView(
-  (offset, limit) => client.request('queuePage', { query: state.query, offset, limit }),
+  // The queue is sorted and filtered by margin in the scoring run the toolbar shows (the newest
+  // until another is picked), so "by margin" works before the run box is ever touched.
+  (offset, limit) => client.request('queuePage', { query: queueQuery(), offset, limit }),
   (i) => void go(i),
   (c, all, total) => showCounts(c, all, total),
 );
@@ -264,6 +266,21 @@ async function go(index: number): Promise<void> {
   }
 }
 
+/** Opens the room at a pair (the Pairs view, a dashboard list): its row selected, so `j`, `k` and
+ * a decision go on from there; a pair the filters leave out is shown with the queue left as is. */
+async function openAt(pairId: number): Promise<void> {
+  let index = -1;
+  try {
+    index = (await client.request('queueIndex', { query: queueQuery(), pairId })).index;
+  } catch {
+    // an engine without the request: show the pair, the queue's selection stays
+  }
+  if (index >= 0) return go(index);
+  save({ pairId });
+  await showPair(pairId);
+  say(`pair ${pairId} is not in the queue under these filters`);
+}
+
 async function showPair(pairId: number): Promise<void> {
   let pair: Pair;
   try {
@@ -290,6 +307,12 @@ async function showPair(pairId: number): Promise<void> {
 /** The selected scoring run. */
 function runId(): number | undefined {
   return Number(runSelect.value) || runs[0]?.id;
+}
+
+/** The room's query as the engine gets it: with the shown scoring run when none was picked. */
+function queueQuery(): QueueQuery {
+  const run = state.query.runId ?? runId();
+  return run === undefined ? state.query : { ...state.query, runId: run };
 }
 
 const rewardCache = new Map<string, Promise<Rewards | null>>();
@@ -652,15 +675,12 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       void (async () => {
         await loadRuns();
         await queue.reset();
-        if (m.focusPairId !== undefined) {
-          save({ pairId: m.focusPairId });
-          await showPair(m.focusPairId);
-        } else await go(state.index);
+        if (m.focusPairId !== undefined) await openAt(m.focusPairId);
+        else await go(state.index);
       })();
       return;
     case 'focusPair':
-      save({ pairId: m.pairId });
-      void showPair(m.pairId);
+      void openAt(m.pairId);
       return;
     case 'setQuery':
       void replaceQuery(m.query);

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POLICY_MODEL_NAME, REFERENCE_MODEL_NAME, startLocalVllm, type LocalVllm } from '../../../server/localvllm';
 import { readFloat32, readInt32 } from '../../../server/scoring/blobs';
 import { scorePairs, type ScoreSpec } from '../../../server/scoring/job';
-import { listRuns, pairRewards } from '../../../server/scoring/store';
+import { rewardsView } from '../../../server/scoring/feature';
+import { listRuns, pairRewards, pairRewardsWithText } from '../../../server/scoring/store';
 import { openProject, type Project } from '../../../server/store/db';
 import { buildScoringProject } from '../../support/scoringProject';
 
@@ -112,6 +113,14 @@ describe('scoring against the local vLLM stand-in', () => {
     for (const t of toks) expect(t.text).toBe(resp.slice(t.start, t.end).join(''));
     expect(toks.filter((t) => t.text === '😀')).toHaveLength(4);
     expect(toks.filter((t) => t.text === '中')).toHaveLength(3);
+    // The editor's view: UTF-16 offsets into the same response, every token where its text is,
+    // also after the characters several byte tokens share (their texts joined would repeat them).
+    const { rewards, responses } = pairRewardsWithText(p, id, cleanRun);
+    const view = rewardsView(rewards, responses)!;
+    const utf16 = resp.join('');
+    expect(view.rejected.tokens).toHaveLength(toks.length);
+    for (const t of view.rejected.tokens) expect(utf16.slice(t.start, t.end)).toBe(t.text);
+    expect(view.rejected.tokens.at(-1)!.end).toBe(utf16.length);
   });
 
   it('with 500s, resets and cut-off JSON on, stores exactly the values of the fault-free run', async () => {

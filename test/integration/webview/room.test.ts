@@ -15,12 +15,12 @@ const available = existsSync(path.join(dist, 'review.js')) && existsSync(CHROMIU
 
 const HOSTILE = '</script><img src=x onerror="window.__pwned=1;alert(1)"> &amp; &lt;b&gt; \u001b[31mred\u001b[0m';
 
-function row(id: number, status: Status = 'pending'): QueueRow {
-  return { pairId: id, status, kind: 'fim', blockKind: 'if', depth: 1, editDistance: 1, flags: [], problem: 'demo/p', rejectedLine: `if x != ${id}:`, rejectedVerdict: 'wrong_answer', margin: null, note: null };
+function row(id: number, status: Status = 'pending', hostile = false): QueueRow {
+  return { pairId: id, status, kind: 'fim', blockKind: 'if', depth: 1, editDistance: 1, flags: [], problem: hostile ? `demo/${HOSTILE}` : 'demo/p', rejectedLine: hostile ? `y = "${HOSTILE}"` : `if x != ${id}:`, rejectedVerdict: 'wrong_answer', margin: null, note: hostile ? HOSTILE : null };
 }
 
 function pair(id: number, hostile = false): Pair {
-  const chosen = '    if x == 0:\n        y = 1';
+  const chosen = hostile ? `    if x == 0:\n        y = "ok ${HOSTILE}"` : '    if x == 0:\n        y = 1';
   const rejected = hostile ? `    if x != 0:\n        y = "${HOSTILE}"` : '    if x != 0:\n        y = 1';
   return {
     pairId: id,
@@ -66,11 +66,12 @@ function rewards(id: number): Rewards {
 function host(statuses: Map<number, Status>, n = 12, hostileId = 3): Answer {
   return {
     queuePage: ({ offset, limit }) => {
-      const rows = Array.from({ length: Math.max(0, Math.min(limit, n - offset)) }, (_, i) => row(offset + i + 1, statuses.get(offset + i + 1)));
+      const rows = Array.from({ length: Math.max(0, Math.min(limit, n - offset)) }, (_, i) => row(offset + i + 1, statuses.get(offset + i + 1), offset + i + 1 === hostileId));
       const counts = { pending: 0, accepted: 0, rejected: 0, flagged: 0 };
       for (let i = 1; i <= n; i++) counts[statuses.get(i) ?? 'pending']++;
       return { total: n, offset, rows, counts, allCounts: { ...counts } } satisfies QueuePage;
     },
+    queueIndex: ({ pairId }) => ({ index: pairId >= 1 && pairId <= n ? pairId - 1 : -1 }),
     pair: ({ pairId }) => pair(pairId, pairId === hostileId),
     scoringRuns: () => [{ id: 1, label: 'policy vs reference', beta: 0.1, createdAt: '2026-01-01', scoredPairs: 1 }],
     rewards: ({ pairId }) => (pairId === 1 ? rewards(1) : null),
@@ -108,7 +109,9 @@ describe.skipIf(!available)('the review room webview (Chromium, stub host)', () 
     try {
       const requests = room.posted.filter((m) => m.type === 'request').map((m) => (m.type === 'request' ? { method: m.method, params: m.params } : null));
       expect(room.posted[0]).toEqual({ type: 'ready' });
-      expect(requests).toContainEqual({ method: 'queuePage', params: { query: {}, offset: 0, limit: 100 } });
+      // The queue is asked under the scoring run the toolbar shows (the newest), so sorting and
+      // filtering by margin work before the run box is touched.
+      expect(requests).toContainEqual({ method: 'queuePage', params: { query: { runId: 1 }, offset: 0, limit: 100 } });
       expect(requests).toContainEqual({ method: 'scoringRuns', params: {} });
       expect(requests).toContainEqual({ method: 'pair', params: { pairId: 1 } });
       expect(requests).toContainEqual({ method: 'rewards', params: { pairId: 1, runId: 1 } });
@@ -155,6 +158,24 @@ describe.skipIf(!available)('the review room webview (Chromium, stub host)', () 
       expect([...statuses]).toEqual([[1, 'accepted'], [2, 'accepted'], [3, 'rejected']]);
       await expect.poll(() => room.page.locator('.pf-counts').textContent()).toBe('12 shown: 9 pending · 2 accepted · 1 rejected · 0 flagged');
       expect(await room.page.locator('.pf-row[data-pair="2"] .pf-row-status').textContent()).toBe('✓');
+    } finally {
+      await room.close();
+    }
+  });
+
+  it('opened at a pair (the Pairs view, a dashboard list) selects its row, and the keys go on from there', async () => {
+    const statuses = new Map<number, Status>();
+    const room = await open(statuses);
+    try {
+      await room.send({ type: 'focusPair', pairId: 7 });
+      await room.page.locator('.pf-row-selected[data-pair="7"]').waitFor({ timeout: 10_000 });
+      await room.waitFor((m) => m.type === 'state' && m.state.pairId === 7 && m.state.index === 6);
+      await room.press('a', (m) => m.type === 'request' && m.method === 'decide');
+      expect(statuses.get(7)).toBe('accepted');
+      await room.page.locator('.pf-row-selected[data-pair="8"]').waitFor({ timeout: 10_000 });
+      // A pair outside the queue's filters is shown, and the room says so.
+      await room.send({ type: 'focusPair', pairId: 99 });
+      await expect.poll(() => room.page.locator('.pf-banner').textContent()).toBe('pair 99 is not in the queue under these filters');
     } finally {
       await room.close();
     }
@@ -283,7 +304,12 @@ describe.skipIf(!available)('the review room webview (Chromium, stub host)', () 
       expect(side).toContain('<img src=x onerror="window.__pwned=1;alert(1)">');
       expect(side).toContain('&amp; &lt;b&gt;');
       expect(side).toContain('\u001b[31mred');
-      expect(await p.locator('.monaco-editor').last().textContent()).toContain('onerror');
+      // Both sides of the diff (chosen and rejected) and the queue's row hold it as text.
+      // (Monaco draws spaces as no-break spaces.)
+      const editors = (await p.locator('.monaco-editor').allTextContents()).map((t) => t.replace(/\u00a0/g, ' '));
+      expect(editors.filter((t) => t.includes('onerror')).length).toBeGreaterThanOrEqual(2);
+      expect(editors.some((t) => t.includes('ok </script>'))).toBe(true);
+      expect(await p.locator('.pf-row-selected').textContent()).toContain('onerror');
       // Nothing it says became markup or ran.
       expect(await p.locator('img').count()).toBe(0);
       expect(await p.locator('b').count()).toBe(0);
