@@ -1,5 +1,5 @@
 // "Link File to Problem...": picks a dataset and a problem of the project and writes the header
-// comment that links the active Python file to it (server/lsp/problemLink.ts reads it), so Run
+// comment that links the active Python file to it (server/import/problemLink.ts reads it), so Run
 // Tests can run the problem's tests on the file.
 import * as vscode from 'vscode';
 import { DatasetChildrenRequest, type DatasetNode, parseProblemHeader, problemHeader } from '../server/protocol';

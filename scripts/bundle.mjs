@@ -1,5 +1,5 @@
 // How every Node bundle of the engine is made and laid out, shared by scripts/build.mjs (dist/),
-// the CLI tests (test/unit/cliHarness.ts) and the bench scripts: esbuild settings, and the runtime
+// the CLI tests (test/support/cliHarness.ts) and the bench scripts: esbuild settings, and the runtime
 // files the engine loads from beside its bundle.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,7 +1,7 @@
 // The review room's message contract between the extension (host) and its webview. It imports
 // nothing else of ours: the shapes here are what the room shows, and the extension's engine
 // answers are checked against them by the compiler where the host passes them on
-// (extension/review/panel.ts). Every message is plain JSON.
+// (extension/reviewRequests.ts, for the panel in extension/review.ts). Every message is plain JSON.
 //
 // Requests from the webview carry an id; the host answers each with a `response` of the same id
 // (result or error). Notifications go either way without an answer.

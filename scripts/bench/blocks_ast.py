@@ -8,7 +8,7 @@ prepared code and the (kind, depth, start, end) spans to the parent, as our work
 Prints one JSON line: files, prepared_chars, targets, seconds (pool start to last result),
 cpu_seconds (this process and the pool's, same interval).
 
-python3 blocks_ast.py --jsonl: the test oracle (test/unit/blocks.astCandidates.test.ts). Reads one
+python3 blocks_ast.py --jsonl: the test oracle (test/integration/blocks/astOracle.test.ts). Reads one
 JSON string (a source) per line on stdin and writes one JSON line per source: {"code", "spans":
 [[kind, depth, start, end], ...], "error": null | [exception class, line, message]}.
 """

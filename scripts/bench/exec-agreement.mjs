@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Agreement on the full HumanEval set (the bigger check beside test/integration/
-// exec.sandbox.agreement.test.ts): every canonical solution and broken copies of it, through the
+// Agreement on the full HumanEval set (the bigger check beside
+// test/integration/exec/agreement.test.ts): every canonical solution and broken copies of it, through the
 // engine (isolated) and through a plain `python3 -c prompt+completion+test+check(entry)` run whose
 // verdict comes from its exit, its last exception line and the wall clock. Prints the agreement
 // per kind of breakage and every disagreement.

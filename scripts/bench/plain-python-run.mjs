@@ -1,5 +1,5 @@
 // The verdict a plain, unisolated `python3 -c PROGRAM` run gives: the reference the sandbox's
-// verdicts are compared with (test/integration/exec.sandbox.agreement.test.ts and
+// verdicts are compared with (test/integration/exec/agreement.test.ts and
 // scripts/bench/exec-agreement.mjs). A sentinel printed after the program means pass; otherwise
 // the wall clock or the last exception line decides.
 import { spawn } from 'node:child_process';

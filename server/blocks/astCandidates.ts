@@ -7,8 +7,8 @@
 // logical line, and the layout scan (indentation.ts) has already found the lines that start with
 // one (`heads`): here each is looked up in the tree (`descendantForIndex`, a descent from the
 // root), the statement node is its keyword's parent, and nesting and depths come from the nodes'
-// ranges in plain JS. test/unit/blocks.astCandidates.test.ts holds this to the editor's walk and to
-// Python's `ast`.
+// ranges in plain JS. test/integration/blocks/astOracle.test.ts holds this to the editor's walk and
+// to Python's `ast`.
 //
 // Python's AST in terms of ranges: a target contains another when its range does, with one
 // twist, an `elif`: Python reads `if a: .. elif b: .. else: ..` as If(a, orelse=[If(b, orelse=..)])

@@ -1,7 +1,7 @@
 // Finds target blocks in a parsed Python tree under a preset's rules (docs/datasets.md#presets):
 // the editor's blocks (documents.ts, trees that may have errors, with a per-subtree cache across
 // edits) and the `clean` cut. The `structurecoder` cut reads its blocks with astCandidates.ts,
-// which test/unit/blocks.astCandidates.test.ts holds to the same candidates as this walk.
+// which test/integration/blocks/astOracle.test.ts holds to the same candidates as this walk.
 //
 // A tree-cursor walk that descends only into nodes that can hold statements (module, blocks,
 // compound statements and their clauses, ERROR nodes) and never into expressions, so it touches a

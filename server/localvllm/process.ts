@@ -8,7 +8,7 @@ import type { LocalVllmOptions } from './server';
 /** The server's own options that `serve-local` has flags for, plus where the CLI is. */
 export interface SpawnOptions
   extends Pick<LocalVllmOptions, 'port' | 'host' | 'db' | 'model' | 'latencyMs' | 'faults' | 'seed' | 'apiKey' | 'maxModelLen' | 'ngram' | 'tokenizer'> {
-  /** Path of the bundled CLI (dist/cli.js, or test/unit/cliHarness.ts buildCli()). */
+  /** Path of the bundled CLI (dist/cli.js, or test/support/cliHarness.ts buildCli()). */
   cli: string;
   /** Milliseconds to wait for the server to listen (default 60 s). */
   startTimeoutMs?: number;

@@ -12,7 +12,7 @@ import type { Span } from '../protocol';
 const isHigh = (u: number) => u >= 0xd800 && u <= 0xdbff;
 const isLow = (u: number) => u >= 0xdc00 && u <= 0xdfff;
 
-/** Number of code points in `s`. */
+/** Number of code points in `s` (Python's `len`: a lone surrogate is one). */
 export function codePointLength(s: string): number {
   let n = s.length;
   for (let i = 0; i + 1 < s.length; i++) {
@@ -24,21 +24,10 @@ export function codePointLength(s: string): number {
   return n;
 }
 
-/** The code-point offset of UTF-16 offset `u` in `s` (0 <= u <= s.length). An offset between the
- * two halves of a surrogate pair belongs to that character, so it maps to the character's end. */
-export function codePointOffset(s: string, u: number): number {
-  if (!Number.isInteger(u) || u < 0 || u > s.length) throw new RangeError(`offset ${u} is outside a text of ${s.length} UTF-16 units`);
-  let cp = 0;
-  let i = 0;
-  while (i < u) {
-    i += isHigh(s.charCodeAt(i)) && i + 1 < s.length && isLow(s.charCodeAt(i + 1)) ? 2 : 1;
-    cp++;
-  }
-  return cp;
-}
-
-/** Spans over `s` in UTF-16 units -> the same spans in code points. An offset past the end (a
- * text edited without its spans) becomes the end, as a Python slice would read it. */
+/** Spans over `s` in UTF-16 units -> the same spans in code points. An offset between the two
+ * halves of a surrogate pair belongs to that character, so it maps to the character's end. An
+ * offset past the end (a text edited without its spans) becomes the end, as a Python slice would
+ * read it. */
 export function codePointSpans(s: string, spans: readonly Span[]): Span[] {
   // One pass over the text for all offsets (spans are short lists, the text may be long).
   const wanted = [...new Set(spans.flat())].sort((a, b) => a - b);

@@ -4,8 +4,8 @@
 // first, recursively, with the "popular element" heuristic on sequences of 200+ lines) and then,
 // inside each replaced block, pairs similar lines by a character-level similarity ratio (spaces
 // and tabs as junk). This module reimplements that behaviour (CPython 3.11's difflib) so the
-// classification is the same line for line; test/unit/pairs.difflib.test.ts checks it against
-// python3 on random inputs. Pure.
+// classification is the same line for line; test/integration/pairs/difflib.test.ts checks it
+// against python3 on random inputs. Pure.
 
 type Opcode = ['replace' | 'delete' | 'insert' | 'equal', number, number, number, number];
 type Block = [number, number, number];

@@ -115,11 +115,6 @@ export function saveChosenEdit(p: Project, e: ChosenEdit): number {
   }).immediate();
 }
 
-/** Whether a pair's chosen side is a reviewer's (a re-run of pairing must not overwrite it). */
-export function hasActiveEdit(p: Project, pairId: number): boolean {
-  return !!p.db.prepare('SELECT 1 FROM pair_edits WHERE pair_id = ? AND undone_at IS NULL').get(pairId);
-}
-
 export interface Undone {
   batch: number;
   action: 'status' | 'edit';
@@ -160,13 +155,4 @@ export function undoLast(p: Project, now = new Date().toISOString()): Undone | n
       pairs: rows.map((r) => ({ pairId: r.pair_id, status: statusOf.get(r.pair_id)?.status ?? r.old_status })),
     };
   }).immediate();
-}
-
-/** Decisions per day (review progress over time), newest day last. */
-export function reviewsPerDay(p: Project): { day: string; decisions: number }[] {
-  return p.db
-    .prepare<[], { day: string; decisions: number }>(
-      `SELECT substr(at, 1, 10) AS day, COUNT(*) AS decisions FROM pair_reviews WHERE undone_at IS NULL AND action = 'status' GROUP BY day ORDER BY day`,
-    )
-    .all();
 }

@@ -1,6 +1,8 @@
 // Token counts for the too_long filter: the endpoint's vLLM `/tokenize` when one is given and
-// answers, otherwise an estimate (characters / 3, rounded up: code runs about 3 characters a
+// answers, otherwise an estimate (code points / 3, rounded up: code runs about 3 characters a
 // token with the coder tokenizers) that is marked as such on the pair.
+
+import { codePointLength } from './codepoints';
 
 export interface TokenCounter {
   /** 'tokenize' while the endpoint answers; 'estimate' when there is none or it stopped answering. */
@@ -11,9 +13,7 @@ export interface TokenCounter {
 }
 
 export function estimateTokens(text: string): number {
-  let n = 0;
-  for (const _ of text) n++; // code points
-  return Math.ceil(n / 3);
+  return Math.ceil(codePointLength(text) / 3);
 }
 
 export function estimatingCounter(): TokenCounter {

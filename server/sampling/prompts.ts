@@ -9,8 +9,10 @@
 //   codellama       <PRE> HEAD\n\npre <SUF>suf <MID>start
 //   custom          PREFIX HEAD\n\npre SUFFIX suf MIDDLE start   (token strings from the caller)
 //
-// qwen2.5-coder is byte for byte the published `consturct_fim` (parity test in
-// test/unit/sampling.parity.test.ts runs the published Python on real targets). The model's text
+// qwen2.5-coder is byte for byte the published `consturct_fim`: test/unit/sampling/parity.test.ts
+// compares it with the committed fixture test/fixtures/sampling/published.json, the published
+// Python's output on real targets (made by scripts/parity/sampling_driver.py, which
+// scripts/parity/sampling_fixture.mjs runs on a StructureCoder checkout). The model's text
 // is appended to `start` (the first middle line's indentation and keyword), so the model cannot
 // choose a different kind of block.
 //

@@ -1,5 +1,5 @@
 // Per-token arrays as BLOBs: little-endian int32 / float32 / uint8, whatever the machine's byte
-// order (docs/scoring.md, "Storage"). Pure.
+// order (docs/scoring.md, "Runs and storage"). Pure.
 
 export function int32Blob(values: ArrayLike<number>): Buffer {
   const b = Buffer.alloc(values.length * 4);

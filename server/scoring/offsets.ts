@@ -23,8 +23,8 @@ export type Spelling = 'byte-level' | 'plain' | 'sentencepiece';
 /** Tried in this order; the first whose bytes are the text wins. */
 export const SPELLINGS: readonly Spelling[] = ['byte-level', 'plain', 'sentencepiece'];
 
-/** GPT-2's bytes_to_unicode: byte -> printable character, and back. */
-const BYTE_LEVEL: { toChar: string[]; toByte: Map<string, number> } = (() => {
+/** GPT-2's bytes_to_unicode, read backwards: printable character -> byte. */
+const BYTE_LEVEL: Map<string, number> = (() => {
   const bs: number[] = [];
   for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
   for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
@@ -38,20 +38,10 @@ const BYTE_LEVEL: { toChar: string[]; toByte: Map<string, number> } = (() => {
       n++;
     }
   }
-  const toChar: string[] = new Array<string>(256);
   const toByte = new Map<string, number>();
-  bs.forEach((b, i) => {
-    const c = String.fromCodePoint(cs[i]);
-    toChar[b] = c;
-    toByte.set(c, b);
-  });
-  return { toChar, toByte };
+  bs.forEach((b, i) => toByte.set(String.fromCodePoint(cs[i]), b));
+  return toByte;
 })();
-
-/** How GPT-2's byte-level alphabet spells `text` (for tests and tools that build such tokens). */
-export function byteLevelSpelling(text: string): string {
-  return Array.from(Buffer.from(text, 'utf8'), (b) => BYTE_LEVEL.toChar[b]).join('');
-}
 
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
 
@@ -63,7 +53,7 @@ export function tokenBytes(token: string, spelling: Spelling): number[] | null {
   if (spelling === 'byte-level') {
     const out: number[] = [];
     for (const ch of token) {
-      const b = BYTE_LEVEL.toByte.get(ch);
+      const b = BYTE_LEVEL.get(ch);
       if (b === undefined) return /\s/u.test(token) ? null : [...Buffer.from(token, 'utf8')];
       out.push(b);
     }

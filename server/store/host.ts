@@ -93,11 +93,6 @@ export class ProjectHost {
     }
   }
 
-  /** The jobs holding any project now (for status and tests). */
-  jobs(): string[] {
-    return [...(this.current?.holds ?? []), ...[...this.retiring].flatMap((e) => e.holds)];
-  }
-
   /** Closes every project, held or not (server shutdown). */
   close(): void {
     this.current?.project.close();

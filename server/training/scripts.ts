@@ -87,9 +87,6 @@ export interface LaunchValues {
   setup: string;
 }
 
-/** The placeholders a launcher template may use (docs/training.md "Launchers"). */
-export const PLACEHOLDERS = ['python', 'trainer', 'run', 'run_name', 'gpus', 'tiny', 'accelerate_config'] as const;
-
 const TEMPLATES: Record<Exclude<TrainingLauncher, 'custom' | 'sbatch'>, string> = {
   python: '{python} {trainer}/train.py train --run-dir {run} {tiny}',
   torchrun: '{python} -m torch.distributed.run --standalone --nproc_per_node {gpus} {trainer}/train.py train --run-dir {run} {tiny}',
@@ -113,6 +110,7 @@ export function fillTemplate(template: string, words: Readonly<Record<string, st
   return out.replace(/[ \t]+$/gm, '').replace(/ {2,}/g, ' ');
 }
 
+/** The placeholders a launcher template may use (docs/training.md "Launchers"), as shell words. */
 function placeholderWords(v: LaunchValues): Record<string, string> {
   const trainer = `${v.runDir}/${RUN_FILES.trainer}`;
   return {

@@ -1,7 +1,7 @@
 // The hand-off's connections: the system's `ssh` and `rsync` as child processes (so ~/.ssh/config,
 // the agent, ProxyJump and the user's known_hosts all apply), one ControlMaster per host and engine
 // process, host keys checked and never accepted, and the failures ssh reports turned into messages
-// that say what to do (docs/training.md "Connections").
+// that say what to do (docs/training.md "Send to training", step 1 "Connect").
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

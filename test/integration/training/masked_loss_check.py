@@ -1,5 +1,5 @@
 """Checks of the trainer's masked loss against a direct computation, driven by
-test/integration/training/masked.test.ts (which asserts on the JSON this prints).
+test/integration/training/trainer.test.ts (which asserts on the JSON this prints).
 
   python masked_loss_check.py EXPORT_DIR WORK_DIR
 

@@ -122,7 +122,7 @@ describe('DocumentTrees', () => {
       // the random edits exercise both valid and broken code
       expect(withErrors).toBeGreaterThan(5);
       // These walks drift into broken code and seldom come back (some seeds never do), so valid
-      // states are not counted here: blocks.chunks.test.ts undoes edits to compare hundreds of valid
+      // states are not counted here: chunks.test.ts undoes edits to compare hundreds of valid
       // states with a full parse.
       docs.dispose();
     });

@@ -1,5 +1,5 @@
 // Executions in the store, with a scripted runner standing in for the sandboxed engine (the real
-// engine is exercised by test/integration/exec.cli.test.ts): which candidates are pending, how
+// engine is exercised by test/integration/exec/cli.test.ts): which candidates are pending, how
 // verdicts are written, resumed, confirmed, replaced when stale and summarised.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-"""Which response tokens count in the loss (docs/training.md "The mask rule"). Pure.
+"""Which response tokens count in the loss (docs/training.md "Tokens and the mask rule"). Pure.
 
 A token is in the loss when its character range [s, e) in the response (Unicode code points, the
 way Python indexes a string) overlaps a loss span [a, b): s < b and a < e. A token with an empty
