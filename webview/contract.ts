@@ -82,7 +82,8 @@ export interface Candidate {
   verdict: string | null;
   middle: string;
   model: string;
-  role?: 'chosen' | 'rejected';
+  /** `replaced`: the chosen side until a reviewer's edit replaced it. */
+  role?: 'chosen' | 'rejected' | 'replaced';
 }
 
 export interface Mark {
@@ -112,7 +113,8 @@ export interface Pair {
   rejectedRun?: SideRun;
   chosenRun?: SideRun;
   candidates: Candidate[];
-  edit?: { id: number; reviewer: string; at: string; replaced: string; verdict: string | null };
+  /** The chosen side is a reviewer's edit; `isolation`: the sandbox mode its tests ran in. */
+  edit?: { id: number; reviewer: string; at: string; replaced: string; replacedSamples: number[]; verdict: string | null; isolation: string | null };
 }
 
 /** One scored token of a side: [start, end) in the side's response text (JS string offsets). */

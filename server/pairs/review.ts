@@ -3,7 +3,7 @@
 // reviewer-made chosen side is a row of pair_edits holding what it replaced. Undo reverts the
 // newest batch that is not undone yet. Synchronous SQLite, each call one transaction.
 import os from 'node:os';
-import { PAIR_STATUSES, type PairFlag, type PairStatus, type Span } from '../protocol';
+import { PAIR_STATUSES, type EditRun, type Isolation, type PairFlag, type PairStatus, type Span, type Verdict } from '../protocol';
 import type { Project } from '../store/db';
 
 /** Who decided: the account the engine runs under (the reviewer's own machine). */
@@ -72,11 +72,37 @@ export interface ChosenEdit {
   provenance: Record<string, unknown>;
   editDistance: number | null;
   flags: PairFlag[];
-  /** The verdict of the edited program's tests, when they ran, with the engine's details. */
-  verdict?: string;
-  details?: unknown;
+  /** The edited program's test run, when it ran: its verdict, the engine's per-test details and
+   * the isolation mode the sandbox used (stored with the verdict, as every verdict is). */
+  run?: Pick<EditRun, 'verdict' | 'tests' | 'isolation'>;
   reviewer?: string;
   now?: string;
+}
+
+/** What `provenance.reviewerEdit` of an edited pair holds. */
+export interface ReviewerEditProvenance {
+  /** The pair_edits row. */
+  id: number;
+  reviewer: string;
+  at: string;
+  /** The chosen side the edit replaced. */
+  replaced: string;
+  /** The samples that side was (provenance.chosen.samples of a FIM pair's sampled side); empty for
+   * a golden or history side and for a side that was itself an edit (then `replacedEdit`). */
+  replacedSamples: number[];
+  /** The earlier edit whose side this one replaced, or null. */
+  replacedEdit: number | null;
+  verdict: Verdict | null;
+  /** The isolation mode the edit's tests ran in (null when they did not run). */
+  isolation: Isolation | null;
+}
+
+/** The sample ids a pair's chosen side came from, per its provenance (none when it is golden, a
+ * history version or a reviewer's edit). */
+function chosenSamples(provenance: Record<string, unknown>): number[] {
+  if (provenance.reviewerEdit) return [];
+  const chosen = provenance.chosen as { samples?: unknown } | undefined;
+  return chosen && Array.isArray(chosen.samples) ? chosen.samples.filter((x): x is number => Number.isInteger(x)) : [];
 }
 
 /** Replaces a pair's chosen side with a reviewer-made one, keeping what it replaced for undo. The
@@ -94,12 +120,38 @@ export function saveChosenEdit(p: Project, e: ChosenEdit): number {
     const editId = Number(
       p.db
         .prepare(
-          `INSERT INTO pair_edits (pair_id, new_text, old_text, old_chosen_spans, old_rejected_spans, old_provenance, old_edit_distance, old_flags, verdict, details, reviewer, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO pair_edits (pair_id, new_text, old_text, old_chosen_spans, old_rejected_spans, old_provenance, old_edit_distance, old_flags, verdict, details, isolation, reviewer, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(e.pairId, e.text, old.chosen, old.chosen_loss_spans, old.rejected_loss_spans, old.provenance, old.edit_distance, old.flags, e.verdict ?? null, e.details === undefined ? null : JSON.stringify(e.details), reviewer, now).lastInsertRowid,
+        .run(
+          e.pairId,
+          e.text,
+          old.chosen,
+          old.chosen_loss_spans,
+          old.rejected_loss_spans,
+          old.provenance,
+          old.edit_distance,
+          old.flags,
+          e.run?.verdict ?? null,
+          e.run ? JSON.stringify(e.run.tests) : null,
+          e.run?.isolation ?? null,
+          reviewer,
+          now,
+        ).lastInsertRowid,
     );
-    const provenance = { ...e.provenance, reviewerEdit: { id: editId, reviewer, at: now, replaced: old.chosen, verdict: e.verdict ?? null } };
+    const oldProvenance = JSON.parse(old.provenance) as Record<string, unknown>;
+    const previous = oldProvenance.reviewerEdit as { id?: unknown } | undefined;
+    const reviewerEdit: ReviewerEditProvenance = {
+      id: editId,
+      reviewer,
+      at: now,
+      replaced: old.chosen,
+      replacedSamples: chosenSamples(oldProvenance),
+      replacedEdit: previous && Number.isInteger(previous.id) ? (previous.id as number) : null,
+      verdict: e.run?.verdict ?? null,
+      isolation: e.run?.isolation ?? null,
+    };
+    const provenance = { ...e.provenance, reviewerEdit };
     p.db
       .prepare(
         `UPDATE pairs SET chosen = ?, chosen_loss_spans = ?, rejected_loss_spans = ?, provenance = ?, edit_distance = ?, flags = ?, updated_at = ? WHERE id = ?`,

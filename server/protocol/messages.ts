@@ -488,8 +488,9 @@ export interface CandidateView {
   verdict: Verdict | null;
   middle: string;
   model: string;
-  /** This candidate is the pair's chosen or rejected side. */
-  role?: 'chosen' | 'rejected';
+  /** This candidate is the pair's chosen or rejected side, or was its chosen side until a
+   * reviewer's edit replaced it. */
+  role?: 'chosen' | 'rejected' | 'replaced';
 }
 
 /** A range [start, end) of the rejected side (UTF-16 code units of the JS string) and why it is marked. */
@@ -524,8 +525,10 @@ export interface PairDetail {
   rejectedRun?: SideRun;
   chosenRun?: SideRun;
   candidates: CandidateView[];
-  /** Set when the chosen side is a reviewer's edit. */
-  edit?: { id: number; reviewer: string; at: string; replaced: string; verdict: string | null };
+  /** Set when the chosen side is a reviewer's edit: who and when, the side it replaced and the
+   * samples that side was (none for a golden, history or earlier edited side), the verdict of its
+   * tests and the isolation mode they ran in (null: not run, or saved by an older engine). */
+  edit?: { id: number; reviewer: string; at: string; replaced: string; replacedSamples: number[]; verdict: string | null; isolation: Isolation | null };
 }
 /** Client -> server: everything the room shows of one pair. */
 export const PairDetailRequest = new RequestType<{ pairId: number; runId?: number }, PairDetail, void>('pairforge/pairDetail');

@@ -5,7 +5,7 @@ import { executionById, latestVerdicts, type StoredExecution } from '../exec/sto
 import { problemInfo } from '../import/browse';
 import { rejectedMarks } from '../pairs/critical';
 import { getPair, type PairRecord } from '../pairs/store';
-import type { CandidateView, Comparator, PairDetail, SideRun } from '../protocol';
+import { ISOLATIONS, type CandidateView, type Comparator, type PairDetail, type SideRun } from '../protocol';
 import { samplesOfTarget } from '../sampling/documentSamples';
 import type { Project } from '../store/db';
 
@@ -34,20 +34,39 @@ function run(p: Project, pair: PairRecord, side: 'chosen' | 'rejected'): SideRun
   return e ? sideRun(e) : undefined;
 }
 
-function candidates(p: Project, pair: PairRecord, comparator: Comparator): CandidateView[] {
+/** The role of each sample in the pair: its chosen side's samples are `replaced` once a reviewer's
+ * edit is the chosen side (the pairing's provenance.chosen still names them). */
+function candidates(p: Project, pair: PairRecord, comparator: Comparator, edited: boolean): CandidateView[] {
   if (pair.targetId === null) return [];
   const rows = samplesOfTarget(p, pair.targetId);
   const verdicts = latestVerdicts(p, 'sample', rows.map((r) => r.id), comparator);
   const chosen = new Set(samplesOf(pair.provenance, 'chosen'));
   const rejected = new Set(samplesOf(pair.provenance, 'rejected'));
+  const chosenRole = edited ? ('replaced' as const) : ('chosen' as const);
   return rows.map((r, i) => ({
     sampleId: r.id,
     ordinal: i + 1,
     verdict: verdicts.get(r.id) ?? null,
     middle: r.middle,
     model: r.model,
-    ...(chosen.has(r.id) ? { role: 'chosen' as const } : rejected.has(r.id) ? { role: 'rejected' as const } : {}),
+    ...(chosen.has(r.id) ? { role: chosenRole } : rejected.has(r.id) ? { role: 'rejected' as const } : {}),
   }));
+}
+
+/** provenance.reviewerEdit as the room shows it; an edit saved by an older engine lacks the
+ * replaced samples and the isolation mode. */
+function editOf(provenance: Record<string, unknown>): PairDetail['edit'] {
+  const e = provenance.reviewerEdit as Partial<NonNullable<PairDetail['edit']>> | undefined;
+  if (!e) return undefined;
+  return {
+    id: e.id ?? 0,
+    reviewer: e.reviewer ?? 'unknown',
+    at: e.at ?? '',
+    replaced: e.replaced ?? '',
+    replacedSamples: Array.isArray(e.replacedSamples) ? e.replacedSamples.filter((x) => Number.isInteger(x)) : [],
+    verdict: e.verdict ?? null,
+    isolation: e.isolation && (ISOLATIONS as readonly string[]).includes(e.isolation) ? e.isolation : null,
+  };
 }
 
 export function pairDetail(p: Project, pairId: number): PairDetail {
@@ -55,7 +74,7 @@ export function pairDetail(p: Project, pairId: number): PairDetail {
   if (!pair) throw new Error(`no pair ${pairId} in ${p.file}`);
   const problem = problemInfo(p, [pair.problemId]).get(pair.problemId) ?? { label: `problem ${pair.problemId}`, question: '' };
   const comparator = ((pair.provenance.pairing as { comparator?: Comparator } | undefined)?.comparator ?? 'strict') as Comparator;
-  const edit = pair.provenance.reviewerEdit as PairDetail['edit'] | undefined;
+  const edit = editOf(pair.provenance);
   const rejectedRun = run(p, pair, 'rejected');
   const chosenRun = edit ? undefined : run(p, pair, 'chosen');
   return {
@@ -79,7 +98,7 @@ export function pairDetail(p: Project, pairId: number): PairDetail {
     marks: rejectedMarks(pair.chosen, pair.rejected),
     ...(rejectedRun ? { rejectedRun } : {}),
     ...(chosenRun ? { chosenRun } : {}),
-    candidates: candidates(p, pair, comparator),
+    candidates: candidates(p, pair, comparator, edit !== undefined),
     ...(edit ? { edit } : {}),
   };
 }

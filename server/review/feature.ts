@@ -146,8 +146,7 @@ export function reviewFeature(ctx: EngineContext, exec: ExecService): void {
             provenance: pair.provenance,
             editDistance: fields.editDistance,
             flags: sortFlags(fields.flags, PAIR_FLAGS),
-            verdict: run.verdict,
-            details: run.tests,
+            run,
           });
           return pairDetail(p, e.pairId);
         }),

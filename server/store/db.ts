@@ -14,6 +14,7 @@ import { review } from './migrations/005_review';
 import { scoring } from './migrations/006_scoring';
 import { dashboard } from './migrations/007_dashboard';
 import { training } from './migrations/008_training';
+import { editIsolation } from './migrations/009_edit_isolation';
 
 export type { Database } from 'better-sqlite3';
 
@@ -38,7 +39,7 @@ export interface Migration {
 
 /** Append-only, one file per stage in server/store/migrations/: a later stage adds its tables with
  * a new entry; never edit one that has been released. */
-export const MIGRATIONS: readonly Migration[] = [foundation, executions, sampling, pairs, review, scoring, dashboard, training];
+export const MIGRATIONS: readonly Migration[] = [foundation, executions, sampling, pairs, review, scoring, dashboard, training, editIsolation];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

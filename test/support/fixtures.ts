@@ -6,8 +6,8 @@
 // Where a stage exports the write it does itself, the builder calls it, so the rows are the ones
 // the pipeline makes: verdicts go through writeExecutions (server/exec/store.ts), pairs through
 // upsertPairs (server/pairs/store.ts) and a reviewer's status through decide
-// (server/pairs/review.ts). Datasets, problems, solutions, histories, targets, sample jobs and
-// samples have no such write short of a whole import, cut or sampling run, so they are written
+// (server/pairs/review.ts). Datasets, problems, tests, solutions, histories, targets, sample jobs
+// and samples have no such write short of a whole import, cut or sampling run, so they are written
 // here with SQL.
 //
 // Each builder takes the project and a spec whose fields are named after the columns' meaning,
@@ -107,6 +107,26 @@ export function addProblem(p: Project, s: ProblemSpec): number {
       raw: s.raw ?? '{}',
     },
   );
+}
+
+export interface StdioTestSpec {
+  problemId: number;
+  /** Standard input and the expected standard output of one test. */
+  input: string;
+  expected: string;
+  /** Default: after the problem's last test. */
+  ordinal?: number;
+}
+
+/** A stdio test of a problem (as an APPS import stores one); the engine runs a problem's tests in
+ * ordinal order. */
+export function addStdioTest(p: Project, s: StdioTestSpec): number {
+  return insert(p, "INSERT INTO tests (problem_id, ordinal, kind, input, expected) VALUES (@problemId, @ordinal, 'stdio', @input, @expected)", {
+    problemId: s.problemId,
+    ordinal: s.ordinal ?? nextFree(p, 'SELECT COALESCE(MAX(ordinal) + 1, 0) AS n FROM tests WHERE problem_id = ?', s.problemId),
+    input: s.input,
+    expected: s.expected,
+  });
 }
 
 export interface SolutionSpec {

@@ -51,6 +51,17 @@ function runView(title: string, r: SideRun | undefined): HTMLElement {
   );
 }
 
+const ROLE_LABEL: Record<NonNullable<Candidate['role']>, string> = { chosen: 'chosen', rejected: 'rejected', replaced: 'chosen until edited' };
+
+/** Who edited the chosen side and when, its verdict and the sandbox its tests ran in, and the
+ * candidates it replaced (by their number in the list below). */
+function editLine(pair: Pair, e: NonNullable<Pair['edit']>): string {
+  const run = e.verdict ? `${verdictLabel(e.verdict)} · ${e.isolation ?? 'sandbox not recorded'}` : 'not run';
+  const numbers = e.replacedSamples.map((id) => pair.candidates.find((c) => c.sampleId === id)?.ordinal).filter((n): n is number => n !== undefined);
+  const replaced = numbers.length ? `; replaced candidate ${numbers.map((n) => `#${n}`).join(', ')}` : '';
+  return `edited by ${e.reviewer} at ${e.at} (${run})${replaced}`;
+}
+
 export class SidePanel {
   readonly root = el('aside', { className: 'pf-side', attrs: { 'aria-label': 'pair details' } });
   questionOpen = false;
@@ -77,7 +88,7 @@ export class SidePanel {
       field('edit distance', pair.editDistance === null ? null : String(pair.editDistance)),
       field('flags', pair.flags.length ? pair.flags.join(', ') : 'none'),
       field('note', pair.note),
-      pair.edit ? field('chosen side', `edited by ${pair.edit.reviewer} at ${pair.edit.at} (${verdictLabel(pair.edit.verdict)})`) : null,
+      pair.edit ? field('chosen side', editLine(pair, pair.edit)) : null,
     );
     const candidates = el(
       'section',
@@ -93,7 +104,7 @@ export class SidePanel {
             onClick: () => this.onCandidate(compared?.sampleId === c.sampleId ? undefined : c),
           },
           el('span', { className: `pf-verdict pf-verdict-${c.verdict ?? 'none'}` }, verdictLabel(c.verdict)),
-          ` #${c.ordinal}${c.role ? ` (${c.role})` : ''} `,
+          ` #${c.ordinal}${c.role ? ` (${ROLE_LABEL[c.role]})` : ''} `,
           el('span', { className: 'pf-candidate-line' }, c.middle.split('\n').find((l) => l.trim() !== '')?.trim() ?? ''),
         ),
       ),

@@ -76,7 +76,13 @@ function host(statuses: Map<number, Status>, n = 12, hostileId = 3): Answer {
     scoringRuns: () => [{ id: 1, label: 'policy vs reference', beta: 0.1, createdAt: '2026-01-01', scoredPairs: 1 }],
     rewards: ({ pairId }) => (pairId === 1 ? rewards(1) : null),
     runTests: ({ chosen }) => ({ verdict: chosen.includes('if x == 0') ? 'pass' : 'wrong_answer', testsTotal: 3, tests: [{ ordinal: 0, verdict: 'pass', durationMs: 2 }], isolation: 'bwrap-nobody' }),
-    saveEdit: ({ pairId, chosen }) => ({ ...pair(pairId), chosen, chosenSpans: [[0, chosen.length]], edit: { id: 1, reviewer: 'me', at: '2026-01-01T00:00:00Z', replaced: pair(pairId).chosen, verdict: 'pass' } }),
+    saveEdit: ({ pairId, chosen }) => ({
+      ...pair(pairId),
+      chosen,
+      chosenSpans: [[0, chosen.length]],
+      candidates: pair(pairId).candidates.map((c) => ({ ...c, role: 'replaced' as const })),
+      edit: { id: 1, reviewer: 'me', at: '2026-01-01T00:00:00Z', replaced: pair(pairId).chosen, replacedSamples: [9], verdict: 'pass', isolation: 'bwrap-nobody' },
+    }),
     decide: ({ pairIds, status }) => {
       for (const id of pairIds) statuses.set(id, status);
       return { updated: pairIds.length };
@@ -256,6 +262,9 @@ describe.skipIf(!available)('the review room webview (Chromium, stub host)', () 
       const saved = await room.waitFor((m) => m.type === 'request' && m.method === 'saveEdit');
       expect(saved.type === 'request' && saved.params).toEqual({ pairId: 1, chosen: '    if x == 0:  # ok\n        y = 1' });
       await room.page.locator('.pf-side', { hasText: 'edited by me' }).waitFor();
+      // The saved verdict with the sandbox it ran in, and the sample it replaced no longer "chosen".
+      expect(await p.locator('.pf-side .pf-field', { hasText: 'chosen side' }).textContent()).toContain('(pass · bwrap-nobody); replaced candidate #1');
+      expect(await p.locator('.pf-candidate').first().textContent()).toContain('#1 (chosen until edited)');
       expect(room.violations).toEqual([]);
     } finally {
       await room.close();

@@ -8,6 +8,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cutTargets } from '../../../server/blocks/cut';
 import { loadPython, type PythonGrammar } from '../../../server/blocks/parser';
 import { codeSha256, planCandidate, storedAttempts } from '../../../server/exec/store';
+import { problemTests } from '../../../server/import/queries';
 import { iterPrefSpans } from '../../../server/pairs/iterpref';
 import { getPair } from '../../../server/pairs/store';
 import { openProject, type Project } from '../../../server/store/db';
@@ -21,6 +22,7 @@ import {
   addSample,
   addSampleJob,
   addSolution,
+  addStdioTest,
   addTarget,
   pairDraft,
   pairOnTarget,
@@ -46,6 +48,17 @@ afterEach(() => {
 });
 
 const row = <T>(sql: string, ...params: unknown[]): T => p.db.prepare(sql).get(...params) as T;
+
+describe('tests', () => {
+  it('are stdio tests in the order added, as the engine reads them', () => {
+    addStdioTest(p, { problemId, input: '1\n', expected: '2\n' });
+    addStdioTest(p, { problemId, input: '5\n', expected: '6\n' });
+    expect(problemTests(p, problemId)).toEqual([
+      { kind: 'stdio', input: '1\n', expected: '2\n', fn_name: null, code: null, setup: null },
+      { kind: 'stdio', input: '5\n', expected: '6\n', fn_name: null, code: null, setup: null },
+    ]);
+  });
+});
 
 describe('targets', () => {
   it('default start and end lines are those cutting gives, under both presets', () => {
