@@ -11,6 +11,11 @@
 export type Status = 'pending' | 'accepted' | 'rejected' | 'flagged';
 export const STATUSES: readonly Status[] = ['pending', 'accepted', 'rejected', 'flagged'];
 export type Counts = Record<Status, number>;
+/** The block kinds a pair can have (a whole-program pair's is `program`): the toolbar's choices;
+ * the engine's vocabulary (server/protocol/vocabulary.ts) says the same, checked by a test. */
+export const BLOCK_KINDS: readonly string[] = ['if', 'for', 'while', 'def', 'async_def', 'with', 'try', 'class', 'program'];
+/** The verdicts a rejected side can have (every verdict but pass), worst last. */
+export const REJECTED_VERDICTS: readonly string[] = ['wrong_answer', 'output_limit', 'runtime_error', 'memory_limit', 'timeout', 'compile_error'];
 export type SpanRange = [number, number];
 
 /** Filters and order of the queue (absent fields: no filter). */

@@ -10,15 +10,12 @@ export function hiddenFilters(q: QueueQuery): string[] {
   };
   list('kind', q.kinds, true);
   list('status', q.statuses, true);
-  list('block', q.blockKinds, false);
-  list('depth', q.depths, false);
-  list('rejected verdict', q.rejectedVerdicts, false);
+  list('block', q.blockKinds, true);
+  list('depth', q.depths, true);
+  list('rejected verdict', q.rejectedVerdicts, true);
   if (Array.isArray(q.flags) && q.flags.length > 0) out.push(`flag ${q.flags.join(', ')}`);
   if (q.pairIds && q.pairIds.length > 0) out.push(q.pairIds.length === 1 ? `pair ${q.pairIds[0]}` : `${q.pairIds.length} chosen pairs`);
   if (q.exportId !== undefined) out.push(`export ${q.exportId}`);
-  if (q.marginMin !== undefined || q.marginMax !== undefined) {
-    out.push(`margin ${q.marginMin ?? '−∞'} … ${q.marginMax ?? '+∞'}${q.runId !== undefined ? ` (run ${q.runId})` : ''}`);
-  }
   return out;
 }
 
@@ -33,5 +30,10 @@ export function withoutHiddenFilters(q: QueueQuery): QueueQuery {
   if (q.statuses?.length === 1) keep.statuses = q.statuses;
   if (q.kinds?.length === 1) keep.kinds = q.kinds;
   if (typeof q.flags === 'string') keep.flags = q.flags;
+  if (q.blockKinds?.length === 1) keep.blockKinds = q.blockKinds;
+  if (q.depths?.length === 1) keep.depths = q.depths;
+  if (q.rejectedVerdicts?.length === 1) keep.rejectedVerdicts = q.rejectedVerdicts;
+  if (q.marginMin !== undefined) keep.marginMin = q.marginMin;
+  if (q.marginMax !== undefined) keep.marginMax = q.marginMax;
   return keep;
 }

@@ -1,7 +1,9 @@
 // The review room (a webview): the queue on the left, the pair in the middle, its facts on the
 // right; keyboard first. It talks only to the extension, through webview/contract.ts.
 import {
+  BLOCK_KINDS,
   HEATMAP_MODES,
+  REJECTED_VERDICTS,
   RequestClient,
   STATUSES,
   type Candidate,
@@ -72,6 +74,27 @@ const flagFilter = el(
   el('option', { attrs: { value: 'none' } }, 'no flags'),
   el('option', { attrs: { value: 'any' } }, 'flagged by filters'),
 );
+const blockFilter = el(
+  'select',
+  { attrs: { 'aria-label': 'block kind filter' } },
+  el('option', { attrs: { value: '' } }, 'all blocks'),
+  ...BLOCK_KINDS.map((k) => el('option', { attrs: { value: k } }, `block: ${k}`)),
+);
+const depthFilter = el(
+  'select',
+  { attrs: { 'aria-label': 'depth filter' } },
+  el('option', { attrs: { value: '' } }, 'any depth'),
+  ...[1, 2, 3, 4, 5, 6, 7, 8].map((d) => el('option', { attrs: { value: String(d) } }, `depth ${d}`)),
+);
+const verdictFilter = el(
+  'select',
+  { attrs: { 'aria-label': 'rejected verdict filter' } },
+  el('option', { attrs: { value: '' } }, 'any rejected verdict'),
+  ...REJECTED_VERDICTS.map((v) => el('option', { attrs: { value: v } }, `rejected: ${v.replace(/_/g, ' ')}`)),
+);
+// Margins in the scoring run the toolbar shows; Enter or leaving the field applies them.
+const marginMin = el('input', { className: 'pf-margin', title: 'lowest margin, in the scoring run shown', attrs: { type: 'number', step: 'any', placeholder: 'margin ≥', 'aria-label': 'lowest margin' } });
+const marginMax = el('input', { className: 'pf-margin', title: 'highest margin, in the scoring run shown', attrs: { type: 'number', step: 'any', placeholder: 'margin ≤', 'aria-label': 'highest margin' } });
 const sortSelect = el(
   'select',
   { attrs: { 'aria-label': 'sort' } },
@@ -94,7 +117,27 @@ const filterChip = el(
   el('button', { className: 'pf-link', title: 'clear these filters', attrs: { 'aria-label': 'clear filters' }, onClick: () => void replaceQuery(withoutHiddenFilters(state.query)) }, '×'),
 );
 filterChip.hidden = true;
-const toolbar = el('header', { className: 'pf-toolbar' }, search, statusFilter, kindFilter, flagFilter, sortSelect, runSelect, compareSelect, heatSelect, filterChip, counts, trainButton, helpButton);
+const toolbar = el(
+  'header',
+  { className: 'pf-toolbar' },
+  search,
+  statusFilter,
+  kindFilter,
+  blockFilter,
+  depthFilter,
+  verdictFilter,
+  flagFilter,
+  marginMin,
+  marginMax,
+  sortSelect,
+  runSelect,
+  compareSelect,
+  heatSelect,
+  filterChip,
+  counts,
+  trainButton,
+  helpButton,
+);
 
 const figures = el('div', { className: 'pf-figures', attrs: { 'aria-live': 'polite' } });
 const legend = el('div', { className: 'pf-legend' });
@@ -202,6 +245,11 @@ function syncControls(): void {
   statusFilter.value = state.query.statuses?.[0] ?? '';
   kindFilter.value = state.query.kinds?.[0] ?? '';
   flagFilter.value = typeof state.query.flags === 'string' ? state.query.flags : '';
+  blockFilter.value = state.query.blockKinds?.length === 1 ? state.query.blockKinds[0] : '';
+  depthFilter.value = state.query.depths?.length === 1 ? String(state.query.depths[0]) : '';
+  verdictFilter.value = state.query.rejectedVerdicts?.length === 1 ? state.query.rejectedVerdicts[0] : '';
+  marginMin.value = state.query.marginMin === undefined ? '' : String(state.query.marginMin);
+  marginMax.value = state.query.marginMax === undefined ? '' : String(state.query.marginMax);
   sortSelect.value = state.query.sort ?? 'id';
   heatSelect.value = state.heatmap;
 }
@@ -649,6 +697,28 @@ search.addEventListener('keydown', (e) => {
 statusFilter.addEventListener('change', () => void setQuery({ statuses: statusFilter.value ? [statusFilter.value as Status] : undefined }));
 kindFilter.addEventListener('change', () => void setQuery({ kinds: kindFilter.value ? [kindFilter.value as 'fim'] : undefined }));
 flagFilter.addEventListener('change', () => void setQuery({ flags: flagFilter.value ? (flagFilter.value as 'any' | 'none') : undefined }));
+blockFilter.addEventListener('change', () => void setQuery({ blockKinds: blockFilter.value ? [blockFilter.value] : undefined }));
+depthFilter.addEventListener('change', () => void setQuery({ depths: depthFilter.value ? [Number(depthFilter.value)] : undefined }));
+verdictFilter.addEventListener('change', () => void setQuery({ rejectedVerdicts: verdictFilter.value ? [verdictFilter.value] : undefined }));
+for (const [input, key] of [
+  [marginMin, 'marginMin'],
+  [marginMax, 'marginMax'],
+] as const) {
+  const apply = () => {
+    const v = input.value.trim() === '' ? undefined : Number(input.value);
+    if (v !== undefined && !Number.isFinite(v)) return say(`${input.getAttribute('aria-label')}: not a number`, 'error');
+    // A margin is a scoring run's: the run the toolbar shows becomes the query's.
+    if (v !== state.query[key]) void setQuery({ [key]: v, ...(v !== undefined && state.query.runId === undefined ? { runId: runId() } : {}) });
+  };
+  input.addEventListener('change', apply);
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      apply();
+      input.blur();
+    }
+  });
+}
 sortSelect.addEventListener('change', () => void setQuery({ sort: sortSelect.value as QueueQuery['sort'] }));
 runSelect.addEventListener('change', () => void setQuery({ runId: Number(runSelect.value) || undefined }));
 compareSelect.addEventListener('change', () => {

@@ -1,7 +1,7 @@
 // The review room's webview in real Chromium against a stub host (test/support/roomHost.ts): the
 // message contract it speaks, its keyboard map, the heatmap's colours for known rewards, and that
 // hostile text (model output, dataset text, test output, notes) stays text under its CSP.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import { root } from '../../support/paths';
 import { CHROMIUM, launchBrowser, openRoom, type Answer, type RoomPage } from '../../support/roomHost';
 
 const dist = path.join(root, 'dist', 'webview');
+/** Screenshots kept as test artifacts. */
+const artifacts = path.join(root, 'test-results', 'webview');
 const available = existsSync(path.join(dist, 'review.js')) && existsSync(CHROMIUM);
 
 const HOSTILE = '</script><img src=x onerror="window.__pwned=1;alert(1)"> &amp; &lt;b&gt; \u001b[31mred\u001b[0m';
@@ -182,6 +184,37 @@ describe.skipIf(!available)('the review room webview (Chromium, stub host)', () 
       // A pair outside the queue's filters is shown, and the room says so.
       await room.send({ type: 'focusPair', pairId: 99 });
       await expect.poll(() => room.page.locator('.pf-banner').textContent()).toBe('pair 99 is not in the queue under these filters');
+    } finally {
+      await room.close();
+    }
+  });
+
+  it('the toolbar filters by block kind, depth, rejected verdict and a margin range in the shown run', async () => {
+    const room = await open();
+    const p = room.page;
+    try {
+      const asked = (pred: (q: Record<string, unknown>) => boolean) => (m: FromWebview) => m.type === 'request' && m.method === 'queuePage' && pred((m.params as { query: Record<string, unknown> }).query);
+      let from = room.posted.length;
+      await p.selectOption('select[aria-label="block kind filter"]', 'for');
+      await room.waitFor(asked((q) => JSON.stringify(q.blockKinds) === '["for"]'), from);
+      from = room.posted.length;
+      await p.selectOption('select[aria-label="depth filter"]', '2');
+      await room.waitFor(asked((q) => JSON.stringify(q.depths) === '[2]' && JSON.stringify(q.blockKinds) === '["for"]'), from);
+      from = room.posted.length;
+      await p.selectOption('select[aria-label="rejected verdict filter"]', 'timeout');
+      await room.waitFor(asked((q) => JSON.stringify(q.rejectedVerdicts) === '["timeout"]'), from);
+      from = room.posted.length;
+      await p.fill('input[aria-label="lowest margin"]', '-0.25');
+      await p.press('input[aria-label="lowest margin"]', 'Enter');
+      await room.waitFor(asked((q) => q.marginMin === -0.25 && q.runId === 1), from);
+      // The controls show the query, and no filter chip is needed for what they show.
+      await room.waitFor((m) => m.type === 'state' && m.state.query.marginMin === -0.25);
+      expect(await p.locator('.pf-filter').isHidden()).toBe(true);
+      mkdirSync(artifacts, { recursive: true });
+      await p.screenshot({ path: path.join(artifacts, 'room-toolbar-filters.png') });
+      from = room.posted.length;
+      await p.selectOption('select[aria-label="block kind filter"]', '');
+      await room.waitFor(asked((q) => q.blockKinds === undefined && q.marginMin === -0.25), from);
     } finally {
       await room.close();
     }

@@ -135,9 +135,11 @@ describe('dashboard charts', () => {
 
 describe('review room filter chip', () => {
   it('names what the toolbar does not show, and clears only that', () => {
-    const q = { statuses: ['accepted' as const], blockKinds: ['for'], depths: [2], exportId: 7, runId: 2, marginMin: -0.5, marginMax: 0, sort: 'margin' as const };
-    expect(hiddenFilters(q)).toEqual(['block for', 'depth 2', 'export 7', 'margin -0.5 … 0 (run 2)']);
-    expect(withoutHiddenFilters(q)).toEqual({ statuses: ['accepted'], runId: 2, sort: 'margin' });
+    // One block kind, depth, rejected verdict and a margin range are the toolbar's own controls.
+    const q = { statuses: ['accepted' as const], blockKinds: ['for'], depths: [2], rejectedVerdicts: ['timeout'], exportId: 7, runId: 2, marginMin: -0.5, marginMax: 0, sort: 'margin' as const };
+    expect(hiddenFilters(q)).toEqual(['export 7']);
+    expect(withoutHiddenFilters(q)).toEqual({ statuses: ['accepted'], blockKinds: ['for'], depths: [2], rejectedVerdicts: ['timeout'], runId: 2, marginMin: -0.5, marginMax: 0, sort: 'margin' });
+    expect(hiddenFilters({ blockKinds: ['for', 'if'], depths: [1, 2], rejectedVerdicts: ['timeout', 'wrong_answer'] })).toEqual(['block for, if', 'depth 1, 2', 'rejected verdict timeout, wrong_answer']);
     expect(hiddenFilters({ statuses: ['accepted', 'rejected'], flags: ['too_long'] })).toEqual(['status accepted, rejected', 'flag too_long']);
     expect(hiddenFilters({ kinds: ['fim'], flags: 'none', search: 'x' })).toEqual([]);
   });
