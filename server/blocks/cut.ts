@@ -32,15 +32,6 @@ export function pyRstrip(s: string): string {
   return j === s.length ? s : s.slice(0, j);
 }
 
-/** True when a middle's first line has a tab in its indentation. The published start of a sampled
- * block keeps only the spaces of that indentation (`structurecoder`), so such a block cannot be
- * sampled as published: every sample of it fails to compile, the golden middle too (the sampling
- * and targets stages count them and warn); `clean` keeps tabs. */
-export function tabIndented(mid: string): boolean {
-  const first = /^\n*([ \t\f]*)/.exec(mid);
-  return first !== null && first[1].includes('\t');
-}
-
 /** Python's `s.strip()`. */
 export function pyStrip(s: string): string {
   return pyRstrip(s.slice(pyLstripIndex(s)));

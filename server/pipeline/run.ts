@@ -18,11 +18,12 @@ import { importCounts } from '../import/browse';
 import { importFiles } from '../import/importer';
 import { countReferences } from '../import/queries';
 import { startLocalVllm, type LocalVllm } from '../localvllm/server';
+import { describeGoldenBroken, GOLDEN_BROKEN_MARK, samplingPreset } from '../sampling/golden';
 import { buildPairs, type BuildSummary } from '../pairs/build';
 import { firstModel } from '../pairs/command';
 import { endpointCounter, estimatingCounter } from '../pairs/tokens';
 import { openProject, type Project } from '../store/db';
-import { cutAllTargets, presetKey, tabIndentedWarning } from '../targets/cutAll';
+import { cutAllTargets, goldenBrokenWarning, presetKey } from '../targets/cutAll';
 import { targetCount } from '../targets/queries';
 import type { Preset, Comparator, FimFamily } from '../protocol';
 
@@ -99,7 +100,7 @@ export interface PipelineSummary {
   stages: StageReport[];
   pairs: { structurecoder?: BuildSummary; iterpref?: BuildSummary };
   export?: { dir: string; files: ExportSummary['manifest']['files']; counts: ExportSummary['manifest']['counts']; leftOut?: LeftOut };
-  /** Things the user should know about the run (e.g. tab-indented targets under structurecoder). */
+  /** Things the user should know about the run (e.g. golden-broken targets: tab-indented code under structurecoder). */
   warnings: string[];
   cancelled: boolean;
 }
@@ -177,8 +178,8 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
           ...(opts.signal ? { signal: opts.signal } : {}),
           onProgress: (done, total) => opts.progress({ stage: 'targets', unit: 'solutions', done, total }),
         });
-        const tabs = tabIndentedWarning(s);
-        if (tabs) warn(tabs);
+        const broken = goldenBrokenWarning(s);
+        if (broken) warn(broken);
         return { ...s };
       })) &&
       (await stage('sample', async () => {
@@ -208,9 +209,12 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
         summary.endpoint = endpoint;
         summary.model = model;
         const sampled = await external.sample({ ...ctx, endpoint, model });
-        const tabs = typeof sampled.tabIndented === 'number' ? sampled.tabIndented : 0;
-        // (the sampling job has logged its own warning)
-        if (tabs > 0 && !summary.warnings.some((w) => w.includes('tab-indented'))) summary.warnings.push(`${tabs} of the targets sampled now are tab-indented: under preset structurecoder (the published sampling) every sample of them fails to compile; --preset clean keeps tabs`);
+        const broken = typeof sampled.goldenBroken === 'number' ? sampled.goldenBroken : 0;
+        // (the sampling job has logged its own warning; the summary says it once, from the targets
+        // stage when it cut them now, else from here: targets cut by an earlier run)
+        if (broken > 0 && !summary.warnings.some((w) => w.includes(GOLDEN_BROKEN_MARK))) {
+          summary.warnings.push(describeGoldenBroken(`${broken} of the targets prompted now`, samplingPreset(key)));
+        }
         return sampled;
       })) &&
       (await stage('exec', () => external.exec(ctx))) &&

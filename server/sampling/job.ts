@@ -23,8 +23,8 @@ import { postProcess } from './postprocess';
 import { promptForTarget } from './prompts';
 import { datasetIdOf, problemLookup } from '../import/queries';
 import { presetCounts, presetsOf, presetTargetIds, targetLookup, targetsByIds } from '../targets/queries';
-import { checkSamplingValues, checkSetting, PROGRAM_KIND, SAMPLING_DEFAULTS, SAMPLING_FAMILIES, type CustomTokens, type EndpointHealth, type SamplingFamily, type SamplingValues } from '../protocol';
-import { tabIndented } from '../blocks/cut';
+import { checkSamplingValues, checkSetting, SAMPLING_DEFAULTS, SAMPLING_FAMILIES, type CustomTokens, type EndpointHealth, type SamplingFamily, type SamplingValues } from '../protocol';
+import { describeGoldenBroken, goldenBroken, samplingPreset } from './golden';
 
 /** The job's defaults: the sampling values and concurrency are the settings' (one place:
  * server/protocol/settings.ts); the rest are the job's own knobs. */
@@ -119,9 +119,10 @@ export interface SampleJobSummary {
   skippedTargets: number;
   /** Requests given up after retries in this run (not stored; a resume asks again). */
   failed: number;
-  /** Targets prompted by this run under `structurecoder` whose middle is tab-indented: the
-   * published start keeps only spaces, so none of their samples can compile (logged as a warning). */
-  tabIndented: number;
+  /** Block targets prompted by this run whose own golden middle does not survive the preset's start
+   * and post-processing (server/sampling/golden.ts; logged as a warning): a sample written like it
+   * comes back cut. Targets that cannot be prompted are skipped and counted there instead. */
+  goldenBroken: number;
   requests: number;
   retries: number;
   elapsedMs: number;
@@ -393,7 +394,9 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
   const targetOf = targetLookup(p);
   const problemOf = problemLookup(p);
   const prepared = new Map<number, Prepared>();
-  let tabIndentedTargets = 0;
+  let promptedTargets = 0;
+  let goldenBrokenTargets = 0;
+  const goldenBrokenPresets = new Set<'structurecoder' | 'clean'>();
   const prepare = (targetId: number, count: number): Prepared => {
     let pr = prepared.get(targetId);
     if (pr) return pr;
@@ -401,9 +404,14 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     const problem = t && problemOf(t.problem_id);
     if (!t || !problem) throw new Error(`target ${targetId} vanished from the store during the job`);
     // A whole-program target is always prompted as chat, whatever the family (promptForTarget).
-    const clean = t.preset.startsWith('clean');
-    if (!clean && t.kind !== PROGRAM_KIND && tabIndented(t.mid)) tabIndentedTargets++;
-    const built = promptForTarget(family, { kind: t.kind, pre: t.pre, mid: t.mid, suf: t.suf, question: problem.question, starterCode: problem.starterCode }, custom, clean ? 'clean' : 'structurecoder');
+    const preset = samplingPreset(t.preset);
+    const clean = preset === 'clean';
+    const built = promptForTarget(family, { kind: t.kind, pre: t.pre, mid: t.mid, suf: t.suf, question: problem.question, starterCode: problem.starterCode }, custom, preset);
+    promptedTargets++;
+    if (goldenBroken(t, preset)) {
+      goldenBrokenTargets++;
+      goldenBrokenPresets.add(preset);
+    }
     pr = { ...built, kind: t.kind, clean, pending: count };
     prepared.set(targetId, pr);
     return pr;
@@ -615,11 +623,10 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     else message = `${failed} requests failed after retries; ${resume}`;
   }
   p.db.prepare('UPDATE sample_jobs SET status = ?, message = ?, finished_at = ? WHERE id = ?').run(status, message ?? null, now(), jobId);
-  if (tabIndentedTargets > 0) {
-    log(
-      `warning: ${tabIndentedTargets} of the targets sampled now are tab-indented: the published sampling (preset structurecoder) keeps only the spaces ` +
-        `of a block's indentation, so every sample of them fails to compile, the golden middle too; targets cut with --preset clean keep tabs`,
-    );
+  if (goldenBrokenTargets > 0) {
+    // (a job's targets share one preset key unless it was given target ids)
+    const preset = goldenBrokenPresets.has('structurecoder') ? 'structurecoder' : 'clean';
+    log(`warning: ${describeGoldenBroken(`${goldenBrokenTargets} of the ${promptedTargets} targets prompted now`, preset)}`);
   }
   if (crash) throw crash instanceof Error ? crash : new Error(String(crash));
   progress();
@@ -635,7 +642,7 @@ export async function runSampleJob(p: Project, spec: SampleSpec, opts: JobOption
     produced,
     skippedTargets,
     failed,
-    tabIndented: tabIndentedTargets,
+    goldenBroken: goldenBrokenTargets,
     requests: counters.requests,
     retries: counters.retries,
     elapsedMs: Math.round(performance.now() - t0),

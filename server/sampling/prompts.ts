@@ -110,8 +110,9 @@ export function questionAsComments(question: string): string {
  * keyword); here the keyword is the word's leading identifier, which is the same whenever the
  * keyword is followed by whitespace and also covers `if(x):`. Leading newlines are skipped as
  * `mid.strip('\n')` does. Published (`structurecoder`), only spaces count as indentation
- * (`lstrip(' ')`), so a tab-indented middle starts at column 0 and none of its samples compiles
- * (see tabIndented in server/blocks/cut.ts); `clean` keeps the line's whole indentation, tabs included. */
+ * (`lstrip(' ')`), so a tab-indented middle starts at column 0 and its golden middle does not
+ * come back (it is golden-broken, server/sampling/golden.ts); `clean` keeps the line's whole
+ * indentation, tabs included. */
 export function startOf(mid: string, preset: 'structurecoder' | 'clean' = 'structurecoder'): string {
   let i = 0;
   while (i < mid.length && mid[i] === '\n') i++;

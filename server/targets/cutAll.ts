@@ -22,12 +22,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cutSources, type CutOutcome } from '../blocks/batch';
-import { formatWithBlack, pyWordCount, STRUCTURECODER_MAX_WORDS, tabIndented } from '../blocks/cut';
+import { formatWithBlack, pyWordCount, STRUCTURECODER_MAX_WORDS } from '../blocks/cut';
 import type { PresetOptions, Target } from '../blocks/types';
 import { countReferences, referencePage } from '../import/queries';
 import type { Project } from '../store/db';
 import { inChunks } from '../store/inList';
 import { PROGRAM_KIND } from '../protocol';
+import { describeGoldenBroken, goldenBroken, samplingPreset } from '../sampling/golden';
 
 export interface CutAllOptions extends PresetOptions {
   /** Format each solution with Black first (`black --quiet --fast -`); needs `black` on PATH. */
@@ -60,19 +61,17 @@ export interface CutAllSummary {
   targets: number;
   /** Whole-program targets stored by this run (`wholePrograms`; also for solutions cut before). */
   programs: number;
-  /** Block targets stored by this run whose middle is tab-indented (tabIndented): under
-   * `structurecoder` none of their samples can compile (the published start keeps only spaces). */
-  tabIndented: number;
+  /** Block targets stored by this run whose own golden middle does not survive the preset's start
+   * and post-processing (server/sampling/golden.ts): a sample written like it comes back cut.
+   * Under `structurecoder` that is tab-indented code and continuation lines at or left of the
+   * block's indentation (the published rule counts only spaces, and every physical line). */
+  goldenBroken: number;
   cancelled: boolean;
 }
 
-/** The warning for tab-indented targets cut under `structurecoder`, or undefined. */
-export function tabIndentedWarning(s: Pick<CutAllSummary, 'preset' | 'tabIndented' | 'targets'>): string | undefined {
-  if (s.tabIndented === 0 || !s.preset.startsWith('structurecoder')) return undefined;
-  return (
-    `${s.tabIndented} of the ${s.targets} targets cut now are tab-indented: the published sampling (preset structurecoder) keeps only ` +
-    `the spaces of a block's indentation, so every sample of them fails to compile, the golden middle too; --preset clean keeps tabs`
-  );
+/** The warning for golden-broken targets cut now (CutAllSummary.goldenBroken), or undefined. */
+export function goldenBrokenWarning(s: Pick<CutAllSummary, 'preset' | 'goldenBroken' | 'targets'>): string | undefined {
+  return s.goldenBroken === 0 ? undefined : describeGoldenBroken(`${s.goldenBroken} of the ${s.targets} targets cut now`, samplingPreset(s.preset));
 }
 
 /** Solutions read and written per transaction. */
@@ -133,6 +132,7 @@ export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<Cu
   const key = presetKey(opts);
   const { db } = p;
   const presetOpts: PresetOptions = { preset: opts.preset, ...(opts.extraKinds ? { extraKinds: opts.extraKinds } : {}) };
+  const sampling = samplingPreset(key);
   // Fail before touching anything when Black is asked for but missing.
   if (opts.black) await formatWithBlack('x = 1\n');
 
@@ -149,7 +149,7 @@ export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<Cu
     formatFailed: 0,
     targets: 0,
     programs: 0,
-    tabIndented: 0,
+    goldenBroken: 0,
     cancelled: false,
   };
   const todo = solutions - alreadyCut;
@@ -187,7 +187,7 @@ export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<Cu
       r.targets.forEach((t, i) => {
         const stored = insertTarget.run(r.id, key, i, t.kind, t.depth, t.startLine, t.endLine, t.pre, t.mid, t.suf).changes;
         summary.targets += stored;
-        if (stored > 0 && tabIndented(t.mid)) summary.tabIndented++;
+        if (stored > 0 && goldenBroken(t, sampling)) summary.goldenBroken++;
       });
     }
   });

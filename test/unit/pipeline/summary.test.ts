@@ -90,7 +90,7 @@ describe('formatPipelineSummary', () => {
         counts: { pairs: 177, records: 177, byKind: { fim: 177 }, byFormat: { chat: 79, fim: 98 }, byBlockKind: {}, byDepth: {}, byStatus: {}, byMode: {} },
         leftOut: { total: 155, rejected: 0, flaggedInReview: 0, notReviewed: 0, filtered: 155, flags: { duplicate: 38, too_long: 117 } },
       },
-      warnings: ['10 of the 542 targets cut now are tab-indented: ...'],
+      warnings: ['10 of the 542 targets cut now have a golden middle that does not survive the published start and post-processing ...'],
       cancelled: false,
     };
     const text = formatPipelineSummary(s);
@@ -102,7 +102,7 @@ describe('formatPipelineSummary', () => {
     expect(text).toContain('  duplicates: 38 pairs are the same as an older pair');
     expect(text).toContain('  export: 177 records: 79 chat format, 98 FIM format; pairs by kind: 177 fim -> /x/out');
     expect(text).toContain("    left out: 155 of the project's pairs: 155 carry a filter flag (117 too_long (over 2048 tokens), 38 duplicate (same as an older pair))");
-    expect(text).toContain('  warning: 10 of the 542 targets cut now are tab-indented');
+    expect(text).toContain('  warning: 10 of the 542 targets cut now have a golden middle that does not survive');
     // records made of epochs say so
     s.export!.counts = { ...s.export!.counts, records: 531, byFormat: { trainer: 531 } };
     expect(formatPipelineSummary(s)).toContain('  export: 531 records (177 pairs x 3 epochs): 531 published trainer format;');

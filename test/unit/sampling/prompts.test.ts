@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildFimPrompt, chatStart, promptForTarget, questionAsComments, startOf } from '../../../server/sampling/prompts';
 import { cutAtFence, indentColumns, postProcess, truncateBlock } from '../../../server/sampling/postprocess';
-import { tabIndented } from '../../../server/blocks/cut';
+import { goldenBroken } from '../../../server/sampling/golden';
 import { backoffMs } from '../../../server/sampling/endpoints';
 import { seedFor, specKey, checkSpec, type SampleSpec } from '../../../server/sampling/job';
 import { classify, completionBody, rootUrl } from '../../../server/sampling/client';
@@ -149,9 +149,8 @@ describe('tab-indented blocks', () => {
   const golden = mid.slice('\tfor'.length);
 
   it('structurecoder keeps the published start (spaces only): the golden middle itself comes back as one line at column 0', () => {
-    expect(tabIndented(mid)).toBe(true);
-    expect(tabIndented('    for x in y:\n\tz')).toBe(false);
-    expect(tabIndented('  \tfor x in y:')).toBe(true);
+    expect(goldenBroken({ kind: 'for', mid }, 'structurecoder')).toBe(true);
+    expect(goldenBroken({ kind: 'for', mid }, 'clean')).toBe(false);
     expect(startOf(mid)).toBe('for');
     expect(startOf('  \tfor x in y:')).toBe('  for');
     expect(postProcess('for', startOf(mid), golden)).toBe('for x in xs:');

@@ -10,7 +10,7 @@ import { importFiles } from '../../../server/import/importer';
 import { documentTargets } from '../../../server/targets/documentTargets';
 import { cutStats } from '../../../server/targets/cutAll';
 import { openProject, type Project } from '../../../server/store/db';
-import { cutAllTargets, presetKey } from '../../../server/targets/cutAll';
+import { cutAllTargets, goldenBrokenWarning, presetKey } from '../../../server/targets/cutAll';
 import { projectStats } from '../../../server/pipeline/stats';
 import { fixturePath } from '../../support/paths';
 
@@ -76,6 +76,18 @@ describe('cutAllTargets', () => {
     const clean = await cutAllTargets(p, { preset: 'clean', extraKinds: ['class'] });
     expect(clean).toMatchObject({ preset: 'clean[class]', cut: solutions.length });
     expect(projectStats(p).targets).toBe(total + clean.targets);
+  });
+  it('counts the targets cut now whose golden middle does not survive the preset\'s start and post-processing, and warns', async () => {
+    // a column-0 def over a tab-indented body, `  for` over `  \tif`, a continuation line inside
+    // brackets at the block's level (with tabs, and with spaces): the first line has a tab in 2 of the 5
+    await importFiles(p, [path.join(FIXTURES, 'mbpp-tabs-body.jsonl')]);
+    const sc = await cutAllTargets(p, { preset: 'structurecoder' });
+    expect(sc).toMatchObject({ targets: 6, goldenBroken: 5 });
+    expect(goldenBrokenWarning(sc)).toMatch(/^5 of the 6 targets cut now have a golden middle that does not survive the published start and post-processing \(preset structurecoder/);
+    expect(await cutAllTargets(p, { preset: 'structurecoder' })).toMatchObject({ targets: 0, goldenBroken: 0 });
+    const clean = await cutAllTargets(p, { preset: 'clean' });
+    expect(clean).toMatchObject({ targets: 9, goldenBroken: 0 });
+    expect(goldenBrokenWarning(clean)).toBeUndefined();
   });
   it('records solutions that do not parse and skips ones over 2048 words', async () => {
     const long = `x = [${Array.from({ length: 2100 }, (_, i) => `${i},`).join(' ')}]\nif x:\n    print(x)\n`;
