@@ -101,6 +101,9 @@ export interface ExportHooks {
   onProgress?: (phase: 'reading' | 'writing', done: number, total: number) => void;
   /** Aborted: the export stops at its next checkpoint, removes what it wrote and records nothing. */
   signal?: AbortSignal;
+  /** false: the project keeps no record of this export (`pairforge train --dry-run` writes one to
+   * show it, into a folder that does not last). Default true. */
+  record?: boolean;
 }
 
 /** A stopped export: nothing of it was kept. */
@@ -140,8 +143,9 @@ export interface LeftOut {
 export interface ExportSummary {
   dir: string;
   manifest: Manifest;
-  /** The project's record of this export (server/export/store.ts). */
-  exportId: number;
+  /** The project's record of this export (server/export/store.ts); null when it was not
+   * recorded (ExportHooks.record false: a dry run's). */
+  exportId: number | null;
   /** What the selection left out (not for a re-export from a manifest, which takes its keys). */
   leftOut?: LeftOut;
   /** Set by a re-export: whether each data file is byte-identical to the manifest's. */
@@ -453,7 +457,7 @@ async function writeExport(p: Project, dir: string, pairs: readonly Light[], abo
   m.write(`${JSON.stringify(manifest, null, 2)}\n`);
   const written = m.close();
   // The project remembers what it exported (the dashboard's funnel, an export's pairs in the room).
-  const exportId = recordExport(p, { dir, format: opts.format, options: opts, pairIds: pairs.map((x) => x.id), records: manifest.counts.records, manifestSha256: written.sha256, createdAt: manifest.createdAt });
+  const exportId = hooks.record === false ? null : recordExport(p, { dir, format: opts.format, options: opts, pairIds: pairs.map((x) => x.id), records: manifest.counts.records, manifestSha256: written.sha256, createdAt: manifest.createdAt });
   return { dir, manifest, exportId };
 }
 

@@ -165,10 +165,10 @@ function exportOptions(s: TrainingSettings, o: SendOptions['export']): ExportOpt
 
 /** Exports into `dir/export`, and writes the run's own files beside it (config.json, the wrapper,
  * launch.sh, job.sbatch) and a copy of the trainer, as they go into the run folder. */
-async function stage(p: Project, env: HandoffEnv, dir: string, s: TrainingSettings, runDir: string, name: string, o: SendOptions['export'], signal?: AbortSignal) {
+async function stage(p: Project, env: HandoffEnv, dir: string, s: TrainingSettings, runDir: string, name: string, o: SendOptions['export'], signal?: AbortSignal, record = true) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const summary = await exportPairs(p, path.join(dir, RUN_FILES.export), exportOptions(s, o), undefined, signal ? { signal } : {});
+  const summary = await exportPairs(p, path.join(dir, RUN_FILES.export), exportOptions(s, o), undefined, { ...(signal ? { signal } : {}), record });
   const file = summary.manifest.files[0];
   if (summary.manifest.counts.pairs === 0) {
     throw new NothingToTrainError(`nothing to train on: ${p.file} has no ${s.includePending || o?.includePending ? 'accepted or unflagged pending' : 'accepted'} pairs${o?.mode ? ` of mode ${o.mode}` : ''} (accept pairs in the review room, or send the pending ones too: --include-pending / pairforge.training.includePending)`);
@@ -192,7 +192,8 @@ export async function planSend(p: Project, env: HandoffEnv, dir: string, opts: S
   checkSettings(s, opts.name);
   const name = opts.name ?? defaultRunName((env.now ?? nowIso)());
   const runDir = `${s.remoteDir.replace(/\/+$/, '')}/${name}`;
-  const st = await stage(p, env, dir, s, runDir, name, opts.export, opts.signal);
+  // Nothing recorded: the export is shown, not sent (its folder does not last).
+  const st = await stage(p, env, dir, s, runDir, name, opts.export, opts.signal, false);
   return {
     exportDir: path.join(dir, RUN_FILES.export),
     pairs: st.summary.manifest.counts.pairs,

@@ -163,6 +163,8 @@ function controlDir(): string {
 export class HostConnection {
   readonly target: SshTarget;
   private master: Promise<void> | undefined;
+  /** A master may be running (connect was called): close has one to end. */
+  private started = false;
 
   constructor(
     readonly spec: HostSpec,
@@ -175,6 +177,7 @@ export class HostConnection {
   /** Connects (once; again after the connection dropped). Host key and login failures throw a
    * ConnectionError that says what to do. */
   connect(signal?: AbortSignal): Promise<void> {
+    this.started = true;
     this.master ??= this.startMaster(signal).catch((e: unknown) => {
       this.master = undefined;
       throw e;
@@ -255,6 +258,8 @@ export class HostConnection {
   /** Ends the master (its sessions end with it). */
   async close(): Promise<void> {
     this.master = undefined;
+    if (!this.started) return;
+    this.started = false;
     await runProcess('ssh', controlArgs(this.target, 'exit'), { timeoutMs: 10_000 }).catch(() => undefined);
   }
 }
@@ -265,7 +270,9 @@ export class HostPool {
   private readonly hosts = new Map<string, HostConnection>();
 
   get(spec: HostSpec): HostConnection {
-    const key = JSON.stringify([spec.host, spec.config ?? null, spec.options, spec.connectTimeoutSeconds]);
+    // One master per host (with its config and options): the connect timeout is how long to wait
+    // for it, not another connection (following, polling and stopping a run ask with their own).
+    const key = JSON.stringify([spec.host, spec.config ?? null, spec.options]);
     let h = this.hosts.get(key);
     if (!h) {
       this.dir ??= controlDir();

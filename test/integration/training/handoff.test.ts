@@ -256,6 +256,34 @@ describe.skipIf(missing !== undefined)('pairforge train over ssh (a loopback ssh
     expect(existsSync(path.join(base, 'never'))).toBe(false);
   });
 
+  it('--dry-run --launcher sbatch: the export and the run files are shown, every remote word quoted; nothing is sent or recorded', () => {
+    const exports = () => {
+      const p = openProject(db, { readonly: true });
+      try {
+        return (p.db.prepare('SELECT COUNT(*) AS n FROM exports').get() as { n: number }).n;
+      } finally {
+        p.close();
+      }
+    };
+    const before = { runs: list().length, exports: exports() };
+    const remoteDir = path.join(base, "it's $(touch PWNED6)");
+    const r = train(['--host', 'gpu-that-does-not-exist.invalid', '--remote-dir', remoteDir, '--name', 'dry run', '--launcher', 'sbatch', '--gpus', '2', '--include-pending', '--tiny', '--dry-run', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout) as { pairs: number; records: number; exportDir: string; remoteRunDir: string; launchSh: string; sbatch?: string; configJson: string };
+    expect(plan.pairs).toBeGreaterThan(0);
+    expect(plan.remoteRunDir).toBe(`${remoteDir}/dry run`);
+    expect(existsSync(path.join(plan.exportDir, 'pairs.trl.jsonl'))).toBe(true);
+    // The folder reaches the scripts only quoted: the quote closed and escaped, $( ) inert.
+    expect(plan.launchSh).toContain(`'${base}/it'\\''s $(touch PWNED6)/dry run'`);
+    expect(plan.sbatch).toMatch(/^#!/);
+    expect(plan.sbatch).toContain('#SBATCH');
+    expect(list()).toHaveLength(before.runs);
+    expect(exports()).toBe(before.exports);
+    expect(existsSync(remoteDir)).toBe(false);
+    rmSync(path.dirname(plan.exportDir), { recursive: true, force: true });
+    noInjectedFiles();
+  });
+
   it('host names with shell characters never reach a shell: ssh refuses them, and nothing runs', () => {
     for (const host of [`gpu;touch ${path.join(work, 'PWNED3')}`, `gpu$(touch ${path.join(work, 'PWNED4')})`, 'gpu `touch PWNED5`']) {
       const r = train([...sendArgs(host), '--remote-dir', base]);
