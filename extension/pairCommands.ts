@@ -115,7 +115,7 @@ export async function scorePairs(ctx: PairCommandContext, pairIds?: number[]): P
   const client = await ctx.engine.require();
   const what = pairIds ? `${pairIds.length} pair${pairIds.length === 1 ? '' : 's'}` : 'every pair';
   const r = await withServerProgress(client, `PairForge: scoring ${what}`, (workDoneToken, token) =>
-    client.sendRequest(ScorePairsRequest, { ...(pairIds ? { pairIds } : {}), policy, reference, ...s.params, workDoneToken }, token),
+    client.sendRequest(ScorePairsRequest, { ...(pairIds ? { pairIds } : {}), policy, reference, ...s.params, family: config.training().family, workDoneToken }, token),
   );
   const text =
     `PairForge: scoring run ${r.runId} ${r.cancelled ? 'stopped' : r.status}: ${r.scoredPairs}/${r.pairs} pairs scored` +

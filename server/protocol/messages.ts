@@ -611,6 +611,8 @@ export interface ScorePairsParams {
   beta?: number;
   topK?: number;
   concurrency?: number;
+  /** The FIM tokens pairs are rendered with (pairforge.training.family: what is trained). */
+  family?: FimFamily;
   workDoneToken?: WorkDoneToken;
 }
 export interface ScorePairsResult {

@@ -12,11 +12,13 @@
 import {
   COMPARATORS,
   EXTRA_KINDS,
+  FIM_FAMILIES,
   PRESETS,
   SAMPLING_FAMILIES,
   TRAINING_LAUNCHERS,
   type BlockKind,
   type Comparator,
+  type FimFamily,
   type Preset,
   type SamplingFamily,
   type TrainingLauncher,
@@ -290,6 +292,9 @@ export interface TrainingSettings {
   connectTimeoutSeconds: number;
   /** Also send the pending pairs that carry no filter flag. */
   includePending: boolean;
+  /** The trained model's family: the FIM tokens its pairs are rendered with, for training and
+   * for the editor's Score Pairs alike (what is scored is what is trained). */
+  family: FimFamily;
 }
 
 export const TRAINING_DEFAULTS: Readonly<TrainingSettings> = Object.freeze({
@@ -309,7 +314,12 @@ export const TRAINING_DEFAULTS: Readonly<TrainingSettings> = Object.freeze({
   gpus: SETTINGS['training.gpus'].default,
   connectTimeoutSeconds: SETTINGS['training.connectTimeoutSeconds'].default,
   includePending: false,
+  family: 'qwen2.5-coder',
 });
+
+export function asFimFamily(v: unknown): FimFamily {
+  return (FIM_FAMILIES as readonly unknown[]).includes(v) ? (v as FimFamily) : TRAINING_DEFAULTS.family;
+}
 
 export function asLauncher(v: unknown): TrainingLauncher {
   return (TRAINING_LAUNCHERS as readonly unknown[]).includes(v) ? (v as TrainingLauncher) : DEFAULT_TRAINING_LAUNCHER;
@@ -341,5 +351,6 @@ export function readTrainingSettings(get: (key: string) => unknown): TrainingSet
     gpus: clampSetting('training.gpus', get('gpus')),
     connectTimeoutSeconds: clampSetting('training.connectTimeoutSeconds', get('connectTimeoutSeconds')),
     includePending: get('includePending') === true,
+    family: asFimFamily(get('family')),
   };
 }

@@ -4,7 +4,7 @@
 import type { EngineContext } from '../lsp/context';
 import { guarded, invalidParams } from '../lsp/errors';
 import { throttled, withProgress } from '../lsp/progress';
-import { PairRewardsRequest, ScorePairsRequest, ScoringRunsRequest, type PairRewardsView, type TokenRewardView } from '../protocol';
+import { asFimFamily, PairRewardsRequest, ScorePairsRequest, ScoringRunsRequest, type PairRewardsView, type TokenRewardView } from '../protocol';
 import { scorePairs } from './job';
 import { listRuns, pairRewardsWithText, type PairRewards, type Side, type SideRewards } from './store';
 
@@ -104,6 +104,7 @@ export function scoringFeature(ctx: EngineContext): void {
               ...(params.beta !== undefined ? { beta: params.beta } : {}),
               ...(params.topK !== undefined ? { topK: params.topK } : {}),
               ...(params.concurrency !== undefined ? { concurrency: params.concurrency } : {}),
+              ...(params.family !== undefined ? { family: asFimFamily(params.family) } : {}),
             },
             {
               signal: progress.signal,

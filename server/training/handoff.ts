@@ -160,7 +160,7 @@ export interface SendPlan {
 }
 
 function exportOptions(s: TrainingSettings, o: SendOptions['export']): ExportOptions {
-  return { ...DEFAULT_EXPORT, includePending: s.includePending, ...(o ?? {}), format: 'trl' };
+  return { ...DEFAULT_EXPORT, family: s.family, includePending: s.includePending, ...(o ?? {}), format: 'trl' };
 }
 
 /** Exports into `dir/export`, and writes the run's own files beside it (config.json, the wrapper,
