@@ -186,7 +186,7 @@ async function main(): Promise<void> {
     try {
       const room = await openRoom(browser, dist, host, { theme: 'vscode-light' });
       const page = room.page;
-      await room.waitFor((m) => m.type === 'ready', 30_000);
+      await room.waitFor((m) => m.type === 'ready');
       await room.send({ type: 'init', trusted: false });
       await page.locator('.pf-row-selected').waitFor({ timeout: 60_000 });
       await page.locator('.pf-heat-div-p8, .pf-heat-div-n8').first().waitFor({ timeout: 60_000 });

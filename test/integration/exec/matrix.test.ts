@@ -67,6 +67,7 @@ const CONFIGS: Config[] = [
   { name: 'ordinary user, open 0755 folder', folder: 'open', user: 'ordinary', expectMode: 'bwrap-user' },
   { name: 'root, private 0700 folder, every core busy', folder: 'private', user: 'root', expectMode: 'bwrap-nobody', load: true },
   { name: 'root, private 0700 folder, pinned to bwrap-root, every core busy', folder: 'private', user: 'root', mode: 'bwrap-root', expectMode: 'bwrap-root', load: true },
+  { name: 'ordinary user, own private 0700 folder, every core busy', folder: 'private', user: 'ordinary', expectMode: 'bwrap-user', load: true },
 ];
 
 const made: string[] = [];
