@@ -8,6 +8,7 @@ import {
   PairDetailRequest,
   PairRewardsRequest,
   QueueIndexRequest,
+  QueueNextRequest,
   QueuePageRequest,
   ReviewDecisionRequest,
   RunPairTestsRequest,
@@ -42,6 +43,7 @@ export function roomHandlers(send: Send, hooks: RoomHooks): RoomHandlers {
     // The room's filters are strings the engine binds as SQL values: an unknown one matches nothing.
     queuePage: (p) => send(QueuePageRequest, { query: p.query as PairQueueQuery, offset: p.offset, limit: p.limit }),
     queueIndex: (p) => send(QueueIndexRequest, { query: p.query as PairQueueQuery, pairId: p.pairId }),
+    queueNext: (p) => send(QueueNextRequest, { query: p.query as PairQueueQuery, after: p.after, status: p.status }),
     pair: (p) => send(PairDetailRequest, { pairId: p.pairId }),
     decide: async (p) => {
       const res = await send(ReviewDecisionRequest, p);

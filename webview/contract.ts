@@ -187,6 +187,8 @@ export interface Requests {
   queuePage: { params: { query: QueueQuery; offset: number; limit: number }; result: QueuePage };
   /** The position of a pair in the queue under a query; -1 when the query leaves it out. */
   queueIndex: { params: { query: QueueQuery; pairId: number }; result: { index: number } };
+  /** The position of the first pair after `after` with that status; -1 when none. */
+  queueNext: { params: { query: QueueQuery; after: number; status: Status }; result: { index: number } };
   pair: { params: { pairId: number }; result: Pair };
   decide: { params: { pairIds: number[]; status: Status; note?: string }; result: { updated: number } };
   undo: { params: Record<string, never>; result: { pairs: { pairId: number; status: Status }[]; action: 'status' | 'edit' } | null };

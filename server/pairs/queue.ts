@@ -165,6 +165,20 @@ export function queueIndexOf(p: Project, q: PairQueueQuery, pairId: number, scor
   return -1;
 }
 
+/** The position (0-based) of the first pair after position `after` in the queue whose status is
+ * `status`, or -1: the room's "next pending" without reading the rows in between. */
+export function queueNextIndex(p: Project, q: PairQueueQuery, after: number, status: PairStatus, score?: ScoreJoin, only?: QueueFilter): number {
+  const w = whereOf(q, score, only);
+  const join = score ? score.join : '';
+  const row = p.db
+    .prepare<unknown[], { rn: number }>(
+      `SELECT rn FROM (SELECT p.status AS status, ROW_NUMBER() OVER (${orderOf(q, score)}) - 1 AS rn FROM pairs p ${join} ${w.sql})
+       WHERE rn > ? AND status = ? ORDER BY rn LIMIT 1`,
+    )
+    .get(...(score ? score.params : []), ...w.params, after, status);
+  return row ? row.rn : -1;
+}
+
 /** The first line of a side that is not blank, for list rows. */
 function firstCodeLine(s: string): string {
   return s.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';

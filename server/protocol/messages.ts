@@ -21,6 +21,7 @@
 //   SetPairStatusRequest        client -> server   pairs
 //   QueuePageRequest            client -> server   review        (the review room's queue)
 //   QueueIndexRequest           client -> server   review        (where a pair sits in it)
+//   QueueNextRequest            client -> server   review        (the next row of a status)
 //   PairDetailRequest           client -> server   review
 //   ReviewDecisionRequest       client -> server   review
 //   UndoReviewRequest           client -> server   review
@@ -467,6 +468,16 @@ export interface QueueIndexParams {
 /** Client -> server: the 0-based position of a pair in the queue under a query, -1 when the
  * query leaves it out (the room opened at a pair selects its row). */
 export const QueueIndexRequest = new RequestType<QueueIndexParams, { index: number }, void>('pairforge/queueIndex');
+
+export interface QueueNextParams {
+  query: PairQueueQuery;
+  /** A position in the queue (0-based); the answer is after it. */
+  after: number;
+  status: PairStatus;
+}
+/** Client -> server: the position of the first pair after `after` with that status, -1 when none
+ * (the room's `n`, next pending). */
+export const QueueNextRequest = new RequestType<QueueNextParams, { index: number }, void>('pairforge/queueNext');
 
 /** A test run of one side, for the review room: the first failing test, or the run's summary. */
 export interface SideRun {

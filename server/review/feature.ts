@@ -15,7 +15,7 @@ import { throttled, withProgress } from '../lsp/progress';
 import { buildPairs } from '../pairs/build';
 import { sortFlags } from '../pairs/filters';
 import { DEFAULT_REJECT } from '../pairs/types';
-import { queueCounts, queueIndexOf, queuePage } from '../pairs/queue';
+import { queueCounts, queueIndexOf, queueNextIndex, queuePage } from '../pairs/queue';
 import { decide, saveChosenEdit, undoLast } from '../pairs/review';
 import { getPair } from '../pairs/store';
 import { marginJoin } from '../scoring/store';
@@ -28,6 +28,7 @@ import {
   PAIR_STATUSES,
   PairDetailRequest,
   QueueIndexRequest,
+  QueueNextRequest,
   QueuePageRequest,
   ReviewDecisionRequest,
   RunPairTestsRequest,
@@ -74,6 +75,19 @@ export function reviewFeature(ctx: EngineContext, exec: ExecService): void {
       const score = q.runId !== undefined ? marginJoin(q.runId) : undefined;
       const only = q.exportId !== undefined ? exportedPairsFilter(q.exportId) : undefined;
       return { index: queueIndexOf(p, q, params.pairId, score, only) };
+    }),
+  );
+
+  connection.onRequest(QueueNextRequest, (params) =>
+    guarded('review queue', () => {
+      if (!Number.isInteger(params?.after)) throw invalidParams('queue next: `after` must be an integer');
+      if (!PAIR_STATUSES.includes(params.status)) throw invalidParams(`queue next: \`status\` must be one of ${PAIR_STATUSES.join(', ')}`);
+      const p = projects.get();
+      if (!p) return { index: -1 };
+      const q = params.query ?? {};
+      const score = q.runId !== undefined ? marginJoin(q.runId) : undefined;
+      const only = q.exportId !== undefined ? exportedPairsFilter(q.exportId) : undefined;
+      return { index: queueNextIndex(p, q, params.after, params.status, score, only) };
     }),
   );
 

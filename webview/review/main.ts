@@ -314,6 +314,16 @@ async function go(index: number): Promise<void> {
   }
 }
 
+/** The next pending pair after `index`: the engine finds it (a page scan would read every page in
+ * between); the loaded pages are searched when it cannot answer. */
+async function nextPending(index: number): Promise<number> {
+  try {
+    return (await client.request('queueNext', { query: queueQuery(), after: index, status: 'pending' })).index;
+  } catch {
+    return queue.nextPending(index);
+  }
+}
+
 /** Opens the room at a pair (the Pairs view, a dashboard list): its row selected, so `j`, `k` and
  * a decision go on from there; a pair the filters leave out is shown with the queue left as is. */
 async function openAt(pairId: number): Promise<void> {
@@ -632,7 +642,7 @@ async function act(a: Action): Promise<void> {
       pending = { started: performance.now() };
       return go(state.index - 1);
     case 'nextPending': {
-      const i = await queue.nextPending(state.index);
+      const i = await nextPending(state.index);
       if (i < 0) return say('No pending pair after this one.');
       pending = { started: performance.now() };
       return go(i);

@@ -74,6 +74,10 @@ function host(statuses: Map<number, Status>, n = 12, hostileId = 3): Answer {
       return { total: n, offset, rows, counts, allCounts: { ...counts } } satisfies QueuePage;
     },
     queueIndex: ({ pairId }) => ({ index: pairId >= 1 && pairId <= n ? pairId - 1 : -1 }),
+    queueNext: ({ after, status }) => {
+      for (let i = after + 1; i < n; i++) if ((statuses.get(i + 1) ?? 'pending') === status) return { index: i };
+      return { index: -1 };
+    },
     pair: ({ pairId }) => pair(pairId, pairId === hostileId),
     scoringRuns: () => [{ id: 1, label: 'policy vs reference', beta: 0.1, createdAt: '2026-01-01', scoredPairs: 1 }],
     rewards: ({ pairId }) => (pairId === 1 ? rewards(1) : null),
@@ -250,6 +254,8 @@ describe.skipIf(!available)('the review room webview (Chromium, stub host)', () 
       await room.press('k', onPair(1, 0));
       // n: the next pending pair after 1 is 4 (2 rejected, 3 flagged).
       await room.press('n', onPair(4));
+      // The engine found it (one request), not a scan of the queue's pages.
+      expect(room.posted.filter((m) => m.type === 'request' && m.method === 'queueNext').map((m) => (m.type === 'request' ? m.params : null))).toEqual([{ query: { runId: 1 }, after: 0, status: 'pending' }]);
       await room.press('s', onPair(5));
       expect(lastRequest()).not.toMatchObject({ method: 'decide', params: { pairIds: [4] } });
       await room.press('h', (m) => m.type === 'state' && m.state.heatmap === 'policy');

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueCounts, queueIndexOf, queuePage } from '../../../server/pairs/queue';
+import { queueCounts, queueIndexOf, queueNextIndex, queuePage } from '../../../server/pairs/queue';
 import type { PairFlag, PairQueueQuery, PairStatus, Verdict } from '../../../server/protocol';
 import { marginJoin } from '../../../server/scoring/store';
 import { openProject, type Project } from '../../../server/store/db';
@@ -170,5 +170,19 @@ describe('the review queue', () => {
       for (const m of made) expect(queueIndexOf(p, query, m.id, score), `${JSON.stringify(query)} pair ${m.id}`).toBe(ids.indexOf(m.id));
     }
     expect(queueIndexOf(p, {}, 10_000)).toBe(-1);
+  });
+
+  it('finds the next pair of a status after a position, in the queue\'s order (the room\'s n)', () => {
+    const status = new Map(made.map((m) => [m.id, m.status]));
+    for (const query of [{}, { runId: run2, sort: 'margin' }, { sort: 'edit_distance', descending: true }, { depths: [1, 2] }] as PairQueueQuery[]) {
+      const { ids } = all(query);
+      const score = query.runId !== undefined ? marginJoin(query.runId) : undefined;
+      for (const s of ['pending', 'flagged'] as const) {
+        for (let after = -1; after < ids.length; after++) {
+          const want = ids.findIndex((id, i) => i > after && status.get(id) === s);
+          expect(queueNextIndex(p, query, after, s, score), `${JSON.stringify(query)} ${s} after ${after}`).toBe(want);
+        }
+      }
+    }
   });
 });
