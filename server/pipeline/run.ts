@@ -18,14 +18,19 @@ import { importCounts } from '../import/browse';
 import { importFiles } from '../import/importer';
 import { countReferences } from '../import/queries';
 import { startLocalVllm, type LocalVllm } from '../localvllm/server';
-import { describeGoldenBroken, GOLDEN_BROKEN_MARK, samplingPreset } from '../sampling/golden';
+import { describeGoldenBroken, GOLDEN_BROKEN_MARK, goldenBroken, samplingPreset } from '../sampling/golden';
 import { buildPairs, type BuildSummary } from '../pairs/build';
 import { firstModel } from '../pairs/command';
 import { endpointCounter, estimatingCounter } from '../pairs/tokens';
 import { openProject, type Project } from '../store/db';
-import { cutAllTargets, goldenBrokenWarning, presetKey } from '../targets/cutAll';
+import { cutAllTargets, presetKey, type CutAllSummary } from '../targets/cutAll';
 import { targetCount } from '../targets/queries';
 import type { Preset, Comparator, FimFamily } from '../protocol';
+
+/** The warning for the golden-broken targets a cut counted (CutAllSummary.goldenBroken). */
+export function goldenBrokenWarning(s: Pick<CutAllSummary, 'preset' | 'goldenBroken' | 'targets'>): string | undefined {
+  return s.goldenBroken === 0 ? undefined : describeGoldenBroken(`${s.goldenBroken} of the ${s.targets} targets cut now`, samplingPreset(s.preset));
+}
 
 export const STAGES = ['import', 'check-refs', 'targets', 'sample', 'exec', 'pairs', 'export'] as const;
 export type StageName = (typeof STAGES)[number];
@@ -177,6 +182,7 @@ export async function runPipeline(opts: PipelineOptions, external: ExternalStage
           wholePrograms: opts.wholePrograms === true,
           ...(opts.signal ? { signal: opts.signal } : {}),
           onProgress: (done, total) => opts.progress({ stage: 'targets', unit: 'solutions', done, total }),
+          goldenCheck: (t) => goldenBroken(t, samplingPreset(key)),
         });
         const broken = goldenBrokenWarning(s);
         if (broken) warn(broken);

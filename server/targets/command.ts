@@ -1,7 +1,7 @@
 // `pairforge targets`: every stored reference solution cut into FIM targets.
-import { EXIT_INTERRUPTED, EXIT_OK, PROGRESS_FLAGS, QUIET_HELP, UsageError, dbOf, err, extraKindsOf, interruptSignal, out, parseArgs, presetOf, progressOf, showHelp, type Command } from '../cli/kit';
+import { EXIT_INTERRUPTED, EXIT_OK, PROGRESS_FLAGS, QUIET_HELP, UsageError, dbOf, extraKindsOf, interruptSignal, out, parseArgs, presetOf, progressOf, showHelp, type Command } from '../cli/kit';
 import { openProject } from '../store/db';
-import { cutAllTargets, goldenBrokenWarning } from './cutAll';
+import { cutAllTargets } from './cutAll';
 
 const HELP = `usage: pairforge targets --db PROJECT.sqlite [--preset structurecoder|clean] [--extra-kinds K,...] [--black] [--whole-programs] [--json]
 
@@ -48,8 +48,6 @@ async function run(argv: string[]): Promise<number> {
       );
       if (s.cancelled) out('interrupted: solutions already cut are kept; run the same command again to finish');
     }
-    const warning = goldenBrokenWarning(s);
-    if (warning) err(`warning: ${warning}`);
     return s.cancelled ? EXIT_INTERRUPTED : EXIT_OK;
   } finally {
     p.close();

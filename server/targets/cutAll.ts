@@ -28,7 +28,6 @@ import { countReferences, referencePage } from '../import/queries';
 import type { Project } from '../store/db';
 import { inChunks } from '../store/inList';
 import { PROGRAM_KIND } from '../protocol';
-import { describeGoldenBroken, goldenBroken, samplingPreset } from '../sampling/golden';
 
 export interface CutAllOptions extends PresetOptions {
   /** Format each solution with Black first (`black --quiet --fast -`); needs `black` on PATH. */
@@ -39,6 +38,11 @@ export interface CutAllOptions extends PresetOptions {
   threads?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** Whether a block target's own golden middle does not survive its preset's start and
+   * post-processing: counted in CutAllSummary.goldenBroken. The sampling stage knows (its
+   * goldenBroken, server/sampling/golden.ts) and comes after this one, so a caller above both
+   * (the pipeline) passes it in; without it nothing is counted. */
+  goldenCheck?: (t: { kind: string; mid: string }) => boolean;
 }
 
 export interface CutAllSummary {
@@ -69,10 +73,6 @@ export interface CutAllSummary {
   cancelled: boolean;
 }
 
-/** The warning for golden-broken targets cut now (CutAllSummary.goldenBroken), or undefined. */
-export function goldenBrokenWarning(s: Pick<CutAllSummary, 'preset' | 'goldenBroken' | 'targets'>): string | undefined {
-  return s.goldenBroken === 0 ? undefined : describeGoldenBroken(`${s.goldenBroken} of the ${s.targets} targets cut now`, samplingPreset(s.preset));
-}
 
 /** Solutions read and written per transaction. */
 const CHUNK = 200;
@@ -132,7 +132,6 @@ export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<Cu
   const key = presetKey(opts);
   const { db } = p;
   const presetOpts: PresetOptions = { preset: opts.preset, ...(opts.extraKinds ? { extraKinds: opts.extraKinds } : {}) };
-  const sampling = samplingPreset(key);
   // Fail before touching anything when Black is asked for but missing.
   if (opts.black) await formatWithBlack('x = 1\n');
 
@@ -187,7 +186,7 @@ export async function cutAllTargets(p: Project, opts: CutAllOptions): Promise<Cu
       r.targets.forEach((t, i) => {
         const stored = insertTarget.run(r.id, key, i, t.kind, t.depth, t.startLine, t.endLine, t.pre, t.mid, t.suf).changes;
         summary.targets += stored;
-        if (stored > 0 && goldenBroken(t, sampling)) summary.goldenBroken++;
+        if (stored > 0 && opts.goldenCheck?.(t)) summary.goldenBroken++;
       });
     }
   });

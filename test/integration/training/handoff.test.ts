@@ -256,6 +256,22 @@ describe.skipIf(missing !== undefined)('pairforge train over ssh (a loopback ssh
     expect(existsSync(path.join(base, 'never'))).toBe(false);
   });
 
+  it('runs through launch.sh with the torchrun launcher and with a custom command template', async () => {
+    const template = 'env PAIRFORGE_CUSTOM_LAUNCH=1 {python} {trainer}/train.py train --run-dir {run} {tiny}';
+    for (const [launcher, extra, marker] of [
+      ['torchrun', ['--gpus', '1'], 'torch.distributed.run --standalone --nproc_per_node 1'],
+      ['custom', ['--launch-template', template], 'env PAIRFORGE_CUSTOM_LAUNCH=1 '],
+    ] as const) {
+      const r = train([...sendArgs(), '--remote-dir', base, '--name', `via ${launcher}`, '--include-pending', '--launcher', launcher, ...extra]);
+      expect(r.status, `${launcher}: ${r.stderr}`).toBe(0);
+      expect(r.stderr).toMatch(/succeeded \(exit 0\)/);
+      const run = list().find((x) => x.name === `via ${launcher}`)!;
+      expect(run).toMatchObject({ status: 'succeeded', exitCode: 0, step: 8 });
+      expect(readFileSync(path.join(run.runDir, 'launch.sh'), 'utf8')).toContain(marker);
+      expect(r.stdout).toMatch(/pairforge-train: step 8\/8,/);
+    }
+  }, 300_000);
+
   it('--dry-run --launcher sbatch: the export and the run files are shown, every remote word quoted; nothing is sent or recorded', () => {
     const exports = () => {
       const p = openProject(db, { readonly: true });

@@ -10,7 +10,9 @@ import { importFiles } from '../../../server/import/importer';
 import { documentTargets } from '../../../server/targets/documentTargets';
 import { cutStats } from '../../../server/targets/cutAll';
 import { openProject, type Project } from '../../../server/store/db';
-import { cutAllTargets, goldenBrokenWarning, presetKey } from '../../../server/targets/cutAll';
+import { goldenBrokenWarning } from '../../../server/pipeline/run';
+import { goldenBroken } from '../../../server/sampling/golden';
+import { cutAllTargets, presetKey } from '../../../server/targets/cutAll';
 import { projectStats } from '../../../server/pipeline/stats';
 import { fixturePath } from '../../support/paths';
 
@@ -81,11 +83,13 @@ describe('cutAllTargets', () => {
     // a column-0 def over a tab-indented body, `  for` over `  \tif`, a continuation line inside
     // brackets at the block's level (with tabs, and with spaces): the first line has a tab in 2 of the 5
     await importFiles(p, [path.join(FIXTURES, 'mbpp-tabs-body.jsonl')]);
-    const sc = await cutAllTargets(p, { preset: 'structurecoder' });
+    // The check is the sampling stage's, passed in (the pipeline does so).
+    const check = (preset: 'structurecoder' | 'clean') => (t: { kind: string; mid: string }) => goldenBroken(t, preset);
+    const sc = await cutAllTargets(p, { preset: 'structurecoder', goldenCheck: check('structurecoder') });
     expect(sc).toMatchObject({ targets: 6, goldenBroken: 5 });
     expect(goldenBrokenWarning(sc)).toMatch(/^5 of the 6 targets cut now have a golden middle that does not survive the published start and post-processing \(preset structurecoder/);
-    expect(await cutAllTargets(p, { preset: 'structurecoder' })).toMatchObject({ targets: 0, goldenBroken: 0 });
-    const clean = await cutAllTargets(p, { preset: 'clean' });
+    expect(await cutAllTargets(p, { preset: 'structurecoder', goldenCheck: check('structurecoder') })).toMatchObject({ targets: 0, goldenBroken: 0 });
+    const clean = await cutAllTargets(p, { preset: 'clean', goldenCheck: check('clean') });
     expect(clean).toMatchObject({ targets: 9, goldenBroken: 0 });
     expect(goldenBrokenWarning(clean)).toBeUndefined();
   });
