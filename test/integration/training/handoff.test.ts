@@ -259,7 +259,7 @@ describe.skipIf(missing !== undefined)('pairforge train over ssh (a loopback ssh
   it('runs through launch.sh with the torchrun launcher and with a custom command template', async () => {
     const template = 'env PAIRFORGE_CUSTOM_LAUNCH=1 {python} {trainer}/train.py train --run-dir {run} {tiny}';
     for (const [launcher, extra, marker] of [
-      ['torchrun', ['--gpus', '1'], 'torch.distributed.run --standalone --nproc_per_node 1'],
+      ['torchrun', ['--gpus', '1'], 'gpus=1\nexec'],
       ['custom', ['--launch-template', template], 'env PAIRFORGE_CUSTOM_LAUNCH=1 '],
     ] as const) {
       const r = train([...sendArgs(), '--remote-dir', base, '--name', `via ${launcher}`, '--include-pending', '--launcher', launcher, ...extra]);
@@ -267,7 +267,9 @@ describe.skipIf(missing !== undefined)('pairforge train over ssh (a loopback ssh
       expect(r.stderr).toMatch(/succeeded \(exit 0\)/);
       const run = list().find((x) => x.name === `via ${launcher}`)!;
       expect(run).toMatchObject({ status: 'succeeded', exitCode: 0, step: 8 });
-      expect(readFileSync(path.join(run.runDir, 'launch.sh'), 'utf8')).toContain(marker);
+      const launch = readFileSync(path.join(run.runDir, 'launch.sh'), 'utf8');
+      expect(launch).toContain(marker);
+      if (launcher === 'torchrun') expect(launch).toContain('-m torch.distributed.run --standalone --nproc_per_node "$gpus"');
       expect(r.stdout).toMatch(/pairforge-train: step 8\/8,/);
     }
   }, 300_000);
