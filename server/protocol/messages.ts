@@ -41,6 +41,7 @@
 //   TrainingMetricsRequest      client -> server   training
 //   PrepareHostRequest          client -> server   training      (progress, cancel)
 //   DashboardRequest            client -> server   dashboard     (the dashboard's figures)
+//   DashboardItemsRequest       client -> server   dashboard     (the items behind a mark)
 // Standard LSP requests the server answers: hover (blocks), code lenses (sampling); it asks the
 // client for workspace/codeLens/refresh when stored data behind the lenses changed.
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
@@ -931,3 +932,40 @@ export interface DashboardResult {
 }
 /** Client -> server: every figure of the dashboard, computed only when the project changed. */
 export const DashboardRequest = new RequestType<DashboardParams, DashboardResult, void>('pairforge/dashboard');
+
+/** The items behind a dashboard mark that has no pairs (the funnel's early steps, the samples per
+ * target, the verdict mix's passing and not-run segments). Verdicts are attempt-0 verdicts under
+ * the dashboard's comparator (the one the editor runs tests with). */
+export type DashboardItemsQuery =
+  /** Every problem. */
+  | { what: 'problems' }
+  /** Reference solutions: all, or those whose own tests pass / fail. */
+  | { what: 'references'; tests?: 'pass' | 'fail' }
+  /** Targets: all, or those with exactly `samples` samples (every job). */
+  | { what: 'targets'; samples?: number }
+  /** Samples: of one job and model when given; with this verdict, none ('not run') or any ('run'). */
+  | { what: 'samples'; jobId?: number; model?: string; verdict?: Verdict | 'not run' | 'run' };
+
+/** What opening an item does: a stored solution (or history version), or a sample's program. */
+export type DashboardItemOpen = { kind: 'document'; uri: string } | { kind: 'sample'; targetId: number; sampleId: number; ordinal: number };
+
+export interface DashboardItem {
+  label: string;
+  description: string;
+  /** Absent when there is nothing to open (a problem without programs). */
+  open?: DashboardItemOpen;
+}
+
+export interface DashboardItemsParams {
+  query: DashboardItemsQuery;
+  /** At most 1000. */
+  limit: number;
+}
+export interface DashboardItemsResult {
+  /** Every item matching the query. */
+  total: number;
+  /** The first `limit` of them, in id order. */
+  items: DashboardItem[];
+}
+/** Client -> server: the problems, references, targets or samples a dashboard mark stands for. */
+export const DashboardItemsRequest = new RequestType<DashboardItemsParams, DashboardItemsResult, void>('pairforge/dashboardItems');

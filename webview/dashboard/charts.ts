@@ -157,11 +157,15 @@ const funnel: ChartSpec = {
     if (!step) return undefined;
     switch (step.key) {
       case 'problems':
+        return { kind: 'items', title: 'Problems', query: { what: 'problems' } };
       case 'references':
+        return { kind: 'items', title: `Reference solutions passing their own tests (${d.comparator})`, query: { what: 'references', tests: 'pass' } };
       case 'targets':
+        return { kind: 'items', title: 'Targets', query: { what: 'targets' } };
       case 'samples':
+        return { kind: 'items', title: 'Samples', query: { what: 'samples' } };
       case 'verdicts':
-        return { kind: 'datasets' };
+        return { kind: 'items', title: `Samples with a verdict (${d.comparator})`, query: { what: 'samples', verdict: 'run' } };
       case 'pairs':
         return { kind: 'room', query: {} };
       case 'accepted':
@@ -319,9 +323,13 @@ const verdictMix: ChartSpec = {
       })),
     };
   },
-  open: (_d, c) => {
+  open: (d, c) => {
     const v = c.seriesName;
-    if (!v || v === 'pass' || v === 'not run') return { kind: 'datasets' };
+    const row = verdictMixRows(d)[c.dataIndex];
+    if (!v || !row) return undefined;
+    if (v === 'pass' || v === 'not run') {
+      return { kind: 'items', title: `Samples of ${row.label}: ${v} (${d.comparator})`, query: { what: 'samples', jobId: row.jobId, model: row.model, verdict: v } };
+    }
     return { kind: 'room', query: { rejectedVerdicts: [v] } };
   },
 };
@@ -346,7 +354,10 @@ const samplesPerTarget: ChartSpec = {
     yAxis: { type: 'value', name: 'targets', ...axisStyle(t) },
     series: [{ type: 'bar', name: 'targets', barMaxWidth: 40, itemStyle: { color: t.palette[0] }, data: d.samplesPerTarget.map((r) => r.targets) }],
   }),
-  open: () => ({ kind: 'datasets' }),
+  open: (d, c) => {
+    const r = d.samplesPerTarget[c.dataIndex];
+    return r ? { kind: 'items', title: `Targets with ${r.samples} sample${r.samples === 1 ? '' : 's'}`, query: { what: 'targets', samples: r.samples } } : undefined;
+  },
 };
 
 // ---- pairs by kind, block kind and depth --------------------------------------------------------
