@@ -31,6 +31,8 @@ export interface QueueQuery {
   runId?: number;
   /** Only the pairs of this export. */
   exportId?: number;
+  /** Only pairs with a review decision on this day ('YYYY-MM-DD', UTC). */
+  reviewedOn?: string;
   marginMin?: number;
   marginMax?: number;
   sort?: 'id' | 'edit_distance' | 'margin';

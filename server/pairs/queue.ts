@@ -62,6 +62,15 @@ function whereOf(q: PairQueueQuery, score: ScoreJoin | undefined, only?: QueueFi
     params.push(...known);
   }
   if (q.pairIds && q.pairIds.length > 0) inList('p.id', q.pairIds);
+  if (q.reviewedOn !== undefined) {
+    // A day's decisions as the dashboard counts them (server/pairs/aggregates.ts reviewProgress):
+    // statuses set and not undone, their UTC timestamps in [day, day + '~') (a range of the index).
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(q.reviewedOn)) parts.push('0');
+    else {
+      parts.push(`p.id IN (SELECT r.pair_id FROM pair_reviews r WHERE r.undone_at IS NULL AND r.action = 'status' AND r.at >= ? AND r.at < ?)`);
+      params.push(q.reviewedOn, `${q.reviewedOn}~`);
+    }
+  }
   const search = q.search ? searchQuery(q.search) : undefined;
   if (q.search && !search) parts.push('0');
   if (search) {

@@ -415,6 +415,9 @@ export interface PairQueueQuery {
   runId?: number;
   /** Only the pairs of this export (the dashboard's "exported" and "trained" marks). */
   exportId?: number;
+  /** Only pairs with a review decision (a status set, not undone) on this day, 'YYYY-MM-DD' UTC
+   * (the dashboard's review progress). */
+  reviewedOn?: string;
   marginMin?: number;
   marginMax?: number;
   /** id (default), edit_distance, or margin (lowest first: the policy still prefers the rejected side). */

@@ -510,9 +510,13 @@ const review: ChartSpec = {
       ],
     };
   },
-  open: (_d, c) => {
+  open: (d, c) => {
+    // A day's bar: the pairs given that status that day (and still of it); the line (all
+    // decisions so far): the room unfiltered.
     const s = STATUS_ORDER[c.seriesIndex ?? -1];
-    return s ? { kind: 'room', query: { statuses: [s] } } : { kind: 'room', query: {} };
+    const day = d.review[c.dataIndex]?.day;
+    if (!s) return { kind: 'room', query: {} };
+    return { kind: 'room', query: { statuses: [s], ...(day ? { reviewedOn: day } : {}) } };
   },
 };
 

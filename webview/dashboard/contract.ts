@@ -142,6 +142,8 @@ export interface RoomFilter {
   marginMax?: number;
   sort?: 'id' | 'edit_distance' | 'margin';
   exportId?: number;
+  /** Pairs with a review decision on this day ('YYYY-MM-DD', UTC). */
+  reviewedOn?: string;
 }
 
 /** The problems, reference solutions, targets or samples a mark without pairs stands for (the

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueCounts, queueIndexOf, queuePage } from '../../../server/pairs/queue';
+import { decide, undoLast } from '../../../server/pairs/review';
 import type { PairFlag, PairQueueQuery, PairStatus, Verdict } from '../../../server/protocol';
 import { marginJoin } from '../../../server/scoring/store';
 import { openProject, type Project } from '../../../server/store/db';
@@ -170,5 +171,45 @@ describe('the review queue', () => {
       for (const m of made) expect(queueIndexOf(p, query, m.id, score), `${JSON.stringify(query)} pair ${m.id}`).toBe(ids.indexOf(m.id));
     }
     expect(queueIndexOf(p, {}, 10_000)).toBe(-1);
+  });
+});
+
+describe('the review queue by review day', () => {
+  let dir2 = '';
+  let q: Project;
+  const pair: Record<string, number> = {};
+
+  beforeAll(() => {
+    dir2 = mkdtempSync(path.join(tmpdir(), 'pairforge-queue-day-'));
+    q = openProject(path.join(dir2, 'project.sqlite'));
+    const problem = addProblem(q, { datasetId: addDataset(q), question: 'Count.' });
+    const ids = addPairs(q, ['a', 'b', 'c', 'd', 'e'].map((k) => ({ problemId: problem, chosen: `x = '${k}'\n`, rejected: `x = ${k}\n` })));
+    [pair.a, pair.b, pair.c, pair.d, pair.e] = ids;
+    const at = (day: string, time = '10:00:00.000') => `${day}T${time}Z`;
+    decide(q, { pairIds: [pair.a, pair.b], status: 'accepted', reviewer: 't', now: at('2026-03-01', '00:00:00.000') });
+    decide(q, { pairIds: [pair.b], status: 'rejected', reviewer: 't', now: at('2026-03-02', '23:59:59.999') });
+    decide(q, { pairIds: [pair.c], status: 'flagged', reviewer: 't', now: at('2026-03-02') });
+    // Decided on the 2nd, then undone: no decision of that day any more.
+    decide(q, { pairIds: [pair.d], status: 'accepted', reviewer: 't', now: at('2026-03-02') });
+    undoLast(q, at('2026-03-02', '11:00:00.000'));
+  });
+
+  afterAll(() => {
+    q?.close();
+    if (dir2) rmSync(dir2, { recursive: true, force: true });
+  });
+
+  const ids = (query: PairQueueQuery) => queuePage(q, query, 0, 100).rows.map((r) => r.pairId);
+
+  it('lists the pairs with a decision that day (UTC), not undone, with the status asked', () => {
+    expect(ids({ reviewedOn: '2026-03-01' })).toEqual([pair.a, pair.b]);
+    expect(ids({ reviewedOn: '2026-03-02' })).toEqual([pair.b, pair.c]);
+    // The dashboard's bar: the day and the status (a pair decided again since has its new status).
+    expect(ids({ reviewedOn: '2026-03-02', statuses: ['rejected'] })).toEqual([pair.b]);
+    expect(ids({ reviewedOn: '2026-03-01', statuses: ['accepted'] })).toEqual([pair.a]);
+    expect(queueCounts(q, { reviewedOn: '2026-03-02' })).toEqual(expect.objectContaining({ rejected: 1, flagged: 1, accepted: 0, pending: 0 }));
+    expect(ids({ reviewedOn: '2026-03-03' })).toEqual([]);
+    expect(ids({ reviewedOn: '2026-03' })).toEqual([]); // not a day: nothing
+    expect(queueIndexOf(q, { reviewedOn: '2026-03-02' }, pair.c)).toBe(1);
   });
 });

@@ -128,7 +128,10 @@ describe('dashboard charts', () => {
     expect(spec('pairs').open(DATA, { dataIndex: 2, seriesIndex: 0 }, {})).toEqual({ kind: 'room', query: { kinds: ['iterpref'] } });
     expect(spec('flags').open(DATA, { dataIndex: 0 }, {})).toEqual({ kind: 'room', query: { flags: ['too_long'] } });
     expect(spec('flags').open(DATA, { dataIndex: 2 }, {})).toEqual({ kind: 'room', query: { flags: 'none' } });
-    expect(spec('review').open(DATA, { dataIndex: 0, seriesIndex: 1 }, {})).toEqual({ kind: 'room', query: { statuses: ['rejected'] } });
+    // Review progress: the day's bar of a status; the cumulative line (series 4) the whole room.
+    expect(spec('review').open(DATA, { dataIndex: 0, seriesIndex: 1 }, {})).toEqual({ kind: 'room', query: { statuses: ['rejected'], reviewedOn: '2026-03-01' } });
+    expect(spec('review').open(DATA, { dataIndex: 0, seriesIndex: 3 }, {})).toEqual({ kind: 'room', query: { statuses: ['pending'], reviewedOn: '2026-03-01' } });
+    expect(spec('review').open(DATA, { dataIndex: 0, seriesIndex: 4 }, {})).toEqual({ kind: 'room', query: {} });
     // Margins: the after run (series 1 of the overlay), bin 1 = [-0.5, 0); the edge bins are open.
     expect(spec('margins').open(DATA, { dataIndex: 1, seriesIndex: 1 }, {})).toEqual({ kind: 'room', query: { runId: 2, sort: 'margin', marginMin: -0.5, marginMax: 0 } });
     expect(spec('margins').open(DATA, { dataIndex: 0, seriesIndex: 0 }, {})).toEqual({ kind: 'room', query: { runId: 1, sort: 'margin', marginMax: -0.5 } });
@@ -160,5 +163,7 @@ describe('review room filter chip', () => {
     expect(hiddenFilters({ blockKinds: ['for', 'if'], depths: [1, 2], rejectedVerdicts: ['timeout', 'wrong_answer'] })).toEqual(['block for, if', 'depth 1, 2', 'rejected verdict timeout, wrong_answer']);
     expect(hiddenFilters({ statuses: ['accepted', 'rejected'], flags: ['too_long'] })).toEqual(['status accepted, rejected', 'flag too_long']);
     expect(hiddenFilters({ kinds: ['fim'], flags: 'none', search: 'x' })).toEqual([]);
+    expect(hiddenFilters({ statuses: ['rejected'], reviewedOn: '2026-03-02' })).toEqual(['reviewed on 2026-03-02']);
+    expect(withoutHiddenFilters({ statuses: ['rejected'], reviewedOn: '2026-03-02' })).toEqual({ statuses: ['rejected'] });
   });
 });
