@@ -25,6 +25,8 @@ export interface QueueQuery {
   depths?: number[];
   statuses?: Status[];
   rejectedVerdicts?: string[];
+  /** Only pairs whose rejected side is a sample of this job and model. */
+  rejectedSampleJob?: { jobId: number; model: string };
   flags?: string[] | 'any' | 'none';
   search?: string;
   pairIds?: number[];

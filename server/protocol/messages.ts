@@ -405,6 +405,9 @@ export interface PairQueueQuery {
   statuses?: PairStatus[];
   /** The verdict of the rejected side's run. */
   rejectedVerdicts?: Verdict[];
+  /** Only pairs whose rejected side is a sample of this sampling job and model (the dashboard's
+   * verdict mix). */
+  rejectedSampleJob?: { jobId: number; model: string };
   /** Pairs with any of these flags, with some flag ('any'), or with none ('none'). */
   flags?: PairFlag[] | 'any' | 'none';
   /** Words that must all occur (as words or word prefixes) in the problem, chosen or rejected. */

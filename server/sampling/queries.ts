@@ -53,6 +53,15 @@ export function sampleJob(p: Project, id: number): SampleJobFacts | undefined {
   return p.db.prepare<[number], SampleJobFacts>('SELECT id, preset, family, params, endpoints FROM sample_jobs WHERE id = ?').get(id);
 }
 
+// ---- fragments ----------------------------------------------------------------------------------
+// For a later stage's own statement that must filter on a sample's facts: an SQL expression over
+// expressions the caller supplies (columns, `?`); it binds no parameters itself.
+
+/** Whether the sample whose id is `sampleId` was drawn by the job `jobId` from the model `model`. */
+export function sampleOfJobSql(sampleId: string, jobId: string, model: string): string {
+  return `EXISTS (SELECT 1 FROM samples s WHERE s.id = ${sampleId} AND s.job_id = ${jobId} AND s.model = ${model})`;
+}
+
 // ---- the dashboard's lists ----------------------------------------------------------------------
 
 /** The targets with exactly `samples` samples (every job; 0: not sampled yet): the first `limit`

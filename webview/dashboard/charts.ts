@@ -300,7 +300,7 @@ export function verdictMixRows(d: DashboardData): { label: string; jobId: number
 const verdictMix: ChartSpec = {
   id: 'verdictMix',
   title: 'Verdicts per sampling job and model',
-  subtitle: () => 'samples by the verdict of their tests · click a failing verdict for the pairs that reject it',
+  subtitle: () => 'samples by the verdict of their tests · click a failing verdict for the pairs that reject those samples',
   height: 280,
   empty: (d) => (d.sampleGroups.length === 0 ? 'No samples yet.' : undefined),
   option: (d, t) => {
@@ -330,7 +330,7 @@ const verdictMix: ChartSpec = {
     if (v === 'pass' || v === 'not run') {
       return { kind: 'items', title: `Samples of ${row.label}: ${v} (${d.comparator})`, query: { what: 'samples', jobId: row.jobId, model: row.model, verdict: v } };
     }
-    return { kind: 'room', query: { rejectedVerdicts: [v] } };
+    return { kind: 'room', query: { rejectedVerdicts: [v], rejectedSampleJob: { jobId: row.jobId, model: row.model } } };
   },
 };
 

@@ -136,6 +136,8 @@ export interface RoomFilter {
   depths?: number[];
   statuses?: ('pending' | 'accepted' | 'rejected' | 'flagged')[];
   rejectedVerdicts?: string[];
+  /** Pairs whose rejected side is a sample of this job and model. */
+  rejectedSampleJob?: { jobId: number; model: string };
   flags?: string[] | 'any' | 'none';
   runId?: number;
   marginMin?: number;

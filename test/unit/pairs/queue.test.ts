@@ -10,7 +10,7 @@ import { decide, undoLast } from '../../../server/pairs/review';
 import type { PairFlag, PairQueueQuery, PairStatus, Verdict } from '../../../server/protocol';
 import { marginJoin } from '../../../server/scoring/store';
 import { openProject, type Project } from '../../../server/store/db';
-import { addDataset, addPairs, addProblem, addScoringRun, type PairSpec } from '../../support/fixtures';
+import { addDataset, addPairs, addProblem, addSample, addSampleJob, addScoringRun, addSolution, addTarget, type PairSpec } from '../../support/fixtures';
 
 interface Made {
   id: number;
@@ -211,5 +211,61 @@ describe('the review queue by review day', () => {
     expect(ids({ reviewedOn: '2026-03-03' })).toEqual([]);
     expect(ids({ reviewedOn: '2026-03' })).toEqual([]); // not a day: nothing
     expect(queueIndexOf(q, { reviewedOn: '2026-03-02' }, pair.c)).toBe(1);
+  });
+});
+
+describe('the review queue by the rejected side\'s sampling job and model', () => {
+  let dir3 = '';
+  let q: Project;
+  const pair: Record<string, number> = {};
+  let job1 = 0;
+  let job2 = 0;
+
+  beforeAll(() => {
+    dir3 = mkdtempSync(path.join(tmpdir(), 'pairforge-queue-job-'));
+    q = openProject(path.join(dir3, 'project.sqlite'));
+    const problem = addProblem(q, { datasetId: addDataset(q), question: 'Count.' });
+    const target = addTarget(q, { solutionId: addSolution(q, { problemId: problem }) });
+    job1 = addSampleJob(q);
+    job2 = addSampleJob(q);
+    const s1 = addSample(q, { jobId: job1, targetId: target, middle: 'a\n', model: 'm1' });
+    const s2 = addSample(q, { jobId: job1, targetId: target, middle: 'b\n', model: 'm2' });
+    const s3 = addSample(q, { jobId: job2, targetId: target, middle: 'c\n', model: 'm1' });
+    const s4 = addSample(q, { jobId: job2, targetId: target, middle: 'd\n', model: 'm1' });
+    const fim = (k: string, samples: number[], verdict: Verdict): PairSpec => ({
+      problemId: problem,
+      targetId: target,
+      chosen: `x = '${k}'\n`,
+      rejected: `x = ${k}\n`,
+      provenance: { rejected: { samples, verdicts: [verdict] } },
+    });
+    [pair.p1, pair.p2, pair.p3, pair.p4, pair.p5] = addPairs(q, [
+      fim('p1', [s1], 'wrong_answer'),
+      fim('p2', [s2], 'wrong_answer'),
+      // A rejected side several samples were: any of them counts.
+      fim('p3', [s3, s1], 'timeout'),
+      fim('p4', [s4], 'timeout'),
+      // A history pair: its rejected side is a version, no sample.
+      { problemId: problem, chosen: 'x = 1\n', rejected: 'x = 2\n', provenance: { rejected: { verdict: 'wrong_answer' } } },
+    ]);
+  });
+
+  afterAll(() => {
+    q?.close();
+    if (dir3) rmSync(dir3, { recursive: true, force: true });
+  });
+
+  const ids = (query: PairQueueQuery) => queuePage(q, query, 0, 100).rows.map((r) => r.pairId);
+
+  it('lists the pairs whose rejected side is a sample of that job and model', () => {
+    expect(ids({ rejectedSampleJob: { jobId: job1, model: 'm1' } })).toEqual([pair.p1, pair.p3]);
+    expect(ids({ rejectedSampleJob: { jobId: job1, model: 'm2' } })).toEqual([pair.p2]);
+    expect(ids({ rejectedSampleJob: { jobId: job2, model: 'm1' } })).toEqual([pair.p3, pair.p4]);
+    expect(ids({ rejectedSampleJob: { jobId: job2, model: 'm2' } })).toEqual([]);
+    // The dashboard's segment: the job and model with the verdict.
+    expect(ids({ rejectedSampleJob: { jobId: job1, model: 'm1' }, rejectedVerdicts: ['wrong_answer'] })).toEqual([pair.p1]);
+    expect(ids({ rejectedSampleJob: { jobId: job2, model: 'm1' }, rejectedVerdicts: ['timeout'] })).toEqual([pair.p3, pair.p4]);
+    expect(ids({ rejectedVerdicts: ['wrong_answer'] })).toEqual([pair.p1, pair.p2, pair.p5]);
+    expect(queueCounts(q, { rejectedSampleJob: { jobId: job1, model: 'm1' } }).pending).toBe(2);
   });
 });

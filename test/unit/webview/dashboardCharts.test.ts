@@ -109,7 +109,7 @@ describe('dashboard charts', () => {
     expect(funnel(6)).toEqual({ kind: 'room', query: { statuses: ['accepted'] } });
     expect(funnel(7)).toEqual({ kind: 'room', query: { exportId: 7 } });
     expect(funnel(8)).toBeUndefined(); // nothing trained yet
-    expect(spec('verdictMix').open(DATA, { dataIndex: 0, seriesName: 'timeout' }, {})).toEqual({ kind: 'room', query: { rejectedVerdicts: ['timeout'] } });
+    expect(spec('verdictMix').open(DATA, { dataIndex: 0, seriesName: 'timeout' }, {})).toEqual({ kind: 'room', query: { rejectedVerdicts: ['timeout'], rejectedSampleJob: { jobId: 1, model: 'm' } } });
     expect(spec('verdictMix').open(DATA, { dataIndex: 0, seriesName: 'pass' }, {})).toEqual({
       kind: 'items',
       title: 'Samples of job 1 (qwen2.5-coder) · m: pass (strict)',
@@ -164,6 +164,9 @@ describe('review room filter chip', () => {
     expect(hiddenFilters({ statuses: ['accepted', 'rejected'], flags: ['too_long'] })).toEqual(['status accepted, rejected', 'flag too_long']);
     expect(hiddenFilters({ kinds: ['fim'], flags: 'none', search: 'x' })).toEqual([]);
     expect(hiddenFilters({ statuses: ['rejected'], reviewedOn: '2026-03-02' })).toEqual(['reviewed on 2026-03-02']);
+    const segment = { rejectedVerdicts: ['timeout'], rejectedSampleJob: { jobId: 1, model: 'm' } };
+    expect(hiddenFilters(segment)).toEqual(['rejected from job 1 · m']);
+    expect(withoutHiddenFilters(segment)).toEqual({ rejectedVerdicts: ['timeout'] });
     expect(withoutHiddenFilters({ statuses: ['rejected'], reviewedOn: '2026-03-02' })).toEqual({ statuses: ['rejected'] });
   });
 });
