@@ -6,9 +6,10 @@
 // that filter, the Datasets view, or the item; a chart's PNG/SVG button saves the image.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { DashboardItemsRequest, DashboardRequest, VERDICTS, type DashboardItemOpen, type DashboardItemsQuery, type Verdict } from '../server/protocol';
+import { DashboardItemsRequest, DashboardRequest, type DashboardItemOpen } from '../server/protocol';
 import type { DashboardData, FromDashboard, ItemsQuery, OpenTarget, ToDashboard } from '../webview/dashboard/contract';
 import type { EngineClient } from './client';
+import { itemsQuery, itemsTitle } from './dashboardItems';
 import { dashboardHtml } from './dashboardHtml';
 import type { ReviewRoom } from './review';
 import { OPEN_SAMPLE_COMMAND } from './samplesView';
@@ -19,20 +20,6 @@ export const DASHBOARD_VIEW_TYPE = 'pairforge.dashboard';
 const POLL_MS = 3_000;
 /** The most items a mark's list shows. */
 const ITEMS_LIMIT = 1000;
-
-/** The engine's query for a mark's items: the webview names verdicts as strings, the engine knows
- * which strings are verdicts. */
-export function itemsQuery(q: ItemsQuery): DashboardItemsQuery {
-  if (q.what !== 'samples' || q.verdict === undefined || q.verdict === 'run' || q.verdict === 'not run') return q as DashboardItemsQuery;
-  const verdict = q.verdict;
-  if (!(VERDICTS as readonly string[]).includes(verdict)) throw new Error(`not a verdict: ${verdict}`);
-  return { ...q, verdict: verdict as Verdict };
-}
-
-/** The title of a mark's list: the mark, and how much of it is shown when the list is cut. */
-export function itemsTitle(title: string, shown: number, total: number): string {
-  return shown < total ? `${title} (first ${shown.toLocaleString('en-US')} of ${total.toLocaleString('en-US')})` : `${title} (${total.toLocaleString('en-US')})`;
-}
 
 export class Dashboard implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
