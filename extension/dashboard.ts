@@ -6,9 +6,10 @@
 // that filter, the Datasets view, or the item; a chart's PNG/SVG button saves the image.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { DashboardRequest } from '../server/protocol';
-import type { DashboardData, FromDashboard, OpenTarget, ToDashboard } from '../webview/dashboard/contract';
+import { DashboardItemsRequest, DashboardRequest, type DashboardItemOpen } from '../server/protocol';
+import type { DashboardData, FromDashboard, ItemsQuery, OpenTarget, ToDashboard } from '../webview/dashboard/contract';
 import type { EngineClient } from './client';
+import { itemsQuery, itemsTitle } from './dashboardItems';
 import { dashboardHtml } from './dashboardHtml';
 import type { ReviewRoom } from './review';
 import { OPEN_SAMPLE_COMMAND } from './samplesView';
@@ -17,6 +18,8 @@ import { openStoredDocument } from './storeDocuments';
 export const DASHBOARD_VIEW_TYPE = 'pairforge.dashboard';
 /** How often a visible dashboard asks whether the project changed. */
 const POLL_MS = 3_000;
+/** The most items a mark's list shows. */
+const ITEMS_LIMIT = 1000;
 
 export class Dashboard implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
@@ -143,6 +146,9 @@ export class Dashboard implements vscode.Disposable {
       case 'datasets':
         await vscode.commands.executeCommand('pairforge.datasets.focus');
         return;
+      case 'items':
+        await this.pickItem(t.title, t.query);
+        return;
       case 'document':
         await openStoredDocument(t.uri);
         return;
@@ -150,6 +156,23 @@ export class Dashboard implements vscode.Disposable {
         await vscode.commands.executeCommand(OPEN_SAMPLE_COMMAND, t.targetId, t.sampleId, t.ordinal);
         return;
     }
+  }
+
+  /** The items a mark counts, in a quick pick; the one picked opens as a list row of the dashboard
+   * does. */
+  private async pickItem(title: string, query: ItemsQuery): Promise<void> {
+    const client = await this.engine.require();
+    const r = await client.sendRequest(DashboardItemsRequest, { query: itemsQuery(query), limit: ITEMS_LIMIT });
+    if (r.total === 0) {
+      void vscode.window.showInformationMessage(`PairForge: ${title}: none.`);
+      return;
+    }
+    type Pick = vscode.QuickPickItem & { open?: DashboardItemOpen };
+    const picked = await vscode.window.showQuickPick<Pick>(
+      r.items.map((i) => ({ label: i.label, description: i.description, ...(i.open ? { open: i.open } : {}) })),
+      { title: itemsTitle(title, r.items.length, r.total), matchOnDescription: true, placeHolder: 'Open an item' },
+    );
+    if (picked?.open) await this.openTarget(picked.open);
   }
 
   private async save(name: string, format: 'png' | 'svg', content: string): Promise<void> {

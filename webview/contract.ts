@@ -25,12 +25,16 @@ export interface QueueQuery {
   depths?: number[];
   statuses?: Status[];
   rejectedVerdicts?: string[];
+  /** Only pairs whose rejected side is a sample of this job and model. */
+  rejectedSampleJob?: { jobId: number; model: string };
   flags?: string[] | 'any' | 'none';
   search?: string;
   pairIds?: number[];
   runId?: number;
   /** Only the pairs of this export. */
   exportId?: number;
+  /** Only pairs with a review decision on this day ('YYYY-MM-DD', UTC). */
+  reviewedOn?: string;
   marginMin?: number;
   marginMax?: number;
   sort?: 'id' | 'edit_distance' | 'margin';

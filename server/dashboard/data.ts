@@ -27,7 +27,7 @@ export interface DashboardOptions {
 
 /** Reference solutions and history versions by kind and id: how the Datasets view names them
  * (`dataset/problem solution N`, `dataset/problem history N vK`) and the URI that opens them. */
-function referenceLabels(p: Project, refs: readonly { kind: ReferenceKind; id: number }[]): Map<string, { label: string; uri: string }> {
+export function referenceLabels(p: Project, refs: readonly { kind: ReferenceKind; id: number }[]): Map<string, { label: string; uri: string }> {
   const out = new Map<string, { label: string; uri: string }>();
   for (const kind of ['solution', 'version'] as const) {
     const places = referencePlaces(p, kind, refs.filter((r) => r.kind === kind).map((r) => r.id));

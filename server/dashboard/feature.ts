@@ -4,9 +4,10 @@
 import { comparatorOf } from '../exec/feature';
 import type { EngineContext } from '../lsp/context';
 import { guarded } from '../lsp/errors';
-import { DashboardRequest } from '../protocol';
+import { DashboardItemsRequest, DashboardRequest } from '../protocol';
 import type { Project } from '../store/db';
 import { dashboardData } from './data';
+import { dashboardItems } from './items';
 
 /** A number per opened project connection, so a reopened file never repeats a version. */
 const connectionIds = new WeakMap<Project, number>();
@@ -30,6 +31,13 @@ export function dashboardFeature(ctx: EngineContext): void {
       const version = projectVersion(p);
       if (params?.since === version) return { version, data: null };
       return { version, data: dashboardData(p, { comparator: comparatorOf(ctx) }) };
+    }),
+  );
+  ctx.connection.onRequest(DashboardItemsRequest, (params) =>
+    guarded('dashboard items', () => {
+      const p = ctx.projects.get();
+      if (!p) return { total: 0, items: [] };
+      return dashboardItems(p, params.query, comparatorOf(ctx), params.limit);
     }),
   );
 }

@@ -248,3 +248,38 @@ export function datasetOfProblemSql(problemId: string): string {
 export function finalVersionIdsSql(): string {
   return 'SELECT fv.id FROM history_versions fv WHERE fv.ordinal = (SELECT MAX(x.ordinal) FROM history_versions x WHERE x.history_id = fv.history_id)';
 }
+
+// ---- the dashboard's lists ----------------------------------------------------------------------
+
+/** A problem as the dashboard lists it, with the program that opens it: its first reference
+ * solution, else its first history's final version (neither: null). */
+export interface ProblemListItem {
+  id: number;
+  dataset: string;
+  externalId: string;
+  solutions: number;
+  program: { kind: ReferenceKind; id: number } | null;
+}
+
+/** The first `limit` problems by id, and how many there are. */
+export function problemList(p: Project, limit: number): { total: number; items: ProblemListItem[] } {
+  const total = p.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM problems').get()!.n;
+  const items = p.db
+    .prepare<[number], { id: number; dataset: string; externalId: string; solutions: number; solutionId: number | null; versionId: number | null }>(
+      `SELECT pr.id, d.name AS dataset, pr.external_id AS externalId,
+              (SELECT COUNT(*) FROM solutions s WHERE s.problem_id = pr.id) AS solutions,
+              (SELECT s.id FROM solutions s WHERE s.problem_id = pr.id ORDER BY s.ordinal LIMIT 1) AS solutionId,
+              (SELECT v.id FROM histories h JOIN history_versions v ON v.history_id = h.id WHERE h.problem_id = pr.id
+                ORDER BY h.ordinal, v.ordinal DESC LIMIT 1) AS versionId
+       FROM problems pr JOIN datasets d ON d.id = pr.dataset_id ORDER BY pr.id LIMIT ?`,
+    )
+    .all(limit)
+    .map((r) => ({
+      id: r.id,
+      dataset: r.dataset,
+      externalId: r.externalId,
+      solutions: r.solutions,
+      program: r.solutionId !== null ? { kind: 'solution' as const, id: r.solutionId } : r.versionId !== null ? { kind: 'version' as const, id: r.versionId } : null,
+    }));
+  return { total, items };
+}

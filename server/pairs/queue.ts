@@ -3,6 +3,7 @@
 // its margin as a join (ScoreJoin) when the queue is filtered or sorted by it.
 import type { PairQueueQuery, PairQueueRow, PairCounts, PairFlag, PairStatus } from '../protocol';
 import { PAIR_FLAGS, PAIR_STATUSES } from '../protocol';
+import { sampleOfJobSql } from '../sampling/queries';
 import type { Project } from '../store/db';
 
 /** How the scoring stage adds a margin to the queue: a LEFT JOIN on `p` (the pairs row) and the
@@ -54,6 +55,12 @@ function whereOf(q: PairQueueQuery, score: ScoreJoin | undefined, only?: QueueFi
   inList('p.depth', q.depths);
   inList('p.status', q.statuses);
   inList(REJECTED_VERDICT, q.rejectedVerdicts);
+  if (q.rejectedSampleJob) {
+    // A FIM pair's rejected side lists the samples it was (provenance.rejected.samples, written
+    // by server/pairs/build.ts); history pairs have none, so never match.
+    parts.push(`EXISTS (SELECT 1 FROM json_each(p.provenance, '$.rejected.samples') j WHERE ${sampleOfJobSql('j.value', '?', '?')})`);
+    params.push(q.rejectedSampleJob.jobId, q.rejectedSampleJob.model);
+  }
   if (q.flags === 'none') parts.push(`p.flags = '[]'`);
   else if (q.flags === 'any') parts.push(`p.flags <> '[]'`);
   else if (Array.isArray(q.flags) && q.flags.length > 0) {
@@ -62,6 +69,15 @@ function whereOf(q: PairQueueQuery, score: ScoreJoin | undefined, only?: QueueFi
     params.push(...known);
   }
   if (q.pairIds && q.pairIds.length > 0) inList('p.id', q.pairIds);
+  if (q.reviewedOn !== undefined) {
+    // A day's decisions as the dashboard counts them (server/pairs/aggregates.ts reviewProgress):
+    // statuses set and not undone, their UTC timestamps in [day, day + '~') (a range of the index).
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(q.reviewedOn)) parts.push('0');
+    else {
+      parts.push(`p.id IN (SELECT r.pair_id FROM pair_reviews r WHERE r.undone_at IS NULL AND r.action = 'status' AND r.at >= ? AND r.at < ?)`);
+      params.push(q.reviewedOn, `${q.reviewedOn}~`);
+    }
+  }
   const search = q.search ? searchQuery(q.search) : undefined;
   if (q.search && !search) parts.push('0');
   if (search) {

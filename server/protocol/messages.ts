@@ -42,6 +42,7 @@
 //   TrainingMetricsRequest      client -> server   training
 //   PrepareHostRequest          client -> server   training      (progress, cancel)
 //   DashboardRequest            client -> server   dashboard     (the dashboard's figures)
+//   DashboardItemsRequest       client -> server   dashboard     (the items behind a mark)
 // Standard LSP requests the server answers: hover (blocks), code lenses (sampling); it asks the
 // client for workspace/codeLens/refresh when stored data behind the lenses changed.
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
@@ -405,6 +406,9 @@ export interface PairQueueQuery {
   statuses?: PairStatus[];
   /** The verdict of the rejected side's run. */
   rejectedVerdicts?: Verdict[];
+  /** Only pairs whose rejected side is a sample of this sampling job and model (the dashboard's
+   * verdict mix). */
+  rejectedSampleJob?: { jobId: number; model: string };
   /** Pairs with any of these flags, with some flag ('any'), or with none ('none'). */
   flags?: PairFlag[] | 'any' | 'none';
   /** Words that must all occur (as words or word prefixes) in the problem, chosen or rejected. */
@@ -415,6 +419,9 @@ export interface PairQueueQuery {
   runId?: number;
   /** Only the pairs of this export (the dashboard's "exported" and "trained" marks). */
   exportId?: number;
+  /** Only pairs with a review decision (a status set, not undone) on this day, 'YYYY-MM-DD' UTC
+   * (the dashboard's review progress). */
+  reviewedOn?: string;
   marginMin?: number;
   marginMax?: number;
   /** id (default), edit_distance, or margin (lowest first: the policy still prefers the rejected side). */
@@ -942,3 +949,40 @@ export interface DashboardResult {
 }
 /** Client -> server: every figure of the dashboard, computed only when the project changed. */
 export const DashboardRequest = new RequestType<DashboardParams, DashboardResult, void>('pairforge/dashboard');
+
+/** The items behind a dashboard mark that has no pairs (the funnel's early steps, the samples per
+ * target, the verdict mix's passing and not-run segments). Verdicts are attempt-0 verdicts under
+ * the dashboard's comparator (the one the editor runs tests with). */
+export type DashboardItemsQuery =
+  /** Every problem. */
+  | { what: 'problems' }
+  /** Reference solutions: all, or those whose own tests pass / fail. */
+  | { what: 'references'; tests?: 'pass' | 'fail' }
+  /** Targets: all, or those with exactly `samples` samples (every job). */
+  | { what: 'targets'; samples?: number }
+  /** Samples: of one job and model when given; with this verdict, none ('not run') or any ('run'). */
+  | { what: 'samples'; jobId?: number; model?: string; verdict?: Verdict | 'not run' | 'run' };
+
+/** What opening an item does: a stored solution (or history version), or a sample's program. */
+export type DashboardItemOpen = { kind: 'document'; uri: string } | { kind: 'sample'; targetId: number; sampleId: number; ordinal: number };
+
+export interface DashboardItem {
+  label: string;
+  description: string;
+  /** Absent when there is nothing to open (a problem without programs). */
+  open?: DashboardItemOpen;
+}
+
+export interface DashboardItemsParams {
+  query: DashboardItemsQuery;
+  /** At most 1000. */
+  limit: number;
+}
+export interface DashboardItemsResult {
+  /** Every item matching the query. */
+  total: number;
+  /** The first `limit` of them, in id order. */
+  items: DashboardItem[];
+}
+/** Client -> server: the problems, references, targets or samples a dashboard mark stands for. */
+export const DashboardItemsRequest = new RequestType<DashboardItemsParams, DashboardItemsResult, void>('pairforge/dashboardItems');

@@ -89,3 +89,15 @@ export function programTargets(p: Project): IterableIterator<{ id: number; probl
     )
     .iterate(PROGRAM_KIND);
 }
+
+// ---- the dashboard's lists ----------------------------------------------------------------------
+
+/** The ids of every target, as a subquery for `... IN (<this>)` or `FROM (<this>)` (column `id`). */
+export function targetIdsSql(): string {
+  return 'SELECT id FROM targets';
+}
+
+/** The first `limit` targets by id, and how many there are. */
+export function targetList(p: Project, limit: number): { total: number; items: ProblemTarget[] } {
+  return { total: targetCount(p), items: p.db.prepare<[number], ProblemTarget>(`SELECT ${WITH_PROBLEM} FROM targets t ORDER BY t.id LIMIT ?`).all(limit) };
+}

@@ -157,11 +157,15 @@ const funnel: ChartSpec = {
     if (!step) return undefined;
     switch (step.key) {
       case 'problems':
+        return { kind: 'items', title: 'Problems', query: { what: 'problems' } };
       case 'references':
+        return { kind: 'items', title: `Reference solutions passing their own tests (${d.comparator})`, query: { what: 'references', tests: 'pass' } };
       case 'targets':
+        return { kind: 'items', title: 'Targets', query: { what: 'targets' } };
       case 'samples':
+        return { kind: 'items', title: 'Samples', query: { what: 'samples' } };
       case 'verdicts':
-        return { kind: 'datasets' };
+        return { kind: 'items', title: `Samples with a verdict (${d.comparator})`, query: { what: 'samples', verdict: 'run' } };
       case 'pairs':
         return { kind: 'room', query: {} };
       case 'accepted':
@@ -296,7 +300,7 @@ export function verdictMixRows(d: DashboardData): { label: string; jobId: number
 const verdictMix: ChartSpec = {
   id: 'verdictMix',
   title: 'Verdicts per sampling job and model',
-  subtitle: () => 'samples by the verdict of their tests · click a failing verdict for the pairs that reject it',
+  subtitle: () => 'samples by the verdict of their tests · click a failing verdict for the pairs that reject those samples',
   height: 280,
   empty: (d) => (d.sampleGroups.length === 0 ? 'No samples yet.' : undefined),
   option: (d, t) => {
@@ -319,10 +323,14 @@ const verdictMix: ChartSpec = {
       })),
     };
   },
-  open: (_d, c) => {
+  open: (d, c) => {
     const v = c.seriesName;
-    if (!v || v === 'pass' || v === 'not run') return { kind: 'datasets' };
-    return { kind: 'room', query: { rejectedVerdicts: [v] } };
+    const row = verdictMixRows(d)[c.dataIndex];
+    if (!v || !row) return undefined;
+    if (v === 'pass' || v === 'not run') {
+      return { kind: 'items', title: `Samples of ${row.label}: ${v} (${d.comparator})`, query: { what: 'samples', jobId: row.jobId, model: row.model, verdict: v } };
+    }
+    return { kind: 'room', query: { rejectedVerdicts: [v], rejectedSampleJob: { jobId: row.jobId, model: row.model } } };
   },
 };
 
@@ -346,7 +354,10 @@ const samplesPerTarget: ChartSpec = {
     yAxis: { type: 'value', name: 'targets', ...axisStyle(t) },
     series: [{ type: 'bar', name: 'targets', barMaxWidth: 40, itemStyle: { color: t.palette[0] }, data: d.samplesPerTarget.map((r) => r.targets) }],
   }),
-  open: () => ({ kind: 'datasets' }),
+  open: (d, c) => {
+    const r = d.samplesPerTarget[c.dataIndex];
+    return r ? { kind: 'items', title: `Targets with ${r.samples} sample${r.samples === 1 ? '' : 's'}`, query: { what: 'targets', samples: r.samples } } : undefined;
+  },
 };
 
 // ---- pairs by kind, block kind and depth --------------------------------------------------------
@@ -499,9 +510,13 @@ const review: ChartSpec = {
       ],
     };
   },
-  open: (_d, c) => {
+  open: (d, c) => {
+    // A day's bar: the pairs given that status that day (and still of it); the line (all
+    // decisions so far): the room unfiltered.
     const s = STATUS_ORDER[c.seriesIndex ?? -1];
-    return s ? { kind: 'room', query: { statuses: [s] } } : { kind: 'room', query: {} };
+    const day = d.review[c.dataIndex]?.day;
+    if (!s) return { kind: 'room', query: {} };
+    return { kind: 'room', query: { statuses: [s], ...(day ? { reviewedOn: day } : {}) } };
   },
 };
 

@@ -136,19 +136,36 @@ export interface RoomFilter {
   depths?: number[];
   statuses?: ('pending' | 'accepted' | 'rejected' | 'flagged')[];
   rejectedVerdicts?: string[];
+  /** Pairs whose rejected side is a sample of this job and model. */
+  rejectedSampleJob?: { jobId: number; model: string };
   flags?: string[] | 'any' | 'none';
   runId?: number;
   marginMin?: number;
   marginMax?: number;
   sort?: 'id' | 'edit_distance' | 'margin';
   exportId?: number;
+  /** Pairs with a review decision on this day ('YYYY-MM-DD', UTC). */
+  reviewedOn?: string;
 }
+
+/** The problems, reference solutions, targets or samples a mark without pairs stands for (the
+ * engine's DashboardItemsQuery). Verdicts are attempt-0 verdicts under the dashboard's comparator. */
+export type ItemsQuery =
+  | { what: 'problems' }
+  /** Reference solutions: all, or those whose own tests pass / fail. */
+  | { what: 'references'; tests?: 'pass' | 'fail' }
+  /** Targets: all, or those with exactly `samples` samples. */
+  | { what: 'targets'; samples?: number }
+  /** Samples: of one job and model when given; with this verdict, none ('not run') or any ('run'). */
+  | { what: 'samples'; jobId?: number; model?: string; verdict?: string };
 
 export type OpenTarget =
   /** The review room with these filters. */
   | { kind: 'room'; query: RoomFilter }
   /** The Datasets view (problems, solutions, targets and samples live there). */
   | { kind: 'datasets' }
+  /** A list of the items the mark counts (a quick pick in the editor), titled after the mark. */
+  | { kind: 'items'; title: string; query: ItemsQuery }
   /** A stored solution or history version. */
   | { kind: 'document'; uri: string }
   /** A sample's program (the Samples view's command). */

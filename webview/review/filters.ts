@@ -16,6 +16,8 @@ export function hiddenFilters(q: QueueQuery): string[] {
   if (Array.isArray(q.flags) && q.flags.length > 0) out.push(`flag ${q.flags.join(', ')}`);
   if (q.pairIds && q.pairIds.length > 0) out.push(q.pairIds.length === 1 ? `pair ${q.pairIds[0]}` : `${q.pairIds.length} chosen pairs`);
   if (q.exportId !== undefined) out.push(`export ${q.exportId}`);
+  if (q.rejectedSampleJob) out.push(`rejected from job ${q.rejectedSampleJob.jobId} · ${q.rejectedSampleJob.model}`);
+  if (q.reviewedOn !== undefined) out.push(`reviewed on ${q.reviewedOn}`);
   return out;
 }
 

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueCounts, queueIndexOf, queueNextIndex, queuePage } from '../../../server/pairs/queue';
+import { decide, undoLast } from '../../../server/pairs/review';
 import type { PairFlag, PairQueueQuery, PairStatus, Verdict } from '../../../server/protocol';
 import { marginJoin } from '../../../server/scoring/store';
 import { openProject, type Project } from '../../../server/store/db';
-import { addDataset, addPairs, addProblem, addScoringRun, type PairSpec } from '../../support/fixtures';
+import { addDataset, addPairs, addProblem, addSample, addSampleJob, addScoringRun, addSolution, addTarget, type PairSpec } from '../../support/fixtures';
 
 interface Made {
   id: number;
@@ -184,5 +185,101 @@ describe('the review queue', () => {
         }
       }
     }
+  });
+});
+
+describe('the review queue by review day', () => {
+  let dir2 = '';
+  let q: Project;
+  const pair: Record<string, number> = {};
+
+  beforeAll(() => {
+    dir2 = mkdtempSync(path.join(tmpdir(), 'pairforge-queue-day-'));
+    q = openProject(path.join(dir2, 'project.sqlite'));
+    const problem = addProblem(q, { datasetId: addDataset(q), question: 'Count.' });
+    const ids = addPairs(q, ['a', 'b', 'c', 'd', 'e'].map((k) => ({ problemId: problem, chosen: `x = '${k}'\n`, rejected: `x = ${k}\n` })));
+    [pair.a, pair.b, pair.c, pair.d, pair.e] = ids;
+    const at = (day: string, time = '10:00:00.000') => `${day}T${time}Z`;
+    decide(q, { pairIds: [pair.a, pair.b], status: 'accepted', reviewer: 't', now: at('2026-03-01', '00:00:00.000') });
+    decide(q, { pairIds: [pair.b], status: 'rejected', reviewer: 't', now: at('2026-03-02', '23:59:59.999') });
+    decide(q, { pairIds: [pair.c], status: 'flagged', reviewer: 't', now: at('2026-03-02') });
+    // Decided on the 2nd, then undone: no decision of that day any more.
+    decide(q, { pairIds: [pair.d], status: 'accepted', reviewer: 't', now: at('2026-03-02') });
+    undoLast(q, at('2026-03-02', '11:00:00.000'));
+  });
+
+  afterAll(() => {
+    q?.close();
+    if (dir2) rmSync(dir2, { recursive: true, force: true });
+  });
+
+  const ids = (query: PairQueueQuery) => queuePage(q, query, 0, 100).rows.map((r) => r.pairId);
+
+  it('lists the pairs with a decision that day (UTC), not undone, with the status asked', () => {
+    expect(ids({ reviewedOn: '2026-03-01' })).toEqual([pair.a, pair.b]);
+    expect(ids({ reviewedOn: '2026-03-02' })).toEqual([pair.b, pair.c]);
+    // The dashboard's bar: the day and the status (a pair decided again since has its new status).
+    expect(ids({ reviewedOn: '2026-03-02', statuses: ['rejected'] })).toEqual([pair.b]);
+    expect(ids({ reviewedOn: '2026-03-01', statuses: ['accepted'] })).toEqual([pair.a]);
+    expect(queueCounts(q, { reviewedOn: '2026-03-02' })).toEqual(expect.objectContaining({ rejected: 1, flagged: 1, accepted: 0, pending: 0 }));
+    expect(ids({ reviewedOn: '2026-03-03' })).toEqual([]);
+    expect(ids({ reviewedOn: '2026-03' })).toEqual([]); // not a day: nothing
+    expect(queueIndexOf(q, { reviewedOn: '2026-03-02' }, pair.c)).toBe(1);
+  });
+});
+
+describe('the review queue by the rejected side\'s sampling job and model', () => {
+  let dir3 = '';
+  let q: Project;
+  const pair: Record<string, number> = {};
+  let job1 = 0;
+  let job2 = 0;
+
+  beforeAll(() => {
+    dir3 = mkdtempSync(path.join(tmpdir(), 'pairforge-queue-job-'));
+    q = openProject(path.join(dir3, 'project.sqlite'));
+    const problem = addProblem(q, { datasetId: addDataset(q), question: 'Count.' });
+    const target = addTarget(q, { solutionId: addSolution(q, { problemId: problem }) });
+    job1 = addSampleJob(q);
+    job2 = addSampleJob(q);
+    const s1 = addSample(q, { jobId: job1, targetId: target, middle: 'a\n', model: 'm1' });
+    const s2 = addSample(q, { jobId: job1, targetId: target, middle: 'b\n', model: 'm2' });
+    const s3 = addSample(q, { jobId: job2, targetId: target, middle: 'c\n', model: 'm1' });
+    const s4 = addSample(q, { jobId: job2, targetId: target, middle: 'd\n', model: 'm1' });
+    const fim = (k: string, samples: number[], verdict: Verdict): PairSpec => ({
+      problemId: problem,
+      targetId: target,
+      chosen: `x = '${k}'\n`,
+      rejected: `x = ${k}\n`,
+      provenance: { rejected: { samples, verdicts: [verdict] } },
+    });
+    [pair.p1, pair.p2, pair.p3, pair.p4, pair.p5] = addPairs(q, [
+      fim('p1', [s1], 'wrong_answer'),
+      fim('p2', [s2], 'wrong_answer'),
+      // A rejected side several samples were: any of them counts.
+      fim('p3', [s3, s1], 'timeout'),
+      fim('p4', [s4], 'timeout'),
+      // A history pair: its rejected side is a version, no sample.
+      { problemId: problem, chosen: 'x = 1\n', rejected: 'x = 2\n', provenance: { rejected: { verdict: 'wrong_answer' } } },
+    ]);
+  });
+
+  afterAll(() => {
+    q?.close();
+    if (dir3) rmSync(dir3, { recursive: true, force: true });
+  });
+
+  const ids = (query: PairQueueQuery) => queuePage(q, query, 0, 100).rows.map((r) => r.pairId);
+
+  it('lists the pairs whose rejected side is a sample of that job and model', () => {
+    expect(ids({ rejectedSampleJob: { jobId: job1, model: 'm1' } })).toEqual([pair.p1, pair.p3]);
+    expect(ids({ rejectedSampleJob: { jobId: job1, model: 'm2' } })).toEqual([pair.p2]);
+    expect(ids({ rejectedSampleJob: { jobId: job2, model: 'm1' } })).toEqual([pair.p3, pair.p4]);
+    expect(ids({ rejectedSampleJob: { jobId: job2, model: 'm2' } })).toEqual([]);
+    // The dashboard's segment: the job and model with the verdict.
+    expect(ids({ rejectedSampleJob: { jobId: job1, model: 'm1' }, rejectedVerdicts: ['wrong_answer'] })).toEqual([pair.p1]);
+    expect(ids({ rejectedSampleJob: { jobId: job2, model: 'm1' }, rejectedVerdicts: ['timeout'] })).toEqual([pair.p3, pair.p4]);
+    expect(ids({ rejectedVerdicts: ['wrong_answer'] })).toEqual([pair.p1, pair.p2, pair.p5]);
+    expect(queueCounts(q, { rejectedSampleJob: { jobId: job1, model: 'm1' } }).pending).toBe(2);
   });
 });

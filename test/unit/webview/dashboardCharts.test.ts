@@ -97,20 +97,41 @@ describe('dashboard charts', () => {
     const cells = passRateCells(DATA).cells;
     expect(spec('passRate').open(DATA, { dataIndex: 0, data: { cell: cells[0] } }, {})).toEqual({ kind: 'room', query: { blockKinds: ['for'], depths: [2] } });
     const funnel = (i: number) => spec('funnel').open(DATA, { dataIndex: i }, {});
-    expect([0, 1, 2, 3, 4].map(funnel)).toEqual(Array(5).fill({ kind: 'datasets' }));
+    // The early steps have no pairs: the list of what they count.
+    expect([0, 1, 2, 3, 4].map(funnel)).toEqual([
+      { kind: 'items', title: 'Problems', query: { what: 'problems' } },
+      { kind: 'items', title: 'Reference solutions passing their own tests (strict)', query: { what: 'references', tests: 'pass' } },
+      { kind: 'items', title: 'Targets', query: { what: 'targets' } },
+      { kind: 'items', title: 'Samples', query: { what: 'samples' } },
+      { kind: 'items', title: 'Samples with a verdict (strict)', query: { what: 'samples', verdict: 'run' } },
+    ]);
     expect(funnel(5)).toEqual({ kind: 'room', query: {} });
     expect(funnel(6)).toEqual({ kind: 'room', query: { statuses: ['accepted'] } });
     expect(funnel(7)).toEqual({ kind: 'room', query: { exportId: 7 } });
     expect(funnel(8)).toBeUndefined(); // nothing trained yet
-    expect(spec('verdictMix').open(DATA, { dataIndex: 0, seriesName: 'timeout' }, {})).toEqual({ kind: 'room', query: { rejectedVerdicts: ['timeout'] } });
-    expect(spec('verdictMix').open(DATA, { dataIndex: 0, seriesName: 'pass' }, {})).toEqual({ kind: 'datasets' });
-    expect(spec('samplesPerTarget').open(DATA, { dataIndex: 1 }, {})).toEqual({ kind: 'datasets' });
+    expect(spec('verdictMix').open(DATA, { dataIndex: 0, seriesName: 'timeout' }, {})).toEqual({ kind: 'room', query: { rejectedVerdicts: ['timeout'], rejectedSampleJob: { jobId: 1, model: 'm' } } });
+    expect(spec('verdictMix').open(DATA, { dataIndex: 0, seriesName: 'pass' }, {})).toEqual({
+      kind: 'items',
+      title: 'Samples of job 1 (qwen2.5-coder) · m: pass (strict)',
+      query: { what: 'samples', jobId: 1, model: 'm', verdict: 'pass' },
+    });
+    expect(spec('verdictMix').open(DATA, { dataIndex: 0, seriesName: 'not run' }, {})).toEqual({
+      kind: 'items',
+      title: 'Samples of job 1 (qwen2.5-coder) · m: not run (strict)',
+      query: { what: 'samples', jobId: 1, model: 'm', verdict: 'not run' },
+    });
+    expect(spec('verdictMix').open(DATA, { dataIndex: 3, seriesName: 'pass' }, {})).toBeUndefined(); // no such row
+    expect(spec('samplesPerTarget').open(DATA, { dataIndex: 0 }, {})).toEqual({ kind: 'items', title: 'Targets with 0 samples', query: { what: 'targets', samples: 0 } });
+    expect(spec('samplesPerTarget').open(DATA, { dataIndex: 1 }, {})).toEqual({ kind: 'items', title: 'Targets with 5 samples', query: { what: 'targets', samples: 5 } });
     // Pairs: column "for", series depth 2 (index 2 of [null, 1, 2]); IterPref has no block kind.
     expect(spec('pairs').open(DATA, { dataIndex: 1, seriesIndex: 2 }, {})).toEqual({ kind: 'room', query: { kinds: ['fim'], blockKinds: ['for'], depths: [2] } });
     expect(spec('pairs').open(DATA, { dataIndex: 2, seriesIndex: 0 }, {})).toEqual({ kind: 'room', query: { kinds: ['iterpref'] } });
     expect(spec('flags').open(DATA, { dataIndex: 0 }, {})).toEqual({ kind: 'room', query: { flags: ['too_long'] } });
     expect(spec('flags').open(DATA, { dataIndex: 2 }, {})).toEqual({ kind: 'room', query: { flags: 'none' } });
-    expect(spec('review').open(DATA, { dataIndex: 0, seriesIndex: 1 }, {})).toEqual({ kind: 'room', query: { statuses: ['rejected'] } });
+    // Review progress: the day's bar of a status; the cumulative line (series 4) the whole room.
+    expect(spec('review').open(DATA, { dataIndex: 0, seriesIndex: 1 }, {})).toEqual({ kind: 'room', query: { statuses: ['rejected'], reviewedOn: '2026-03-01' } });
+    expect(spec('review').open(DATA, { dataIndex: 0, seriesIndex: 3 }, {})).toEqual({ kind: 'room', query: { statuses: ['pending'], reviewedOn: '2026-03-01' } });
+    expect(spec('review').open(DATA, { dataIndex: 0, seriesIndex: 4 }, {})).toEqual({ kind: 'room', query: {} });
     // Margins: the after run (series 1 of the overlay), bin 1 = [-0.5, 0); the edge bins are open.
     expect(spec('margins').open(DATA, { dataIndex: 1, seriesIndex: 1 }, {})).toEqual({ kind: 'room', query: { runId: 2, sort: 'margin', marginMin: -0.5, marginMax: 0 } });
     expect(spec('margins').open(DATA, { dataIndex: 0, seriesIndex: 0 }, {})).toEqual({ kind: 'room', query: { runId: 1, sort: 'margin', marginMax: -0.5 } });
@@ -142,5 +163,10 @@ describe('review room filter chip', () => {
     expect(hiddenFilters({ blockKinds: ['for', 'if'], depths: [1, 2], rejectedVerdicts: ['timeout', 'wrong_answer'] })).toEqual(['block for, if', 'depth 1, 2', 'rejected verdict timeout, wrong_answer']);
     expect(hiddenFilters({ statuses: ['accepted', 'rejected'], flags: ['too_long'] })).toEqual(['status accepted, rejected', 'flag too_long']);
     expect(hiddenFilters({ kinds: ['fim'], flags: 'none', search: 'x' })).toEqual([]);
+    expect(hiddenFilters({ statuses: ['rejected'], reviewedOn: '2026-03-02' })).toEqual(['reviewed on 2026-03-02']);
+    const segment = { rejectedVerdicts: ['timeout'], rejectedSampleJob: { jobId: 1, model: 'm' } };
+    expect(hiddenFilters(segment)).toEqual(['rejected from job 1 · m']);
+    expect(withoutHiddenFilters(segment)).toEqual({ rejectedVerdicts: ['timeout'] });
+    expect(withoutHiddenFilters({ statuses: ['rejected'], reviewedOn: '2026-03-02' })).toEqual({ statuses: ['rejected'] });
   });
 });
