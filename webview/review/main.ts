@@ -177,6 +177,7 @@ const side = new SidePanel(
       view.show(current, c);
       void paintHeatmap();
       side.show(current, compared, editRun);
+      say(c ? `right: candidate #${c.ordinal} (${(c.verdict ?? 'not run').replace(/_/g, ' ')}) against the chosen side` : '');
     }
   },
   (open) => save({ questionOpen: open }),

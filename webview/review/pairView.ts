@@ -27,7 +27,10 @@ export class PairView {
   private decorations: { chosen: monaco.editor.IEditorDecorationsCollection; rejected: monaco.editor.IEditorDecorationsCollection };
   private pair: Pair | undefined;
   /** What the left side shows: the chosen side, or another candidate of the target. */
-  private left: { text: string; candidate?: Candidate } = { text: '' };
+  /** The chosen side's program as shown (the left side, always), and the candidate shown on the
+   * right against it instead of the rejected side, when one is. */
+  private chosenText = '';
+  private candidate: Candidate | undefined;
   private painted: Record<Side, Painted[]> = { chosen: [], rejected: [] };
   private rewards: Rewards | undefined;
   private beta = 0;
@@ -66,14 +69,16 @@ export class PairView {
     }
   }
 
-  /** Shows a pair (and, on the left, another candidate instead of the chosen side when given).
-   * `paint` false: the caller paints next (setHeatmap), so the decorations are made once. */
+  /** Shows a pair: the chosen side on the left, and on the right the rejected side, or another
+   * candidate of the target against the chosen side when given. `paint` false: the caller paints
+   * next (setHeatmap), so the decorations are made once. */
   show(pair: Pair, candidate?: Candidate, paint = true): void {
     this.pair = pair;
-    this.left = candidate ? { text: pair.pre + candidate.middle + pair.suf, candidate } : { text: pair.pre + pair.chosen + pair.suf };
+    this.candidate = candidate;
+    this.chosenText = pair.pre + pair.chosen + pair.suf;
     this.setEditing(false);
-    this.original.setValue(this.left.text);
-    this.modified.setValue(pair.pre + pair.rejected + pair.suf);
+    this.original.setValue(this.chosenText);
+    this.modified.setValue(pair.pre + (candidate ? candidate.middle : pair.rejected) + pair.suf);
     if (paint) this.paint();
   }
 
@@ -114,8 +119,8 @@ export class PairView {
       if (pair.pre.length > 0) decos.push({ range: range(model, 0, pair.pre.length), options: { inlineClassName: 'pf-context' } });
       if (pair.suf.length > 0) decos.push({ range: range(model, model.getValueLength() - pair.suf.length, model.getValueLength()), options: { inlineClassName: 'pf-context' } });
     }
-    // The rejected side's critical lines and differing tokens.
-    for (const m of pair.marks) {
+    // The rejected side's critical lines and differing tokens (not on a candidate shown instead).
+    for (const m of this.candidate ? [] : pair.marks) {
       const r = range(this.modified, base + m.start, base + m.end);
       rejectedDecos.push(
         m.kind === 'line'
@@ -127,7 +132,7 @@ export class PairView {
     const rewards = this.rewards;
     this.clamp = rewards ? clampOf(rewards, compare, mode) : 1;
     const clamp = this.clamp;
-    if (rewards && mode !== 'off' && !this.left.candidate) {
+    if (rewards && mode !== 'off' && !this.candidate) {
       for (const side of ['chosen', 'rejected'] as const) {
         const model = side === 'chosen' ? this.original : this.modified;
         const decos = side === 'chosen' ? chosenDecos : rejectedDecos;
@@ -197,7 +202,7 @@ export class PairView {
   setEditing(on: boolean): void {
     this.editing = on;
     this.diff.updateOptions({ originalEditable: on });
-    if (!on && this.pair && this.original.getValue() !== this.left.text) this.original.setValue(this.left.text);
+    if (!on && this.pair && this.original.getValue() !== this.chosenText) this.original.setValue(this.chosenText);
     if (on) this.diff.getOriginalEditor().focus();
   }
 

@@ -108,7 +108,7 @@ export class SidePanel {
           el('span', { className: 'pf-candidate-line' }, c.middle.split('\n').find((l) => l.trim() !== '')?.trim() ?? ''),
         ),
       ),
-      compared ? el('button', { className: 'pf-link', onClick: () => this.onCandidate(undefined) }, 'show the chosen side again') : null,
+      compared ? el('button', { className: 'pf-link', onClick: () => this.onCandidate(undefined) }, 'show the rejected side again') : null,
     );
     const edit = editRun
       ? el('section', { className: 'pf-section' }, el('h3', {}, 'edited chosen side'), field('verdict', `${verdictLabel(editRun.verdict)} · ${editRun.tests.length}/${editRun.testsTotal} tests · ${editRun.isolation}`), ...testView(editRun.tests.find((t) => t.verdict !== 'pass')))

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FromWebview, Pair, QueuePage, QueueRow, Rewards, Status } from '../../../webview/contract';
+import type { FromWebview, Pair, QueuePage, QueueRow, Rewards, RoomState, Status } from '../../../webview/contract';
 import { binColour } from '../../../webview/review/heatmap';
 import { root } from '../../support/paths';
 import { CHROMIUM, launchBrowser, openRoom, type Answer, type RoomPage } from '../../support/roomHost';
@@ -219,6 +219,89 @@ describe.skipIf(!available)('the review room webview (Chromium, stub host)', () 
       from = room.posted.length;
       await p.selectOption('select[aria-label="block kind filter"]', '');
       await room.waitFor(asked((q) => q.blockKinds === undefined && q.marginMin === -0.25), from);
+    } finally {
+      await room.close();
+    }
+  });
+
+  it('after a reload (the panel serializer gives its state back): the same filters, pair, row and heatmap mode', async () => {
+    const first = await open();
+    let saved: RoomState | undefined;
+    try {
+      await first.page.selectOption('select[aria-label="block kind filter"]', 'if');
+      await first.page.selectOption('select[aria-label="heatmap"]', 'policy');
+      for (let i = 0; i < 4; i++) await first.press('j', (m) => m.type === 'state' && m.state.index === i + 1);
+      const last = [...first.posted].reverse().find((m) => m.type === 'state');
+      saved = last?.type === 'state' ? last.state : undefined;
+    } finally {
+      await first.close();
+    }
+    expect(saved).toMatchObject({ pairId: 5, index: 4, heatmap: 'policy', query: { blockKinds: ['if'] } });
+    const room = await openRoom(browser, dist, host(new Map()), { theme: 'vscode-light' });
+    try {
+      await room.waitFor((m) => m.type === 'ready');
+      await room.send({ type: 'init', trusted: true, state: saved });
+      await room.page.locator('.pf-row-selected[data-pair="5"]').waitFor({ timeout: 15_000 });
+      await room.waitFor((m) => m.type === 'state' && m.state.pairId === 5);
+      expect(await room.page.locator('select[aria-label="heatmap"]').inputValue()).toBe('policy');
+      expect(await room.page.locator('select[aria-label="block kind filter"]').inputValue()).toBe('if');
+      expect(room.posted).toContainEqual(expect.objectContaining({ type: 'request', method: 'queuePage', params: expect.objectContaining({ query: { blockKinds: ['if'], runId: 1 } }) }));
+    } finally {
+      await room.close();
+    }
+  });
+
+  it('a pair without scores says so and offers Score Pairs; a scored one shows a token on hover', async () => {
+    const room = await open();
+    const p = room.page;
+    try {
+      // Pair 1 is scored: hovering its chosen side's first token shows both log-probs and the reward.
+      // The token painted strongest on the chosen side is "    if" (reward +0.4, the clamp).
+      const token = p.locator('.editor.original [class*="pf-heat-div-p8"]').first();
+      const box = (await token.boundingBox())!;
+      await p.mouse.move(box.x + box.width - 3, box.y + box.height / 2, { steps: 3 });
+      await p.locator('.pf-tooltip').waitFor({ state: 'visible', timeout: 5_000 });
+      const tip = await p.locator('.pf-tooltip').textContent();
+      expect(tip).toContain('chosen token "    if"');
+      expect(tip).toContain('log p policy -0.6000 · reference -1.0000');
+      expect(tip).toContain('= reward 0.4000');
+      expect(tip).toContain('in the loss');
+      // Pair 2 has no score in the run shown: it says so and offers to score it.
+      await room.press('j', (m) => m.type === 'state' && m.state.pairId === 2);
+      await expect.poll(() => p.locator('.pf-figures').textContent()).toBe('pair 2 has no score in this run Score this pair');
+      const from = room.posted.length;
+      await p.locator('.pf-figures button', { hasText: 'Score this pair' }).click();
+      await room.waitFor((m) => m.type === 'request' && m.method === 'score' && JSON.stringify(m.params) === '{"pairIds":[2]}', from);
+    } finally {
+      await room.close();
+    }
+    // A project without any scoring run: the empty state, and Score Pairs for all of them.
+    const none = await openRoom(browser, dist, { ...host(new Map()), scoringRuns: () => [] }, { theme: 'vscode-light' });
+    try {
+      await none.waitFor((m) => m.type === 'ready');
+      await none.send({ type: 'init', trusted: true });
+      await expect.poll(() => none.page.locator('.pf-figures').textContent()).toBe('No per-token rewards yet: score the pairs with a policy and a reference model. Score Pairs');
+      const from = none.posted.length;
+      await none.page.locator('.pf-figures button', { hasText: 'Score Pairs' }).click();
+      await none.waitFor((m) => m.type === 'request' && m.method === 'score' && JSON.stringify(m.params) === '{}', from);
+    } finally {
+      await none.close();
+    }
+  });
+
+  it('a candidate of the target opens on the right against the chosen side, and the rejected side comes back', async () => {
+    const room = await open();
+    const p = room.page;
+    try {
+      await p.locator('.pf-candidate').first().click();
+      await expect.poll(() => p.locator('.pf-banner').textContent()).toBe('right: candidate #1 (pass) against the chosen side');
+      const right = async () => (await p.locator('.editor.modified .view-lines').textContent())!.replace(/\u00a0/g, ' ');
+      const left = async () => (await p.locator('.editor.original .view-lines').textContent())!.replace(/\u00a0/g, ' ');
+      await expect.poll(right).toContain('if x == 0:');
+      expect(await left()).toContain('if x == 0:');
+      expect(await right()).not.toContain('if x != 0:');
+      await p.locator('button', { hasText: 'show the rejected side again' }).click();
+      await expect.poll(right).toContain('if x != 0:');
     } finally {
       await room.close();
     }
