@@ -8,7 +8,8 @@
 // computing them again (no `since`): the time from request to answer, p50/p95/max, and the
 // engine's own compute time. Then the dashboard webview (dist/webview/dashboard.js in Chromium)
 // draws those figures 20 times: the time from the message to every chart drawn. The issue's bar:
-// the figures within 1 s. Last line: JSON.
+// a load within 1 s, request to every chart drawn (totalP95Ms: the k-th answer plus the k-th
+// drawing). Last line: JSON.
 //
 //   npm run build && node scripts/bench/dashboard-load.mjs [--problems 20000] [--loads 20] [--project DIR]
 //
@@ -154,6 +155,7 @@ async function main() {
   log(`render: ${renders.map((x) => round(x)).join(' ')} ms`);
 
   const ms = answers.map((a) => a.ms);
+  const totals = ms.map((x, i) => x + renders[i]);
   const result = {
     bench: 'dashboard-load',
     pairs,
@@ -166,7 +168,11 @@ async function main() {
     answerKB: Math.round(answers[0].bytes / 1024),
     renderP50Ms: round(pct(renders, 50)),
     renderP95Ms: round(pct(renders, 95)),
-    withinOneSecond: pct(ms, 95) <= 1000,
+    // A load as the user sees it: the k-th answer and the k-th drawing together (request to every
+    // chart drawn); the bar is on this.
+    totalP95Ms: round(pct(totals, 95)),
+    totalMaxMs: round(Math.max(...totals)),
+    withinOneSecond: pct(totals, 95) <= 1000,
     generatedSeconds: generated.seconds ?? null,
     loadAverage: os.loadavg().map((x) => round(x)),
   };

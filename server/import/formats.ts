@@ -389,7 +389,10 @@ export function validateRecord(r: Rec, format: DatasetFormat, text?: string): Va
     if (format !== 'history') {
       const p = VALIDATORS[format](r, text);
       const json = canonicalJson(r);
-      return { ok: true, problem: { ...withLfNewlines(p), contentHash: sha256(json), raw: json } };
+      // The hash is of the parsed record (key order and spacing do not make a record new); `raw`
+      // is the record's own text when the file gave one, so values JSON.parse cannot hold
+      // (integers past 2^53, NaN, Infinity) are kept as published.
+      return { ok: true, problem: { ...withLfNewlines(p), contentHash: sha256(json), raw: text ?? json } };
     }
     if (!('versions' in r)) throw new Invalid(`missing field 'versions' (a list of code strings, oldest first)`);
     const versions = stringList(r.versions, "field 'versions' is not a list of code strings");

@@ -189,6 +189,9 @@ describe('line endings', () => {
       expect(JSON.parse(r.raw).code).toContain('\r\n');
     }
     expect(rows[1].setup).toBe('root = Node(1) \nroot.left = Node(2) \nroot.right = Node(3) \nroot.left.left = Node(4) \nsingle = Node(5) ');
+    // raw is each record's own line of the file, as published.
+    const lines = readFileSync(fixture('mbpp-tabs.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    expect(rows.map((r) => r.raw)).toEqual(lines);
   });
 
   it('history versions too', async () => {
