@@ -246,7 +246,16 @@ async function buildStructureCoder(p: Project, grammar: PythonGrammar, opts: Bui
       const goldenOk = opts.goldenFallback === true && t.golden_verdict === 'pass';
       const res = pairStructureCoder(cands, { selection, reject, ...(goldenOk ? { golden: t.mid } : {}) });
       if (res.pairs.length === 0) {
-        const why = rows.length === 0 ? 'no_executed_samples' : res.rejectable === 0 ? 'no_rejectable_sample' : 'no_passing_sample';
+        // Every sample failing to compile is said as such (tab-indented code under the published
+        // preset comes out this way): "no sample that may be rejected" would hide why.
+        const why =
+          rows.length === 0
+            ? 'no_executed_samples'
+            : rows.every((r) => r.verdict === 'compile_error') && res.rejectable === 0
+              ? 'all_compile_error'
+              : res.rejectable === 0
+                ? 'no_rejectable_sample'
+                : 'no_passing_sample';
         summary.skipped[why] = (summary.skipped[why] ?? 0) + 1;
         continue;
       }

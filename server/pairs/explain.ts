@@ -8,6 +8,7 @@ export const NO_PAIR_WORDS: Readonly<Record<string, string>> = {
   reference_fails: 'reference fails its own tests',
   no_executed_samples: 'no sample run yet',
   no_rejectable_sample: 'no sample that may be rejected (wrong answer)',
+  all_compile_error: 'every sample fails to compile',
   no_passing_sample: 'no passing sample',
   no_passing_version: 'no version passes',
   no_failing_version: 'no earlier version fails',

@@ -8,6 +8,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadPython, type PythonGrammar } from '../../../server/blocks/parser';
 import { buildPairs, keepBestCounts } from '../../../server/pairs/build';
 import { describeTokens } from '../../../server/pairs/command';
+import { describeNoPair } from '../../../server/pairs/explain';
 import { estimatingCounter, type TokenCounter } from '../../../server/pairs/tokens';
 import { getPair, listPairs, pairCount, pairGroups, refreshDuplicates, setPairStatus, setPairsStatus } from '../../../server/pairs/store';
 import { openProject, type Project } from '../../../server/store/db';
@@ -111,6 +112,16 @@ describe('structurecoder pairs in the store', () => {
     const s = await buildPairs(p, grammar, { mode: 'structurecoder' });
     expect(s).toMatchObject({ pairs: 0, flaky: 1, unexecuted: 1 });
     expect(s.skipped).toEqual({ no_rejectable_sample: 1 });
+  });
+
+  it('a target whose samples all fail to compile is said as such', async () => {
+    const t = target();
+    sample(t, 'for i in range(n + 1):\ns += i', 'compile_error');
+    sample(t, 'for i in range(n):\n\ts += i', 'compile_error');
+    const s = await buildPairs(p, grammar, { mode: 'structurecoder' });
+    expect(s).toMatchObject({ pairs: 0 });
+    expect(s.skipped).toEqual({ all_compile_error: 1 });
+    expect(describeNoPair(s.skipped)).toBe('1 every sample fails to compile');
   });
 
   it('a pair the next run no longer produces is flagged stale, keeps its status, and is not deleted', async () => {
