@@ -2,9 +2,10 @@
 // an import killed with SIGKILL mid-way then re-run.
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, runCli } from '../../support/cliHarness';
 import { fixturePath } from '../../support/paths';
@@ -126,6 +127,27 @@ describe('pairforge import', () => {
     const r = run('import', fixture('apps-mini.jsonl'), path.join(dir, 'nope.jsonl'), '--db', db);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`pairforge import: no such file: ${path.join(dir, 'nope.jsonl')}\n`);
+  });
+
+  it('a .gz cut short: the complete records are imported, the break is named with its line, exit 1, no empty dataset', () => {
+    const db = path.join(dir, 'gz.sqlite');
+    const lines = readFileSync(fixture('apps-mini.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const whole = gzipSync(Buffer.from(`${lines.join('\n')}\n`));
+    const cut = path.join(dir, 'cut.jsonl.gz');
+    writeFileSync(cut, whole.subarray(0, whole.length - 12));
+    const r = run('import', cut, '--db', db, '--json');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^${cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${lines.length}: the compressed file is cut short or damaged`, 'm'));
+    const summary = JSON.parse(r.stdout) as { files: { imported: number }[] };
+    expect(summary.files[0].imported).toBe(lines.length - 1);
+    // A file cut before its first record: nothing imported, no dataset left behind, exit 1.
+    const early = path.join(dir, 'early.jsonl.gz');
+    writeFileSync(early, whole.subarray(0, 20));
+    const db2 = path.join(dir, 'gz2.sqlite');
+    const r2 = run('import', early, '--db', db2);
+    expect(r2.status).toBe(1);
+    const stats = JSON.parse(run('stats', '--db', db2, '--json').stdout) as { datasets: number; problems: number };
+    expect(stats).toMatchObject({ datasets: 0, problems: 0 });
   });
 
   it('honours --format', () => {
