@@ -1,6 +1,7 @@
 // `pairforge train`: send the curated pairs to a GPU host over ssh and follow the run to its end;
 // follow a run again (--attach), stop it (--stop), list the runs (--list), prepare a host's venv
 // (--prepare). docs/training.md "Send to training".
+import { redactText } from './redact';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -303,7 +304,9 @@ async function run(argv: string[]): Promise<number> {
       void _format;
       if (a.flags.has('dry-run')) {
         const dir = mkdtempSync(path.join(tmpdir(), 'pairforge-train-dry-'));
-        const plan = await planSend(p, env, dir, { settings, ...(a.values.has('name') ? { name: a.values.get('name')! } : {}), export: exportRest });
+        const planned = await planSend(p, env, dir, { settings, ...(a.values.has('name') ? { name: a.values.get('name')! } : {}), export: exportRest });
+        // Printed without the secrets the files carry to the host (the files keep them).
+        const plan = { ...planned, launchSh: redactText(planned.launchSh), configJson: redactText(planned.configJson), ...(planned.sbatch ? { sbatch: redactText(planned.sbatch) } : {}) };
         if (a.flags.has('json')) out(JSON.stringify(plan));
         else {
           out(`would send ${plan.pairs} pairs (${plan.records} records, sha256 ${plan.exportSha256}) to ${settings.host}:${plan.remoteRunDir}`);

@@ -5,6 +5,7 @@
 // The run's record is in the project from before anything is copied, and every step updates it,
 // so a run survives the engine: following it again reads the host's files, never a connection's
 // memory. Nothing secret is written anywhere: the keys stay the user's (agent, IdentityFile).
+import { redactValue } from './redact';
 import { randomBytes } from 'node:crypto';
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
@@ -239,7 +240,8 @@ export async function sendRun(p: Project, env: HandoffEnv, opts: SendOptions): P
           python: s.python,
           model: s.tiny ? null : ((runConfig(s).model as string) ?? null),
           tiny: s.tiny,
-          config: runConfig(s),
+          // The project's record: secrets the config may hold (a hub token) stay on the host.
+          config: redactValue(runConfig(s)),
           sender: `${hostname()} ${process.pid}`,
         },
         created,

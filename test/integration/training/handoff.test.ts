@@ -285,12 +285,23 @@ describe.skipIf(missing !== undefined)('pairforge train over ssh (a loopback ssh
     };
     const before = { runs: list().length, exports: exports() };
     const remoteDir = path.join(base, "it's $(touch PWNED6)");
-    const r = train(['--host', 'gpu-that-does-not-exist.invalid', '--remote-dir', remoteDir, '--name', 'dry run', '--launcher', 'sbatch', '--gpus', '2', '--include-pending', '--tiny', '--dry-run', '--json']);
+    // Secrets go to the host in the run's files, never into what is printed.
+    const secretConfig = path.join(work, 'secret.json');
+    writeFileSync(secretConfig, JSON.stringify({ trl: { hub_token: 'hf_SECRET_CONFIG' } }));
+    const r = train([
+      ...['--host', 'gpu-that-does-not-exist.invalid', '--remote-dir', remoteDir, '--name', 'dry run', '--launcher', 'sbatch', '--gpus', '2', '--include-pending', '--tiny'],
+      ...['--setup', 'export HF_TOKEN=hf_SECRET_SETUP', '--config', secretConfig, '--dry-run', '--json'],
+    ]);
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain('hf_SECRET');
     const plan = JSON.parse(r.stdout) as { pairs: number; records: number; exportDir: string; remoteRunDir: string; launchSh: string; sbatch?: string; configJson: string };
     expect(plan.pairs).toBeGreaterThan(0);
     expect(plan.remoteRunDir).toBe(`${remoteDir}/dry run`);
     expect(existsSync(path.join(plan.exportDir, 'pairs.trl.jsonl'))).toBe(true);
+    const files = path.dirname(plan.exportDir);
+    expect(readFileSync(path.join(files, 'launch.sh'), 'utf8')).toContain('export HF_TOKEN=hf_SECRET_SETUP');
+    expect(readFileSync(path.join(files, 'config.json'), 'utf8')).toContain('hf_SECRET_CONFIG');
+    expect(plan.launchSh).toContain('export HF_TOKEN=<redacted>');
     // The folder reaches the scripts only quoted: the quote closed and escaped, $( ) inert.
     expect(plan.launchSh).toContain(`'${base}/it'\\''s $(touch PWNED6)/dry run'`);
     expect(plan.sbatch).toMatch(/^#!/);
