@@ -143,14 +143,17 @@ export interface SideRewards {
   tokens: ScoredToken[];
   rewardSum: number;
   maskedRewardSum: number;
+  /** Why this side has no scores in the run. */
+  skipped?: string;
 }
 
 export interface Rewards {
   pairId: number;
   runId: number;
   beta: number;
-  margin: number;
-  prefersChosen: boolean;
+  /** null when a side was not scored (its `skipped` says why). */
+  margin: number | null;
+  prefersChosen: boolean | null;
   chosen: SideRewards;
   rejected: SideRewards;
 }

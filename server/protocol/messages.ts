@@ -660,14 +660,22 @@ export interface TokenRewardView {
   inLoss: boolean;
   top?: { text: string; logp: number }[];
 }
+export interface SideRewardsView {
+  tokens: TokenRewardView[];
+  rewardSum: number;
+  maskedRewardSum: number;
+  /** Why this side has no scores in the run (a prompt over the context, an interrupted run). */
+  skipped?: string;
+}
 export interface PairRewardsView {
   pairId: number;
   runId: number;
   beta: number;
-  margin: number;
-  prefersChosen: boolean;
-  chosen: { tokens: TokenRewardView[]; rewardSum: number; maskedRewardSum: number };
-  rejected: { tokens: TokenRewardView[]; rewardSum: number; maskedRewardSum: number };
+  /** null when a side was not scored (its `skipped` says why): no margin without both. */
+  margin: number | null;
+  prefersChosen: boolean | null;
+  chosen: SideRewardsView;
+  rejected: SideRewardsView;
 }
 /** Client -> server: a pair's per-token rewards in a run (null when the run has not scored it). */
 export const PairRewardsRequest = new RequestType<{ pairId: number; runId?: number }, PairRewardsView | null, void>('pairforge/pairRewards');

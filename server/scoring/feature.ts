@@ -4,7 +4,7 @@
 import type { EngineContext } from '../lsp/context';
 import { guarded, invalidParams } from '../lsp/errors';
 import { throttled, withProgress } from '../lsp/progress';
-import { asFimFamily, PairRewardsRequest, ScorePairsRequest, ScoringRunsRequest, type PairRewardsView, type TokenRewardView } from '../protocol';
+import { asFimFamily, PairRewardsRequest, ScorePairsRequest, ScoringRunsRequest, type PairRewardsView, type SideRewardsView, type TokenRewardView } from '../protocol';
 import { scorePairs } from './job';
 import { listRuns, pairRewardsWithText, type PairRewards, type Side, type SideRewards } from './store';
 
@@ -24,7 +24,7 @@ function utf16Offsets(text: string): number[] {
 
 /** A side's rewards with offsets in UTF-16 code units (the editor's), from the code points of the
  * response they were scored on. */
-function sideView(s: SideRewards, response: string): { tokens: TokenRewardView[]; rewardSum: number; maskedRewardSum: number } {
+function sideView(s: SideRewards, response: string): SideRewardsView {
   const offsets = utf16Offsets(response);
   const at = (codePoint: number) => offsets[Math.min(codePoint, offsets.length - 1)];
   const tokens = s.tokens.map((t): TokenRewardView => {
@@ -41,17 +41,18 @@ function sideView(s: SideRewards, response: string): { tokens: TokenRewardView[]
       ...(t.top_policy ? { top: t.top_policy.map((a) => ({ text: a.token ?? `#${a.id}`, logp: a.logp })) } : {}),
     };
   });
-  return { tokens, rewardSum: s.reward_sum ?? 0, maskedRewardSum: s.masked_reward_sum ?? 0 };
+  return { tokens, rewardSum: s.reward_sum ?? 0, maskedRewardSum: s.masked_reward_sum ?? 0, ...(s.skipped !== undefined ? { skipped: s.skipped } : {}) };
 }
 
-export function rewardsView(r: PairRewards, responses: Record<Side, string>): PairRewardsView | null {
-  if (r.margin === null) return null;
+/** The room's view of a pair's rewards in a run; a side that was not scored comes with its reason
+ * (the other side's tokens still shown), and then there is no margin. */
+export function rewardsView(r: PairRewards, responses: Record<Side, string>): PairRewardsView {
   return {
     pairId: r.pair,
     runId: r.run,
     beta: r.beta,
     margin: r.margin,
-    prefersChosen: r.margin > 0,
+    prefersChosen: r.margin === null ? null : r.margin > 0,
     chosen: sideView(r.sides.chosen, responses.chosen),
     rejected: sideView(r.sides.rejected, responses.rejected),
   };

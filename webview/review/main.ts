@@ -423,12 +423,18 @@ function paintFigures(): void {
   }
   if (!rewards) return setChildren(figures, el('span', { className: 'pf-muted' }, `pair ${current.pairId} has no score in this run`), ' ', el('button', { className: 'pf-button', onClick: () => void scorePairs([current!.pairId]) }, 'Score this pair'));
   const r = rewards;
+  const sum = (name: 'chosen' | 'rejected') => {
+    const s = r[name];
+    return el('span', { className: 'pf-figure' }, s.skipped !== undefined ? `${name}: not scored (${s.skipped})` : `${name} Σr (loss) ${s.maskedRewardSum.toFixed(3)}`);
+  };
   setChildren(
     figures,
-    el('span', { className: 'pf-figure' }, `chosen Σr (loss) ${r.chosen.maskedRewardSum.toFixed(3)}`),
-    el('span', { className: 'pf-figure' }, `rejected Σr (loss) ${r.rejected.maskedRewardSum.toFixed(3)}`),
-    el('span', { className: `pf-figure ${r.margin >= 0 ? 'pf-good' : 'pf-bad'}` }, `margin ${r.margin.toFixed(3)}`),
-    el('span', { className: 'pf-figure' }, r.prefersChosen ? 'the policy prefers the chosen side' : 'the policy still prefers the rejected side'),
+    sum('chosen'),
+    sum('rejected'),
+    r.margin === null
+      ? el('span', { className: 'pf-muted' }, 'no margin without both sides')
+      : el('span', { className: `pf-figure ${r.margin >= 0 ? 'pf-good' : 'pf-bad'}` }, `margin ${r.margin.toFixed(3)}`),
+    r.prefersChosen === null ? null : el('span', { className: 'pf-figure' }, r.prefersChosen ? 'the policy prefers the chosen side' : 'the policy still prefers the rejected side'),
     el('span', { className: 'pf-muted' }, `beta ${r.beta} · run ${r.runId}${compareRewards ? ` vs run ${compareRewards.runId} (change)` : ''}`),
   );
 }

@@ -116,7 +116,7 @@ describe('scoring against the local vLLM stand-in', () => {
     // The editor's view: UTF-16 offsets into the same response, every token where its text is,
     // also after the characters several byte tokens share (their texts joined would repeat them).
     const { rewards, responses } = pairRewardsWithText(p, id, cleanRun);
-    const view = rewardsView(rewards, responses)!;
+    const view = rewardsView(rewards, responses);
     const utf16 = resp.join('');
     expect(view.rejected.tokens).toHaveLength(toks.length);
     for (const t of view.rejected.tokens) expect(utf16.slice(t.start, t.end)).toBe(t.text);
@@ -198,6 +198,14 @@ describe('scoring against the local vLLM stand-in', () => {
       const r = pairRewards(p, skipped, s.runId);
       expect(r.margin).toBeNull();
       expect([r.sides.chosen.skipped, r.sides.rejected.skipped].some((x) => x && /context/.test(x))).toBe(true);
+      // The room's view says the same: no margin, each side's reason, a scored side's tokens kept.
+      const { rewards, responses } = pairRewardsWithText(p, skipped, s.runId);
+      const view = rewardsView(rewards, responses);
+      expect(view).toMatchObject({ margin: null, prefersChosen: null });
+      for (const side of ['chosen', 'rejected'] as const) {
+        if (r.sides[side].skipped) expect(view[side]).toMatchObject({ tokens: [], skipped: r.sides[side].skipped });
+        else expect(view[side].tokens).toHaveLength(r.sides[side].tokens.length);
+      }
     } finally {
       await small.close();
     }

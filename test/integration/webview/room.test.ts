@@ -80,7 +80,13 @@ function host(statuses: Map<number, Status>, n = 12, hostileId = 3): Answer {
     },
     pair: ({ pairId }) => pair(pairId, pairId === hostileId),
     scoringRuns: () => [{ id: 1, label: 'policy vs reference', beta: 0.1, createdAt: '2026-01-01', scoredPairs: 1 }],
-    rewards: ({ pairId }) => (pairId === 1 ? rewards(1) : null),
+    // Pair 1 scored; pair 4's rejected side skipped (over the context); the rest not scored.
+    rewards: ({ pairId }) =>
+      pairId === 1
+        ? rewards(1)
+        : pairId === 4
+          ? { ...rewards(4), margin: null, prefersChosen: null, rejected: { tokens: [], rewardSum: 0, maskedRewardSum: 0, skipped: 'over the context length (2048)' } }
+          : null,
     runTests: ({ chosen }) => ({ verdict: chosen.includes('if x == 0') ? 'pass' : 'wrong_answer', testsTotal: 3, tests: [{ ordinal: 0, verdict: 'pass', durationMs: 2 }], isolation: 'bwrap-nobody' }),
     saveEdit: ({ pairId, chosen }) => ({
       ...pair(pairId),
@@ -272,6 +278,11 @@ describe.skipIf(!available)('the review room webview (Chromium, stub host)', () 
       const from = room.posted.length;
       await p.locator('.pf-figures button', { hasText: 'Score this pair' }).click();
       await room.waitFor((m) => m.type === 'request' && m.method === 'score' && JSON.stringify(m.params) === '{"pairIds":[2]}', from);
+      // Pair 4: one side scored, the other skipped: the scored side's figure, the reason, no margin.
+      await room.press('j', (m) => m.type === 'state' && m.state.pairId === 3);
+      await room.press('j', (m) => m.type === 'state' && m.state.pairId === 4);
+      await expect.poll(() => p.locator('.pf-figures').textContent()).toBe('chosen Σr (loss) 0.610rejected: not scored (over the context length (2048))no margin without both sidesbeta 0.1 · run 1');
+      expect(await p.locator('.editor.original [class*="pf-heat-div-p8"]').count()).toBeGreaterThan(0);
     } finally {
       await room.close();
     }
