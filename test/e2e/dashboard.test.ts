@@ -119,14 +119,17 @@ describe('the dashboard in code-server (real VS Code)', () => {
     const room = await step('click the heatmap cell', async (pg) => {
       await dashboard.locator('[data-chart="passRate"]').click({ position: { x: target!.x, y: target!.y } });
       const f = await frameWith(pg, '.pf-room', 'the review room');
-      await f.locator('.pf-filter-text', { hasText: `block ${target!.kind} · depth ${target!.depth}` }).waitFor({ timeout: 60_000 });
       await f.locator('.pf-row-selected').waitFor({ timeout: 60_000 });
       return f;
     });
+    // The room's toolbar shows the cell's block kind and depth (its own controls, no filter chip).
+    await expect.poll(() => room.locator('select[aria-label="block kind filter"]').inputValue(), { timeout: 15_000 }).toBe(target.kind);
+    expect(await room.locator('select[aria-label="depth filter"]').inputValue()).toBe(String(target.depth));
+    expect(await room.locator('.pf-filter').isHidden()).toBe(true);
     await screenshot(session!.page, 'dashboard-heatmap-room.png');
     await room.locator('.pf-counts', { hasText: `${target.pairs} shown` }).waitFor({ timeout: 15_000 });
     const metas = await room.locator('.pf-row .pf-row-meta').allTextContents();
     expect(metas.length).toBe(target.pairs);
     for (const m of metas) expect(m.startsWith(`${target.kind} d${target.depth}`), m).toBe(true);
-  });
+  }, 180_000);
 });

@@ -16,6 +16,6 @@ export async function buildCli(): Promise<string> {
   return outfile;
 }
 
-export function runCli(cli: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: opts.cwd ?? root, timeout: 120_000, env: { ...process.env, ...opts.env } });
+export function runCli(cli: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: opts.cwd ?? root, timeout: opts.timeoutMs ?? 120_000, env: { ...process.env, ...opts.env } });
 }

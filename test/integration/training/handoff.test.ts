@@ -4,7 +4,7 @@
 // results imported; a dropped connection and --attach; --stop; an unknown host key refused; host
 // names, remote folders and run names with shell characters kept quoted; --prepare.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -370,4 +370,21 @@ describe.skipIf(missing !== undefined)('pairforge train over ssh (a loopback ssh
     expect(r.stderr).toMatch(/Requirement already satisfied: torch==2\.13\.0/);
     expect(existsSync(path.join(base, 'trainer', 'requirements.txt'))).toBe(true);
   }, 180_000);
+
+  it('--prepare makes the venv on the host from the requirements file when it is not there, then reports it', () => {
+    // The host's own python3 and pip, as the remote account: pip installs from the package
+    // indexes this machine carries (the same ones .ci/run's trainer venv comes from).
+    const fresh = path.join(base, 'fresh venv', 'bin', 'python');
+    const r = runCli(cli, ['train', '--host', sshd!.alias, '--ssh-config', sshd!.config, '--remote-dir', base, '--prepare', '--python', fresh, '--base-python', 'python3', '--json'], { cwd: work, timeoutMs: 600_000 });
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    const env = JSON.parse(r.stdout);
+    expect(env).toMatchObject({ created: true, cuda_available: false, gpu_count: 0, missing: [] });
+    expect(env.packages.torch).toMatch(/^2\.13\.0/);
+    expect(r.stderr).toContain(`pairforge: making the venv ${path.join(base, 'fresh venv')}`);
+    // Made by the remote account, and it runs the trainer.
+    expect(statSync(path.join(base, 'fresh venv')).uid).toBe(sshd!.account.uid);
+    const again = runCli(cli, ['train', '--host', sshd!.alias, '--ssh-config', sshd!.config, '--remote-dir', base, '--prepare', '--python', fresh, '--json'], { cwd: work, timeoutMs: 300_000 });
+    expect(again.status, again.stderr.slice(-2000)).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ created: false, missing: [] });
+  }, 900_000);
 });
