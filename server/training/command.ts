@@ -54,7 +54,8 @@ beside it (training/<id>/), and the held-out per-token log-probs become a scorin
   --python PY            the venv's python on the host (default ${TRAINING_DEFAULTS.python})
   --gpus N               GPUs per node for torchrun / accelerate / sbatch (default 0: all nvidia-smi lists)
   --accelerate-config F  accelerate's config file on the host (DeepSpeed, FSDP)
-  --setup LINES          shell lines run before the launcher on the host (e.g. 'module load cuda')
+  --setup LINES          shell lines run on the host before the launcher and before --prepare's pip
+                         (e.g. 'module load cuda', 'export PIP_INDEX_URL=...')
   --ssh-config FILE      an ssh config file (ssh -F) instead of ~/.ssh/config
   --ssh-option K=V       an extra ssh -o option (repeat it for more), e.g. ProxyJump=bastion
   --connect-timeout S    ssh's ConnectTimeout (default ${SETTINGS['training.connectTimeoutSeconds'].default})

@@ -620,7 +620,7 @@ export async function prepareHost(env: HandoffEnv, s: TrainingSettings, opts: { 
   let shown = 0;
   const decoder = new StringDecoder('utf8');
   const r = await host
-    .script(prepareScript(s.python, s.basePython, trainer, n2), {
+    .script(prepareScript(s.python, s.basePython, trainer, n2, s.setup), {
       signal: opts.signal,
       onStdout: (chunk) => {
         // Pip's output as it comes, up to the marker; what follows it is the report.

@@ -316,10 +316,12 @@ export function stopScript(runDir: string, nonce: string): string {
 
 /** Makes the trainer's venv from `basePython` when `python` does not exist yet, installs
  * requirements.txt into it (pip's output streamed), then prints `created N` and `train.py env`'s
- * JSON after the marker. `python` must be VENV/bin/python(3). */
-export function prepareScript(python: string, basePython: string, trainerDir: string, nonce: string): string {
+ * JSON after the marker. `python` must be VENV/bin/python(3). `setup` (pairforge.training.setup)
+ * runs first, as before a run: a cluster's `module load python`, a pip index the host needs. */
+export function prepareScript(python: string, basePython: string, trainerDir: string, nonce: string, setup = ''): string {
   const py = remotePathWord(python);
   return script([
+    ...(setup.trim() ? ['# setup (pairforge.training.setup)', ...setup.replace(/\r\n?/g, '\n').trimEnd().split('\n')] : []),
     `py=${py}`,
     'case "$py" in',
     '  */bin/python|*/bin/python3) venv=${py%/bin/*} ;;',

@@ -22,6 +22,7 @@ import {
   type TrainingSettings,
 } from '../../../server/protocol';
 import { openProject } from '../../../server/store/db';
+import { shQuote } from '../../../server/training/shell';
 import { buildCli, runCli } from '../../support/cliHarness';
 import { startInProcess } from '../../support/inProcess';
 import { processesOf, remoteBase, runAs, sshdMissing, startSshd, type TestSshd } from '../../support/sshd';
@@ -73,6 +74,27 @@ function list(): RunJson[] {
   const r = train(['--list', '--json']);
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as RunJson[];
+}
+
+/** `export PIP_...` lines naming the pip sources of this process (its environment and pip's
+ * configuration): what a host without network needs to install the trainer's requirements. */
+function pipSourcesSetup(): string {
+  const exports: string[] = [];
+  for (const k of ['PIP_FIND_LINKS', 'PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL', 'PIP_NO_INDEX', 'PIP_CONSTRAINT']) {
+    if (process.env[k]) exports.push(`export ${k}=${shQuote(process.env[k]!)}`);
+  }
+  for (const [key, name] of [
+    ['global.index-url', 'PIP_INDEX_URL'],
+    ['global.extra-index-url', 'PIP_EXTRA_INDEX_URL'],
+    ['global.find-links', 'PIP_FIND_LINKS'],
+  ]) {
+    if (process.env[name]) continue;
+    const v = spawnSync(python, ['-m', 'pip', 'config', 'get', key], { encoding: 'utf8' });
+    if (v.status === 0 && v.stdout.trim()) exports.push(`export ${name}=${shQuote(v.stdout.trim())}`);
+  }
+  // pypi.org is unreachable here: asked once, not five times with backoff per package.
+  exports.push('export PIP_RETRIES=0');
+  return exports.join('\n');
 }
 
 /** No file named PWNED* anywhere the hostile names could have run a command. */
@@ -372,10 +394,14 @@ describe.skipIf(missing !== undefined)('pairforge train over ssh (a loopback ssh
   }, 180_000);
 
   it('--prepare makes the venv on the host from the requirements file when it is not there, then reports it', () => {
-    // The host's own python3 and pip, as the remote account: pip installs from the package
-    // indexes this machine carries (the same ones .ci/run's trainer venv comes from).
+    // The host's own python3 and pip, as the remote account. This machine has no network: pip's
+    // sources are the local package indexes this (root) process's pip is configured with, given
+    // to the host the way a user gives a mirror, in the setup lines (which --prepare runs first).
     const fresh = path.join(base, 'fresh venv', 'bin', 'python');
-    const r = runCli(cli, ['train', '--host', sshd!.alias, '--ssh-config', sshd!.config, '--remote-dir', base, '--prepare', '--python', fresh, '--base-python', 'python3', '--json'], { cwd: work, timeoutMs: 600_000 });
+    const r = runCli(cli, ['train', '--host', sshd!.alias, '--ssh-config', sshd!.config, '--remote-dir', base, '--prepare', '--python', fresh, '--base-python', 'python3', '--setup', pipSourcesSetup(), '--json'], {
+      cwd: work,
+      timeoutMs: 600_000,
+    });
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const env = JSON.parse(r.stdout);
     expect(env).toMatchObject({ created: true, cuda_available: false, gpu_count: 0, missing: [] });

@@ -124,6 +124,13 @@ describe('the remote scripts', () => {
     expect(s).toContain(`python3.11 -m venv "$venv"`);
     expect(s).toContain(`"$py" -m pip install --progress-bar off -r '/r/my trainer/requirements.txt'`);
     expect(s).toContain(`"$py" '/r/my trainer/train.py' env`);
+    // The setup lines run first (a cluster's module load, a pip index), as before a run.
+    const withSetup = prepareScript('~/v/bin/python', 'python3', '/r/t', 'n', 'module load python/3.11\r\nexport PIP_INDEX_URL=http://mirror/simple\n');
+    const lines = withSetup.split('\n').map((l) => l.trim());
+    expect(lines.indexOf('module load python/3.11')).toBeGreaterThan(0);
+    expect(lines.indexOf('module load python/3.11')).toBeLessThan(lines.findIndex((l) => l.startsWith('py=')));
+    expect(lines).toContain('export PIP_INDEX_URL=http://mirror/simple');
+    expect(withSetup).not.toContain('\r');
   });
 });
 
