@@ -46,13 +46,16 @@ export class ReviewRoom implements vscode.Disposable {
     const pairId = typeof at === 'number' ? at : undefined;
     const query = typeof at === 'object' ? at.query : undefined;
     if (this.panel) {
-      this.panel.reveal(vscode.ViewColumn.Active);
-      if (pairId !== undefined) this.post({ type: 'focusPair', pairId });
-      if (query) {
-        // Not ready yet (the page is still loading): the init message carries it.
-        if (this.ready) this.post({ type: 'setQuery', query });
-        else this.openQuery = query;
+      // A page that is loading, or hidden (VS Code drops a hidden webview's page and loads it
+      // again when it is shown), would lose a message: the next init carries it instead.
+      if (this.ready && this.panel.visible) {
+        if (pairId !== undefined) this.post({ type: 'focusPair', pairId });
+        if (query) this.post({ type: 'setQuery', query });
+      } else {
+        if (pairId !== undefined) this.focusPairId = pairId;
+        if (query) this.openQuery = query;
       }
+      this.panel.reveal(vscode.ViewColumn.Active);
       return;
     }
     this.focusPairId = pairId;
@@ -85,6 +88,10 @@ export class ReviewRoom implements vscode.Disposable {
     });
     const subs = [
       panel.webview.onDidReceiveMessage((m: FromWebview) => void this.receive(m)),
+      // Hidden, the page is gone; shown again, it loads and says 'ready' again.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
       panel.onDidDispose(() => {
         subs.forEach((s) => s.dispose());
         if (this.panel === panel) this.panel = undefined;

@@ -90,8 +90,16 @@ describe('the dashboard in code-server (real VS Code)', () => {
   }
 
   it('opens the dashboard from the palette; a heatmap cell opens the review room on that block kind and depth', async () => {
-    const dashboard = await step('open the dashboard from the palette', async (p) => {
+    // The room is open already, then hidden behind the dashboard's tab (VS Code drops a hidden
+    // webview's page): the cell's filters must still reach it.
+    await step('open the review room first', async (p) => {
       await p.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90_000 });
+      await runCommand(p, 'PairForge: Review Pairs');
+      const f = await frameWith(p, '.pf-room', 'the review room');
+      await f.locator('.pf-row-selected').waitFor({ timeout: 60_000 });
+      return f;
+    });
+    const dashboard = await step('open the dashboard from the palette', async (p) => {
       await runCommand(p, 'PairForge: Open Dashboard');
       const f = await frameWith(p, '.pf-dash', 'the dashboard');
       await f.waitForFunction(`['funnel', 'passRate', 'verdictMix', 'samplesPerTarget', 'pairs', 'flags', 'margins'].every((c) => window.__pfCharts?.[c] === 'drawn')`, undefined, { timeout: 60_000 });

@@ -268,9 +268,15 @@ async function setQuery(patch: Partial<QueueQuery>): Promise<void> {
 }
 
 /** Shows the queue under exactly `query`, from its first pair. */
+/** A query set from outside (a dashboard mark) keeps the reviewer's order when it names none. */
+function keepOrder(query: QueueQuery, before: QueueQuery): QueueQuery {
+  if (query.sort !== undefined || before.sort === undefined) return { ...query };
+  return { ...query, sort: before.sort, ...(before.descending ? { descending: true } : {}) };
+}
+
 async function replaceQuery(query: QueueQuery): Promise<void> {
   if (view.editing) return say('finish the edit first: Ctrl+S saves, Esc cancels', 'error');
-  save({ query: { ...query }, index: 0, pairId: undefined });
+  save({ query: keepOrder(query, state.query), index: 0, pairId: undefined });
   syncControls();
   if (query.runId !== undefined) runSelect.value = String(query.runId);
   details.clear();
@@ -761,7 +767,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'init':
       trusted = m.trusted;
       state = { ...DEFAULT_STATE, ...(vscode.getState() ?? m.state ?? {}) };
-      if (m.query) state = { ...state, query: { ...m.query }, index: 0, pairId: undefined };
+      if (m.query) state = { ...state, query: keepOrder(m.query, state.query), index: 0, pairId: undefined };
       side.questionOpen = state.questionOpen;
       syncControls();
       void (async () => {

@@ -225,6 +225,12 @@ describe.skipIf(!available)('the review room webview (Chromium, stub host)', () 
       from = room.posted.length;
       await p.selectOption('select[aria-label="block kind filter"]', '');
       await room.waitFor(asked((q) => q.blockKinds === undefined && q.marginMin === -0.25), from);
+      // A query set from outside (a dashboard mark) replaces the filters but keeps the order.
+      await p.selectOption('select[aria-label="sort"]', 'margin');
+      from = room.posted.length;
+      await room.send({ type: 'setQuery', query: { blockKinds: ['while'], depths: [2] } });
+      await room.waitFor(asked((q) => JSON.stringify(q) === JSON.stringify({ blockKinds: ['while'], depths: [2], sort: 'margin', runId: 1 })), from);
+      expect(await p.locator('select[aria-label="sort"]').inputValue()).toBe('margin');
     } finally {
       await room.close();
     }
