@@ -54,7 +54,7 @@ const STATUS_ORDER = ['accepted', 'rejected', 'flagged', 'pending'] as const;
 
 export const FUNNEL_LABELS: Record<FunnelKey, string> = {
   problems: 'problems',
-  references: 'references passing their tests',
+  references: 'reference solutions passing their tests',
   targets: 'targets',
   samples: 'samples',
   verdicts: 'samples with a verdict',
