@@ -163,36 +163,29 @@ export function queueCounts(p: Project, q: PairQueueQuery, score?: ScoreJoin, on
   return out;
 }
 
-/** The position of a pair in the queue (0-based), or -1 when the filters leave it out. */
-export function queueIndexOf(p: Project, q: PairQueueQuery, pairId: number, score?: ScoreJoin, only?: QueueFilter): number {
-  // The page query's order over ids only (a 100k-pair queue is ~100k small rows, read once when
-  // the room is opened at a pair).
+/** The first position (0-based) in the queue's order of a row matching `cond` (over `id` and
+ * `status`), or -1: one window over the queue's order in SQL, no rows read in between. */
+function firstPosition(p: Project, q: PairQueueQuery, cond: string, condParams: unknown[], score?: ScoreJoin, only?: QueueFilter): number {
   const w = whereOf(q, score, only);
   const join = score ? score.join : '';
-  const ids = p.db
-    .prepare<unknown[], number>(`SELECT p.id FROM pairs p ${join} ${w.sql} ${orderOf(q, score)}`)
-    .pluck()
-    .iterate(...(score ? score.params : []), ...w.params);
-  let i = 0;
-  for (const id of ids) {
-    if (id === pairId) return i; // leaving the loop ends the statement
-    i++;
-  }
-  return -1;
+  const row = p.db
+    .prepare<unknown[], { rn: number }>(
+      `SELECT rn FROM (SELECT p.id AS id, p.status AS status, ROW_NUMBER() OVER (${orderOf(q, score)}) - 1 AS rn FROM pairs p ${join} ${w.sql})
+       WHERE ${cond} ORDER BY rn LIMIT 1`,
+    )
+    .get(...(score ? score.params : []), ...w.params, ...condParams);
+  return row ? row.rn : -1;
+}
+
+/** The position of a pair in the queue (0-based), or -1 when the filters leave it out. */
+export function queueIndexOf(p: Project, q: PairQueueQuery, pairId: number, score?: ScoreJoin, only?: QueueFilter): number {
+  return firstPosition(p, q, 'id = ?', [pairId], score, only);
 }
 
 /** The position (0-based) of the first pair after position `after` in the queue whose status is
  * `status`, or -1: the room's "next pending" without reading the rows in between. */
 export function queueNextIndex(p: Project, q: PairQueueQuery, after: number, status: PairStatus, score?: ScoreJoin, only?: QueueFilter): number {
-  const w = whereOf(q, score, only);
-  const join = score ? score.join : '';
-  const row = p.db
-    .prepare<unknown[], { rn: number }>(
-      `SELECT rn FROM (SELECT p.status AS status, ROW_NUMBER() OVER (${orderOf(q, score)}) - 1 AS rn FROM pairs p ${join} ${w.sql})
-       WHERE rn > ? AND status = ? ORDER BY rn LIMIT 1`,
-    )
-    .get(...(score ? score.params : []), ...w.params, after, status);
-  return row ? row.rn : -1;
+  return firstPosition(p, q, 'rn > ? AND status = ?', [after, status], score, only);
 }
 
 /** The first line of a side that is not blank, for list rows. */

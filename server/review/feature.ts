@@ -38,6 +38,7 @@ import {
   type EditParams,
   type EditRun,
   type PairMode,
+  type PairQueueQuery,
 } from '../protocol';
 import type { Project } from '../store/db';
 import { pairDetail } from './detail';
@@ -45,6 +46,11 @@ import { recompute, sideProgram } from './edit';
 
 /** Rows per queue page at most (the room asks for what it shows plus a little). */
 const MAX_PAGE = 500;
+
+/** The joins a queue query needs: its scoring run's margins, its export's pairs. */
+function queueJoins(q: PairQueueQuery): { score: ReturnType<typeof marginJoin> | undefined; only: ReturnType<typeof exportedPairsFilter> | undefined } {
+  return { score: q.runId !== undefined ? marginJoin(q.runId) : undefined, only: q.exportId !== undefined ? exportedPairsFilter(q.exportId) : undefined };
+}
 
 export function reviewFeature(ctx: EngineContext, exec: ExecService): void {
   const { connection, projects } = ctx;
@@ -57,8 +63,7 @@ export function reviewFeature(ctx: EngineContext, exec: ExecService): void {
       const q = params?.query ?? {};
       const offset = Math.max(0, Math.floor(params?.offset ?? 0));
       const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(params?.limit ?? 100)));
-      const score = q.runId !== undefined ? marginJoin(q.runId) : undefined;
-      const only = q.exportId !== undefined ? exportedPairsFilter(q.exportId) : undefined;
+      const { score, only } = queueJoins(q);
       const page = queuePage(p, q, offset, limit, score, only);
       const labels = problemInfo(p, page.rows.map((r) => r.problemId));
       for (const r of page.rows) r.problem = labels.get(r.problemId)?.label ?? `problem ${r.problemId}`;
@@ -72,8 +77,7 @@ export function reviewFeature(ctx: EngineContext, exec: ExecService): void {
       const p = projects.get();
       if (!p) return { index: -1 };
       const q = params.query ?? {};
-      const score = q.runId !== undefined ? marginJoin(q.runId) : undefined;
-      const only = q.exportId !== undefined ? exportedPairsFilter(q.exportId) : undefined;
+      const { score, only } = queueJoins(q);
       return { index: queueIndexOf(p, q, params.pairId, score, only) };
     }),
   );
@@ -85,8 +89,7 @@ export function reviewFeature(ctx: EngineContext, exec: ExecService): void {
       const p = projects.get();
       if (!p) return { index: -1 };
       const q = params.query ?? {};
-      const score = q.runId !== undefined ? marginJoin(q.runId) : undefined;
-      const only = q.exportId !== undefined ? exportedPairsFilter(q.exportId) : undefined;
+      const { score, only } = queueJoins(q);
       return { index: queueNextIndex(p, q, params.after, params.status, score, only) };
     }),
   );
